@@ -1,0 +1,17 @@
+import type { Diagnostic } from "./diagnostic.js";
+
+/**
+ * Every expected failure a user can meet, as one discriminated union. Exceptions are for bugs only; the CLI maps a
+ * Failure to an exit code in one place (src/cli/exit-codes.ts).
+ */
+export type Failure =
+  | { readonly reason: "config"; readonly diagnostics: readonly Diagnostic[] }
+  | { readonly reason: "usage"; readonly message: string }
+  | { readonly reason: "unknown-run"; readonly run: string }
+  | { readonly reason: "run-busy"; readonly run: string; readonly pid: number }
+  | { readonly reason: "not-resumable"; readonly run: string; readonly status: string }
+  | { readonly reason: "state"; readonly message: string };
+
+export function usage(message: string): Failure {
+  return { reason: "usage", message };
+}

@@ -1,0 +1,87 @@
+/**
+ * The typed, normalised pipeline that config/ produces and every later room consumes. Shorthands are expanded,
+ * durations are milliseconds, paths are absolute, and template files are read in (so a run stored in the DB can be
+ * resumed without re-reading the user's files). The raw YAML shape lives in src/config/schema/ (one schema source).
+ */
+export interface Pipeline {
+  readonly version: 1;
+  readonly name: string;
+  /** Absolute path of the pipeline file. */
+  readonly file: string;
+  /** Directory relative paths in the pipeline resolve against. */
+  readonly dir: string;
+  readonly agent: AgentSpec;
+  readonly concurrency: number;
+  readonly gates: Readonly<Record<string, GateSpec>>;
+  readonly tasks: readonly TaskSpec[];
+  readonly breakpoints: readonly BreakpointSpec[];
+  /** Retry prompt template (Liquid source). Default: templates/retry.liquid shipped with orc. */
+  readonly retryTemplate: TemplateSource;
+}
+
+export interface TemplateSource {
+  /** Absolute path it was read from, or `builtin:NAME`. */
+  readonly path: string;
+  readonly source: string;
+}
+
+export interface AgentSpec {
+  readonly kind: string;
+  /** `command` agent: the command line, run by `sh -c` in the workspace with the prompt on stdin. */
+  readonly run?: string;
+  readonly timeoutMs: number;
+  readonly inactivityTimeoutMs: number;
+  readonly env: Readonly<Record<string, string>>;
+  /** Kind-specific settings, passed through to the agent plugin untouched. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+export type GateSpec = CommandGateSpec | JudgeGateSpec;
+
+export interface CommandGateSpec {
+  readonly kind: "command";
+  readonly id: string;
+  readonly run: string;
+  readonly timeoutMs: number;
+  /** A test report the command writes; its counts become evidence. */
+  readonly report?: { readonly format: "junit" | "tap"; readonly path?: string };
+}
+
+export interface JudgeGateSpec {
+  readonly kind: "judge";
+  readonly id: string;
+  readonly rubric?: TemplateSource;
+  readonly threshold: number;
+}
+
+export interface TaskSpec {
+  readonly id: string;
+  readonly prompt: TemplateSource;
+  readonly needs: readonly string[];
+  readonly gates: readonly string[];
+  readonly maxAttempts: number;
+  /** Higher runs first among ready tasks; ties keep file order. */
+  readonly priority: number;
+  readonly protect: readonly string[];
+  readonly agent: AgentSpec;
+}
+
+export interface BreakpointSpec {
+  readonly id: string;
+  readonly when: string;
+  readonly action: "pause" | "reject" | "fail" | "warn";
+  readonly message?: string;
+}
+
+/** Project-wide settings from orchestrator.yaml, every field defaulted. */
+export interface Settings {
+  /** Absolute path of orchestrator.yaml, or undefined when none was found. */
+  readonly file: string | undefined;
+  /** The project root: the directory of orchestrator.yaml, else the current directory. */
+  readonly root: string;
+  readonly stateDir: string;
+  readonly agent: AgentSpec;
+  readonly concurrency: number;
+  readonly maxAttempts: number;
+  readonly uses: readonly string[];
+}

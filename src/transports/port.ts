@@ -1,0 +1,48 @@
+import type { ProcessEnd } from "../core/events.js";
+
+/** One process to run, with every limit the supervisor enforces. */
+export interface ProcessSpec {
+  /** Executable, or a command line when `shell` is true (run by `/bin/sh -c`). */
+  readonly command: string;
+  readonly args?: readonly string[];
+  readonly shell?: boolean;
+  readonly cwd: string;
+  /** The complete environment of the child (nothing is inherited implicitly). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Text written to stdin, then closed; omitted means stdin is ignored (an open stdin makes some CLIs hang). */
+  readonly stdin?: string;
+  /** Overall limit; 0 or omitted means none. */
+  readonly timeoutMs?: number;
+  /** Kill when neither stdout nor stderr produced a byte for this long; 0 or omitted means none. */
+  readonly inactivityTimeoutMs?: number;
+  /** Bytes of output kept (the tail); default 64 KiB. */
+  readonly maxOutputBytes?: number;
+  /** Between SIGTERM and SIGKILL to the process group; default 2000 ms. */
+  readonly killGraceMs?: number;
+  readonly signal?: AbortSignal;
+  /** Streamed output, for agents that parse events as they arrive. */
+  readonly onStdout?: (chunk: string) => void;
+  readonly onStderr?: (chunk: string) => void;
+}
+
+export interface ProcessOutcome {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly end: ProcessEnd;
+  readonly durationMs: number;
+  readonly pid: number | undefined;
+  /** Tails of each stream and of both interleaved in arrival order, each at most maxOutputBytes. */
+  readonly stdoutTail: string;
+  readonly stderrTail: string;
+  readonly outputTail: string;
+  /** Bytes dropped from the front of the combined output. */
+  readonly droppedBytes: number;
+  /** Set when end is `spawn-error`. */
+  readonly error?: string;
+}
+
+/** Where processes run (local now; ssh and docker later). Gates run in the same transport as the agent. */
+export interface Transport {
+  readonly kind: string;
+  run(spec: ProcessSpec): Promise<ProcessOutcome>;
+}
