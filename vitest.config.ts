@@ -10,5 +10,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     globalSetup: ["tests/global-setup.ts"],
+    reporters: ["default", "./tests/summary-reporter.ts"],
   },
 });

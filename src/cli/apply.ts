@@ -1,0 +1,51 @@
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { newRunId } from "../core/ids.js";
+import { usage } from "../core/failure.js";
+import type { GlobalOptions } from "./context.js";
+import { openStore } from "./context.js";
+import { drive, reporterFor } from "./drive.js";
+import { exitCodeFor } from "./exit-codes.js";
+import { reportFailure, type Io } from "./io.js";
+import { loadForRun } from "./load.js";
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export async function applyCommand(
+  file: string,
+  options: GlobalOptions & { readonly json: boolean; readonly workspace?: string },
+  io: Io,
+): Promise<number> {
+  const loaded = await loadForRun(file, options, io);
+  if (typeof loaded === "number") return loaded;
+  const { settings, pipeline, plan } = loaded;
+  const workspace = options.workspace !== undefined ? resolve(io.cwd, options.workspace) : settings.root;
+  if (!isDirectory(workspace)) {
+    const failure = usage(`workspace ${workspace} is not a directory`);
+    reportFailure(io, failure, options);
+    return exitCodeFor(failure);
+  }
+
+  const store = await openStore(settings, { readonly: false });
+  if (store === undefined) throw new Error("a writable store is always opened");
+  const runId = newRunId();
+  const reporter = await reporterFor(io, plan, options.json);
+  // The stored spec (normalised pipeline + plan) is what `orc resume` runs: it never re-reads the user's files.
+  const created = store.append({
+    type: "run.created",
+    run: runId,
+    pipeline: pipeline.name,
+    pipelineFile: pipeline.file,
+    workspace,
+    tasks: plan.tasks.map((t) => ({ id: t.id, maxAttempts: t.maxAttempts })),
+    spec: { pipeline, plan },
+  });
+  reporter.onEvent(created.event);
+  return drive({ io, settings, store, reporter, runId, pipeline, plan, workspace, resumed: false });
+}

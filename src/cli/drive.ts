@@ -1,0 +1,57 @@
+import type { Pipeline, Settings } from "../core/pipeline.js";
+import type { Plan } from "../plan/plan.js";
+import { executeRun, type RunEnd } from "../run/orchestrator.js";
+import type { StateStore } from "../state/port.js";
+import { chooseReporter } from "../ui/choose.js";
+import type { Reporter } from "../ui/reporter.js";
+import { EXIT } from "./exit-codes.js";
+import { interruptSignal } from "./interrupt.js";
+import type { Io } from "./io.js";
+import { buildRunDeps } from "./run-deps.js";
+
+const EXIT_FOR_END: Record<RunEnd, number> = { succeeded: EXIT.ok, failed: EXIT.failed, interrupted: EXIT.interrupted };
+
+export function reporterFor(io: Io, plan: Plan, json: boolean): Promise<Reporter> {
+  return chooseReporter({ json, stdout: io.stdout, env: io.env, tasks: plan.tasks.map((t) => ({ id: t.id, maxAttempts: t.maxAttempts })) });
+}
+
+/** Runs (or resumes) a stored run to its end and maps the end to the documented exit code. */
+export async function drive(options: {
+  readonly io: Io;
+  readonly settings: Settings;
+  readonly store: StateStore;
+  readonly reporter: Reporter;
+  readonly runId: string;
+  readonly pipeline: Pipeline;
+  readonly plan: Plan;
+  readonly workspace: string;
+  readonly resumed: boolean;
+}): Promise<number> {
+  const interrupt = interruptSignal();
+  try {
+    const deps = await buildRunDeps({
+      settings: options.settings,
+      store: options.store,
+      runId: options.runId,
+      workspace: options.workspace,
+      concurrency: options.plan.concurrency,
+      env: options.io.env,
+      signal: interrupt.signal,
+      onEvent: (event) => {
+        options.reporter.onEvent(event);
+      },
+    });
+    const end = await executeRun(deps, {
+      runId: options.runId,
+      pipeline: options.pipeline,
+      plan: options.plan,
+      workspace: options.workspace,
+      resumed: options.resumed,
+    });
+    return EXIT_FOR_END[end];
+  } finally {
+    await options.reporter.close();
+    interrupt.dispose();
+    options.store.close();
+  }
+}

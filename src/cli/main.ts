@@ -1,0 +1,113 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { EXIT } from "./exit-codes.js";
+import { processIo, type Io } from "./io.js";
+
+/**
+ * The `orc` entry point. Each command's module is imported only when that command runs, so `orc --version` loads
+ * commander and nothing else (no better-sqlite3, node-llama-cpp, ssh2 or dockerode).
+ */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+function program(io: Io, setExit: (code: number) => void): Command {
+  const cli = new Command("orc")
+    .description("Hand a plan to coding agents and walk away.")
+    .version(version(), "-V, --version")
+    .option("--config <file>", "use this orchestrator.yaml instead of searching upward")
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const json = new Option("--json", "machine-readable output");
+  const run = (fn: (globals: { config?: string }) => Promise<number>) => async (): Promise<void> => {
+    setExit(await fn(cli.opts<{ config?: string }>()));
+  };
+
+  cli
+    .command("validate")
+    .description("check pipelines (and the templates they name) without running anything")
+    .argument("<file...>")
+    .addOption(json)
+    .action((files: string[], opts: { json?: boolean }) =>
+      run(async (g) => (await import("./validate.js")).validateCommand(files, { ...g, json: opts.json === true }, io))(),
+    );
+  cli
+    .command("plan")
+    .description("print the execution plan; writes nothing")
+    .argument("<file>")
+    .addOption(json)
+    .action((file: string, opts: { json?: boolean }) => run(async (g) => (await import("./plan.js")).planCommand(file, { ...g, json: opts.json === true }, io))());
+  cli
+    .command("apply")
+    .description("run a pipeline; prints the run id first")
+    .argument("<file>")
+    .option("--workspace <dir>", "directory the agents work in (default: the project root)")
+    .addOption(json)
+    .action((file: string, opts: { json?: boolean; workspace?: string }) =>
+      run(async (g) =>
+        (await import("./apply.js")).applyCommand(
+          file,
+          { ...g, json: opts.json === true, ...(opts.workspace !== undefined ? { workspace: opts.workspace } : {}) },
+          io,
+        ),
+      )(),
+    );
+  cli
+    .command("resume")
+    .description("continue a paused, interrupted or crashed run")
+    .argument("<run>")
+    .addOption(json)
+    .action((id: string, opts: { json?: boolean }) => run(async (g) => (await import("./resume.js")).resumeCommand(id, { ...g, json: opts.json === true }, io))());
+  cli
+    .command("status")
+    .description("a run (the latest if omitted) with its tasks and attempts")
+    .argument("[run]")
+    .addOption(json)
+    .action((id: string | undefined, opts: { json?: boolean }) =>
+      run(async (g) => (await import("./status.js")).statusCommand(id, { ...g, json: opts.json === true }, io))(),
+    );
+  cli
+    .command("runs")
+    .description("list runs, newest first")
+    .addOption(json)
+    .action((opts: { json?: boolean }) => run(async (g) => (await import("./runs.js")).runsCommand({ ...g, json: opts.json === true }, io))());
+  cli
+    .command("logs")
+    .description("the run's event ledger")
+    .argument("<run>")
+    .option("--follow", "keep printing new events until the run stops")
+    .addOption(json)
+    .action((id: string, opts: { json?: boolean; follow?: boolean }) =>
+      run(async (g) => (await import("./logs.js")).logsCommand(id, { ...g, json: opts.json === true, follow: opts.follow === true }, io))(),
+    );
+  return cli;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const io = processIo();
+  let code: number = EXIT.ok;
+  try {
+    await program(io, (c) => (code = c)).parseAsync([...argv], { from: "node" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0; every other commander error is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    throw error;
+  }
+  return code;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // A bug, not a user error: say so plainly, with the stack for the report, and exit 1.
+    process.stderr.write(`orc: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = EXIT.failed;
+  },
+);

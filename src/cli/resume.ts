@@ -1,0 +1,50 @@
+import type { Failure } from "../core/failure.js";
+import type { Pipeline } from "../core/pipeline.js";
+import { PLAN_VERSION, type Plan } from "../plan/plan.js";
+import { openStore, settingsFor, type GlobalOptions } from "./context.js";
+import { drive, reporterFor } from "./drive.js";
+import { exitCodeFor } from "./exit-codes.js";
+import { reportFailure, type Io } from "./io.js";
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function isStoredSpec(spec: unknown): spec is { pipeline: Pipeline; plan: Plan } {
+  if (typeof spec !== "object" || spec === null) return false;
+  const plan = (spec as { plan?: { version?: unknown } }).plan;
+  return "pipeline" in spec && plan?.version === PLAN_VERSION;
+}
+
+/** Continues a paused, interrupted or crashed run from what the DB holds. */
+export async function resumeCommand(runId: string, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
+  const fail = (failure: Failure): number => {
+    reportFailure(io, failure, options);
+    return exitCodeFor(failure);
+  };
+  const settings = settingsFor(io, options);
+  if (!settings.ok) return fail(settings.failure);
+  const store = await openStore(settings.value, { readonly: false });
+  if (store === undefined) throw new Error("a writable store is always opened");
+  const run = store.getRun(runId);
+  const refuse = (failure: Failure): number => {
+    store.close();
+    return fail(failure);
+  };
+  if (run === undefined) return refuse({ reason: "unknown-run", run: runId });
+  if (run.status === "succeeded" || run.status === "failed" || run.status === "cancelled") {
+    return refuse({ reason: "not-resumable", run: runId, status: run.status });
+  }
+  if (run.status === "running" && run.pid !== undefined && run.pid !== process.pid && isAlive(run.pid)) {
+    return refuse({ reason: "run-busy", run: runId, pid: run.pid });
+  }
+  const spec = store.runSpec(runId);
+  if (!isStoredSpec(spec)) return refuse({ reason: "state", message: `run ${runId} was stored by an incompatible orc version` });
+  const reporter = await reporterFor(io, spec.plan, options.json);
+  return drive({ io, settings: settings.value, store, reporter, runId, pipeline: spec.pipeline, plan: spec.plan, workspace: run.workspace, resumed: true });
+}

@@ -1,0 +1,53 @@
+import { formatDuration } from "../core/duration.js";
+import type { RunSnapshot, TaskRow } from "../state/port.js";
+import { openStore, settingsFor, type GlobalOptions } from "./context.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
+import { reportFailure, type Io } from "./io.js";
+
+function attemptsLine(task: TaskRow): string {
+  const last = task.attempts.at(-1);
+  const n = task.attempts.filter((a) => a.status === "decided").length;
+  const why = task.reason ?? last?.reasons.join("; ") ?? "";
+  return `  ${task.id.padEnd(20)} ${task.status.padEnd(9)} ${String(n).padStart(2)}/${task.maxAttempts} attempts${why !== "" ? `  ${why}` : ""}`;
+}
+
+export function renderStatus(s: RunSnapshot): string {
+  const r = s.run;
+  const elapsed = Date.parse(r.finishedAt ?? r.updatedAt) - Date.parse(r.createdAt);
+  const lines = [
+    `run ${r.id}: ${r.status}${r.reason !== undefined ? ` (${r.reason})` : ""}`,
+    `  pipeline  ${r.pipeline} (${r.pipelineFile})`,
+    `  workspace ${r.workspace}`,
+    `  started   ${r.createdAt}${Number.isFinite(elapsed) ? `, ${formatDuration(elapsed)}` : ""}`,
+    "tasks:",
+    ...s.tasks.map(attemptsLine),
+  ];
+  return lines.join("\n");
+}
+
+export async function statusCommand(runId: string | undefined, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
+  const settings = settingsFor(io, options);
+  if (!settings.ok) {
+    reportFailure(io, settings.failure, options);
+    return exitCodeFor(settings.failure);
+  }
+  const store = await openStore(settings.value, { readonly: true });
+  try {
+    const id = runId ?? store?.latestRun()?.id;
+    if (id === undefined) {
+      if (runId !== undefined) throw new Error("unreachable");
+      io.stdout.write(options.json ? `${JSON.stringify({ run: null, tasks: [], breakpoints: [] })}\n` : "no runs yet\n");
+      return EXIT.ok;
+    }
+    const snapshot = store?.snapshot(id);
+    if (snapshot === undefined) {
+      const failure = { reason: "unknown-run", run: id } as const;
+      reportFailure(io, failure, options);
+      return exitCodeFor(failure);
+    }
+    io.stdout.write(options.json ? `${JSON.stringify(snapshot)}\n` : `${renderStatus(snapshot)}\n`);
+    return EXIT.ok;
+  } finally {
+    store?.close();
+  }
+}

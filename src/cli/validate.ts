@@ -1,0 +1,22 @@
+import { diagnosticToJson } from "../core/diagnostic.js";
+import { validateFiles } from "../config/index.js";
+import { settingsFor, type GlobalOptions } from "./context.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
+import { reportFailure, type Io } from "./io.js";
+
+export async function validateCommand(files: readonly string[], options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
+  const settings = settingsFor(io, options);
+  if (!settings.ok) {
+    reportFailure(io, settings.failure, options);
+    return exitCodeFor(settings.failure);
+  }
+  const { diagnostics, sources } = await validateFiles([...files], settings.value);
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(diagnostics.map(diagnosticToJson))}\n`);
+  } else {
+    if (diagnostics.length > 0) reportFailure(io, { reason: "config", diagnostics }, { json: false, sources });
+    if (errors.length === 0) io.stdout.write(`${files.length} file${files.length === 1 ? "" : "s"} valid\n`);
+  }
+  return errors.length > 0 ? EXIT.usage : EXIT.ok;
+}

@@ -1,0 +1,51 @@
+import type { ShadowGit } from "../state/checkpoints.js";
+import type { ChangeWatcher } from "../watch/snapshot-watcher.js";
+import type { AttemptChanges, ChangeTracker } from "./deps.js";
+
+/**
+ * Checkpoints around each attempt in the shadow git store, and the files that changed between them. With a watcher
+ * (concurrency 1), an attempt that changed nothing costs no git process at all: the watcher's snapshot says so and
+ * the previous checkpoint is reused. Without one (tasks running side by side), every attempt is checkpointed.
+ */
+export class CheckpointTracker implements ChangeTracker {
+  private last: string | undefined;
+
+  constructor(
+    private readonly git: ShadowGit,
+    private readonly watcher: ChangeWatcher | undefined,
+    private readonly refPrefix: string,
+  ) {}
+
+  async before(): Promise<string> {
+    if (this.last === undefined || (await this.changedSinceMark())) await this.checkpoint();
+    if (this.last === undefined) throw new Error("checkpoint() sets last");
+    return this.last;
+  }
+
+  async after(before: string, label?: string): Promise<AttemptChanges> {
+    if (!(await this.changedSinceMark())) return { files: [], linesChanged: 0, checkpoint: before };
+    const tree = await this.checkpoint();
+    if (label !== undefined) await this.git.saveRef(`${this.refPrefix}/${label}`, tree);
+    const files = tree === before ? [] : await this.git.diff(before, tree);
+    return { files, linesChanged: files.reduce((n, f) => n + f.added + f.removed, 0), checkpoint: tree };
+  }
+
+  /**
+   * The watcher is marked only right after a git snapshot, never on its own: git's pass over the tree takes longer
+   * than one coarse mtime tick, so a write that lands in the same tick as the mark cannot be one the snapshot missed
+   * (the watcher compares mtimes only; see src/watch/snapshot-watcher.ts). When nothing changed, the old mark stays.
+   */
+  private async checkpoint(): Promise<string> {
+    const tree = await this.git.snapshot();
+    await this.watcher?.mark();
+    this.last = tree;
+    return tree;
+  }
+
+  /** false only when the watcher is sure nothing changed. */
+  private async changedSinceMark(): Promise<boolean> {
+    if (this.watcher === undefined) return true;
+    const changed = await this.watcher.changedSince();
+    return changed === undefined || changed.length > 0;
+  }
+}

@@ -1,0 +1,307 @@
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import type { FileChange } from "../core/events.js";
+import type { ProcessOutcome, Transport } from "../transports/port.js";
+
+export interface ShadowGitOptions {
+  /** The shadow repository, e.g. `<stateDir>/checkpoints.git`; created by `init()`. */
+  readonly storeDir: string;
+  /** The directory whose files are checkpointed. Its own `.git` (if any) is never read by git nor written. */
+  readonly workspace: string;
+  /** Excluded from checkpoints when it lies inside the workspace. */
+  readonly stateDir?: string;
+  readonly transport: Transport;
+  /** Extra environment for git (e.g. PATH on a transport whose PATH differs); `GIT_*` variables are dropped. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Limit for one git process; default 10 minutes. */
+  readonly timeoutMs?: number;
+}
+
+/** A git command failed; `message` ends with the tail of git's stderr. */
+export class GitError extends Error {
+  readonly args: readonly string[];
+  readonly exitCode: number | null;
+  readonly stderrTail: string;
+  constructor(args: readonly string[], outcome: ProcessOutcome, detail?: string) {
+    const stderr = tail(outcome.stderrTail || outcome.error || "", 2000);
+    const how =
+      outcome.end === "exited" ? `exit ${String(outcome.exitCode)}` : outcome.end === "spawn-error" ? "could not start git" : outcome.end;
+    super(`git ${subcommand(args)} failed (${how})${detail ? `: ${detail}` : ""}${stderr ? `: ${stderr}` : ""}`);
+    this.name = "GitError";
+    this.args = args;
+    this.exitCode = outcome.exitCode;
+    this.stderrTail = stderr;
+  }
+}
+
+/** `git hash-object -t tree /dev/null` in SHA-1 repositories. */
+export const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/** Output git may print (diff of a huge change set); the transport keeps only a tail, so ask for plenty. */
+const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/**
+ * Checkpoints of the workspace in a private ("shadow") git repository, so orc can diff and roll back what an agent did
+ * without touching the user's repository: every command runs `git --git-dir <store> --work-tree <workspace>`, with
+ * system and global git configuration disabled, a neutral HOME and a fixed identity. The workspace's `.gitignore`
+ * files are honoured (so are the entries of its `.git/info/exclude`, copied at `init()`); `.git/`, `.orc/` and the
+ * state directory are always excluded. The user's global `core.excludesFile` is not read.
+ *
+ * Limits: nested repositories inside the workspace are recorded as gitlinks, or excluded when they have no commit
+ * (their files are not checkpointed, nor restored); file names that are not valid UTF-8 are mangled by the transport's
+ * text decoding; git's own limits apply (empty directories are not recorded).
+ *
+ * Operations are serialised (one git process at a time): two at once would collide on the index lock. One ShadowGit
+ * per store per process; `init()` removes an `index.lock` left behind by a crashed orc.
+ */
+export class ShadowGit {
+  readonly storeDir: string;
+  readonly workspace: string;
+  private readonly stateDir: string | undefined;
+  private readonly transport: Transport;
+  private readonly env: Readonly<Record<string, string>>;
+  private readonly timeoutMs: number;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Nested repositories without a commit, found by `add`; excluded from then on. */
+  private readonly nestedRepos = new Set<string>();
+
+  constructor(options: ShadowGitOptions) {
+    this.storeDir = resolve(options.storeDir);
+    this.workspace = resolve(options.workspace);
+    this.stateDir = options.stateDir === undefined ? undefined : resolve(options.stateDir);
+    this.transport = options.transport;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const extra = Object.entries(options.env ?? {}).filter(([key]) => !key.startsWith("GIT_"));
+    this.env = {
+      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      ...Object.fromEntries(extra),
+      // Isolation from the user's git setup: no system or global config, no inherited repository or index.
+      HOME: this.storeDir,
+      XDG_CONFIG_HOME: this.storeDir,
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_ATTR_NOSYSTEM: "1",
+      GIT_TERMINAL_PROMPT: "0",
+      GIT_AUTHOR_NAME: "orc",
+      GIT_AUTHOR_EMAIL: "orc@localhost",
+      GIT_COMMITTER_NAME: "orc",
+      GIT_COMMITTER_EMAIL: "orc@localhost",
+      LC_ALL: "C",
+    };
+  }
+
+  /** Creates the store if needed and (re)writes its exclude file. Idempotent. */
+  init(): Promise<void> {
+    return this.serial(async () => {
+      await mkdir(this.storeDir, { recursive: true });
+      if (!(await exists(join(this.storeDir, "HEAD")))) {
+        // --template= : no sample hooks or description copied from the system template directory.
+        await this.git(["init", "--quiet", "--template="]);
+        await this.git(["config", "gc.auto", "0"]);
+        await this.git(["config", "core.autocrlf", "false"]);
+      }
+      await rm(join(this.storeDir, "index.lock"), { force: true });
+      await mkdir(join(this.storeDir, "info"), { recursive: true });
+      await writeFile(join(this.storeDir, "info", "exclude"), await this.excludeFile());
+    });
+  }
+
+  /** Records the workspace as it is now; returns the tree id (the same id for the same content). */
+  snapshot(): Promise<string> {
+    return this.serial(async () => {
+      await this.addAll();
+      const tree = (await this.git(["write-tree"])).trim();
+      if (!OBJECT_ID.test(tree)) throw new Error(`git write-tree printed ${JSON.stringify(tree)}, not a tree id`);
+      return tree;
+    });
+  }
+
+  /** Files that differ between two trees, sorted by path. A rename is a deletion plus an addition. */
+  diff(fromTree: string, toTree: string): Promise<FileChange[]> {
+    return this.serial(async () => {
+      assertObjectId(fromTree);
+      assertObjectId(toTree);
+      if (fromTree === toTree) return [];
+      const out = await this.git(["diff-tree", "-r", "-z", "--no-renames", "--no-ext-diff", "--raw", "--numstat", fromTree, toTree]);
+      return parseDiff(out);
+    });
+  }
+
+  /**
+   * Keeps `tree` reachable under `refs/orc/<name>` (a commit made with commit-tree) so that git never prunes it.
+   * Characters a ref may not hold are %-escaped. Returns the commit id.
+   */
+  saveRef(name: string, tree: string): Promise<string> {
+    return this.serial(async () => {
+      assertObjectId(tree);
+      const ref = `refs/orc/${refName(name)}`;
+      const commit = (await this.git(["commit-tree", tree, "-m", `orc checkpoint ${name}`])).trim();
+      if (!OBJECT_ID.test(commit)) throw new Error(`git commit-tree printed ${JSON.stringify(commit)}, not a commit id`);
+      await this.git(["update-ref", ref, commit]);
+      return commit;
+    });
+  }
+
+  /** The tree saved under `refs/orc/<name>`, if any. */
+  readRef(name: string): Promise<string | undefined> {
+    return this.serial(async () => {
+      const ref = `refs/orc/${refName(name)}`;
+      const out = await this.git(["for-each-ref", "--format=%(objectname)", ref]);
+      const commit = out.trim();
+      if (commit === "") return undefined;
+      return (await this.git(["rev-parse", "--verify", `${commit}^{tree}`])).trim();
+    });
+  }
+
+  /**
+   * Makes the workspace match `tree`: changed files are rewritten, deleted ones come back, and files created since
+   * (not ignored) are removed. Ignored and excluded files are left alone.
+   */
+  restore(tree: string): Promise<void> {
+    return this.serial(async () => {
+      assertObjectId(tree);
+      // Index := the workspace now, so that read-tree knows which files exist and removes those not in `tree`.
+      await this.addAll();
+      await this.git(["read-tree", "--reset", "-u", tree]);
+    });
+  }
+
+  /**
+   * `git add --all`. A nested repository without a commit (an agent ran `git init` in a subdirectory) makes git refuse
+   * the whole add; such directories are excluded (like any nested repository, their files are not checkpointed) and
+   * the add is retried.
+   */
+  private async addAll(): Promise<void> {
+    for (let tries = 0; ; tries++) {
+      try {
+        await this.git(["-c", "advice.addEmbeddedRepo=false", "add", "--all"]);
+        return;
+      } catch (error) {
+        const empty = error instanceof GitError ? [...error.stderrTail.matchAll(/^error: '(.+)\/' does not have a commit checked out$/gm)] : [];
+        const fresh = empty.map((m) => m[1] ?? "").filter((p) => p !== "" && !this.nestedRepos.has(p));
+        if (fresh.length === 0 || tries >= 10) throw error;
+        for (const path of fresh) this.nestedRepos.add(path);
+        await writeFile(join(this.storeDir, "info", "exclude"), await this.excludeFile());
+      }
+    }
+  }
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(op, op);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async git(args: readonly string[]): Promise<string> {
+    const full = ["--git-dir", this.storeDir, "--work-tree", this.workspace, ...args];
+    const outcome = await this.transport.run({
+      command: "git",
+      args: full,
+      cwd: this.workspace,
+      env: this.env,
+      timeoutMs: this.timeoutMs,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
+    });
+    if (outcome.end !== "exited" || outcome.exitCode !== 0) throw new GitError(args, outcome);
+    if (outcome.droppedBytes > 0) throw new GitError(args, outcome, `output larger than ${String(MAX_OUTPUT_BYTES)} bytes`);
+    return outcome.stdoutTail;
+  }
+
+  private async excludeFile(): Promise<string> {
+    const lines = ["# Written by orc: what the checkpoint store never records.", "/.git/", ".orc/"];
+    for (const dir of [this.stateDir, this.storeDir]) {
+      if (dir === undefined) continue;
+      const rel = relative(this.workspace, dir);
+      if (rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) lines.push(`/${escapePattern(rel.split(sep).join("/"))}/`);
+    }
+    for (const path of this.nestedRepos) lines.push(`/${escapePattern(path)}/`);
+    try {
+      const user = await readFile(join(this.workspace, ".git", "info", "exclude"), "utf8");
+      lines.push("# From the workspace's .git/info/exclude:", user);
+    } catch {
+      // No repository, or .git is a file (worktree): nothing to copy.
+    }
+    return `${lines.join("\n")}\n`;
+  }
+}
+
+/** Parses `diff-tree -r -z --raw --numstat` (without renames): raw records first, then numstat records. */
+export function parseDiff(out: string): FileChange[] {
+  const tokens = out.split("\0");
+  const status = new Map<string, FileChange["status"]>();
+  const counts = new Map<string, { added: number; removed: number; binary: boolean }>();
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] ?? "";
+    if (token === "") continue;
+    if (token.startsWith(":")) {
+      // :<old mode> <new mode> <old id> <new id> <status>\0<path>\0
+      const path = tokens[++i] ?? "";
+      const letter = token.slice(token.lastIndexOf(" ") + 1).charAt(0);
+      status.set(path, letter === "A" ? "added" : letter === "D" ? "deleted" : "modified");
+      continue;
+    }
+    // <added>\t<removed>\t<path>\0, `-\t-\t` for a binary file
+    const first = token.indexOf("\t");
+    const second = token.indexOf("\t", first + 1);
+    if (first < 0 || second < 0) throw new Error(`unexpected git diff-tree output: ${JSON.stringify(token.slice(0, 200))}`);
+    const added = token.slice(0, first);
+    const removed = token.slice(first + 1, second);
+    const binary = added === "-" && removed === "-";
+    counts.set(token.slice(second + 1), { added: binary ? 0 : Number(added), removed: binary ? 0 : Number(removed), binary });
+  }
+  return [...status.entries()]
+    .map(([path, s]) => ({ path, status: s, ...(counts.get(path) ?? { added: 0, removed: 0, binary: false }) }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** A ref name git accepts for `name` (components split on `/`, unusual characters %-escaped). */
+export function refName(name: string): string {
+  const parts = name.split("/").filter((p) => p !== "");
+  if (parts.length === 0) throw new Error(`invalid checkpoint name ${JSON.stringify(name)}`);
+  return parts
+    .map((part) => {
+      let out = "";
+      for (const byte of Buffer.from(part, "utf8")) {
+        const ch = String.fromCharCode(byte);
+        out += /[A-Za-z0-9_.-]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+      }
+      // No leading dot, no "..", no trailing "." or ".lock".
+      out = out.replace(/^\./, "%2E").replaceAll("..", ".%2E").replace(/\.$/, "%2E").replace(/\.lock$/, "%2Elock");
+      return out;
+    })
+    .join("/");
+}
+
+function escapePattern(path: string): string {
+  return path.replace(/[\\*?[\]!# ]/g, (c) => `\\${c}`);
+}
+
+function assertObjectId(id: string): void {
+  if (!OBJECT_ID.test(id)) throw new Error(`not a git object id: ${JSON.stringify(id)}`);
+}
+
+/** The first argument that is not a global option (`-c name=value` takes two). */
+function subcommand(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (arg === "-c") i++;
+    else if (!arg.startsWith("-")) return arg;
+  }
+  return "";
+}
+
+function tail(text: string, max: number): string {
+  const trimmed = text.trim();
+  return trimmed.length > max ? `…${trimmed.slice(-max)}` : trimmed;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

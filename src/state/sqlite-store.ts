@@ -1,0 +1,509 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import type { AgentOutcome, Decision, EventInput, FileChange, GateOutcome, RunEvent, RunStatus, TaskStatus } from "../core/events.js";
+import type { Failure } from "../core/failure.js";
+import { err, ok, type Result } from "../core/result.js";
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, StateSchemaError, assertSupportedVersion, migrate } from "./migrations.js";
+import type { AttemptRow, RunRow, RunSnapshot, StateStore, StoredEvent, TaskRow } from "./port.js";
+
+export const STATE_DB_FILE = "state.db";
+
+export interface OpenStateStoreOptions {
+  /**
+   * For `status` and `logs`: never creates the state directory or state.db, never migrates, never takes the write
+   * lock (WAL readers do not block the writer). A missing state.db reads as an empty store (`missing` is true); SQLite
+   * may leave `state.db-wal`/`-shm` side files next to an existing state.db, as any WAL reader does. `append` throws.
+   */
+  readonly readonly?: boolean;
+  /** Clock for event times (tests). */
+  readonly now?: () => Date;
+}
+
+/** A run's updated_at is the time of its newest event: one step down events_run_seq. */
+const RUN_COLUMNS = `r.id, r.status, r.pipeline, r.pipeline_file, r.workspace, r.created_at, r.finished_at, r.reason, r.pid,
+  (SELECT e.time FROM events e WHERE e.run_id = r.id ORDER BY e.seq DESC LIMIT 1) AS updated_at`;
+
+/**
+ * The hot-path queries, exported so a test can EXPLAIN each one and prove it is an index lookup or a bounded range
+ * scan (cost must never grow with the size of the ledger).
+ */
+export const SQL = {
+  insertEvent: "INSERT INTO events (run_id, type, time, payload) VALUES (?, ?, ?, ?)",
+  insertRun: `INSERT INTO runs (id, created_seq, status, pipeline, pipeline_file, workspace, created_at)
+              VALUES (?, ?, 'pending', ?, ?, ?, ?)`,
+  insertTask: "INSERT INTO tasks (run_id, id, ord, status, max_attempts) VALUES (?, ?, ?, 'pending', ?)",
+  runExists: "SELECT 1 AS found FROM runs WHERE id = ?",
+  runStarted: "UPDATE runs SET status = 'running', pid = ?, reason = NULL, finished_at = NULL WHERE id = ?",
+  runInterrupted: "UPDATE runs SET status = 'paused', reason = ? WHERE id = ?",
+  /** An interrupted task waits for `resume` like any task not yet started. Bounded: one run's tasks, by key. */
+  tasksRequeued: "UPDATE tasks SET status = 'pending' WHERE run_id = ? AND status = 'running'",
+  runFinished: "UPDATE runs SET status = ?, reason = ?, finished_at = ? WHERE id = ?",
+  taskStarted: "UPDATE tasks SET status = 'running', reason = NULL WHERE run_id = ? AND id = ?",
+  taskFinished: "UPDATE tasks SET status = ?, reason = ? WHERE run_id = ? AND id = ?",
+  attemptStarted: `INSERT INTO attempts (run_id, task_id, attempt, status, started_at, started_seq)
+                   VALUES (?, ?, ?, 'running', ?, ?)`,
+  attemptAgent: "UPDATE attempts SET agent_seq = ? WHERE run_id = ? AND task_id = ? AND attempt = ?",
+  attemptChanges: "UPDATE attempts SET changes_seq = ? WHERE run_id = ? AND task_id = ? AND attempt = ?",
+  attemptDecided: `UPDATE attempts SET status = 'decided', decision = ?, reasons = ?, finished_at = ?
+                   WHERE run_id = ? AND task_id = ? AND attempt = ?`,
+  attemptInterrupted: `UPDATE attempts SET status = 'interrupted', finished_at = ?
+                       WHERE run_id = ? AND task_id = ? AND attempt = ?`,
+  insertGate: "INSERT INTO gate_results (seq, run_id, task_id, attempt, gate, passed) VALUES (?, ?, ?, ?, ?, ?)",
+  getRun: `SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = ?`,
+  latestRun: `SELECT ${RUN_COLUMNS} FROM runs r ORDER BY r.created_seq DESC LIMIT 1`,
+  listRuns: `SELECT ${RUN_COLUMNS} FROM runs r ORDER BY r.created_seq`,
+  runSpec: "SELECT e.payload FROM runs r JOIN events e ON e.seq = r.created_seq WHERE r.id = ?",
+  tasks: "SELECT id, status, max_attempts, reason FROM tasks WHERE run_id = ? ORDER BY ord",
+  attempts: `SELECT a.task_id, a.attempt, a.status, a.started_at, a.finished_at, a.decision, a.reasons,
+                    s.payload AS started, g.payload AS agent, c.payload AS changes
+             FROM attempts a
+             JOIN events s ON s.seq = a.started_seq
+             LEFT JOIN events g ON g.seq = a.agent_seq
+             LEFT JOIN events c ON c.seq = a.changes_seq
+             WHERE a.run_id = ? ORDER BY a.task_id, a.attempt`,
+  gates: `SELECT g.task_id, g.attempt, e.payload FROM gate_results g JOIN events e ON e.seq = g.seq
+          WHERE g.run_id = ? ORDER BY g.task_id, g.attempt, g.seq`,
+  events: "SELECT seq, payload FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+} as const;
+
+interface RunDbRow {
+  readonly id: string;
+  readonly status: RunStatus;
+  readonly pipeline: string;
+  readonly pipeline_file: string;
+  readonly workspace: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly finished_at: string | null;
+  readonly reason: string | null;
+  readonly pid: number | null;
+}
+
+interface TaskDbRow {
+  readonly id: string;
+  readonly status: TaskStatus;
+  readonly max_attempts: number;
+  readonly reason: string | null;
+}
+
+interface AttemptDbRow {
+  readonly task_id: string;
+  readonly attempt: number;
+  readonly status: AttemptRow["status"];
+  readonly started_at: string;
+  readonly finished_at: string | null;
+  readonly decision: Decision | null;
+  readonly reasons: string | null;
+  /** Payloads of attempt.started, agent.finished and changes.detected. */
+  readonly started: string;
+  readonly agent: string | null;
+  readonly changes: string | null;
+}
+
+interface GateDbRow {
+  readonly task_id: string;
+  readonly attempt: number;
+  /** Payload of gate.finished. */
+  readonly payload: string;
+}
+
+interface EventDbRow {
+  readonly seq: number;
+  readonly payload: string;
+}
+
+type Stmt<P extends unknown[], R = unknown> = Database.Statement<P, R>;
+
+/** Thrown by `append` on an event that cannot be projected: a bug in the caller, never an expected outcome. */
+export class StateProjectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StateProjectionError";
+  }
+}
+
+export class SqliteStateStore implements StateStore {
+  readonly file: string;
+  readonly readonly: boolean;
+  /** True when opened read-only and state.db did not exist: the store is empty and stays so. */
+  readonly missing: boolean;
+  private readonly db: Database.Database;
+  private readonly now: () => Date;
+  private closed = false;
+
+  private readonly s: {
+    readonly insertEvent: Stmt<[string, string, string, string]>;
+    readonly insertRun: Stmt<[string, number, string, string, string, string]>;
+    readonly insertTask: Stmt<[string, string, number, number]>;
+    readonly runExists: Stmt<[string], { found: number }>;
+    readonly runStarted: Stmt<[number, string]>;
+    readonly runInterrupted: Stmt<[string, string]>;
+    readonly tasksRequeued: Stmt<[string]>;
+    readonly runFinished: Stmt<[string, string, string, string]>;
+    readonly taskStarted: Stmt<[string, string]>;
+    readonly taskFinished: Stmt<[string, string, string, string]>;
+    readonly attemptStarted: Stmt<[string, string, number, string, number]>;
+    readonly attemptAgent: Stmt<[number, string, string, number]>;
+    readonly attemptChanges: Stmt<[number, string, string, number]>;
+    readonly attemptDecided: Stmt<[string, string, string, string, string, number]>;
+    readonly attemptInterrupted: Stmt<[string, string, string, number]>;
+    readonly insertGate: Stmt<[number, string, string, number, string, number]>;
+    readonly getRun: Stmt<[string], RunDbRow>;
+    readonly latestRun: Stmt<[], RunDbRow>;
+    readonly listRuns: Stmt<[], RunDbRow>;
+    readonly runSpec: Stmt<[string], { payload: string }>;
+    readonly tasks: Stmt<[string], TaskDbRow>;
+    readonly attempts: Stmt<[string], AttemptDbRow>;
+    readonly gates: Stmt<[string], GateDbRow>;
+    readonly events: Stmt<[string, number, number], EventDbRow>;
+  };
+
+  private readonly appendTx: (event: EventInput) => StoredEvent;
+  private readonly snapshotTx: (id: string) => RunSnapshot | undefined;
+
+  /** Use `openStateStore`. */
+  constructor(db: Database.Database, file: string, options: { readonly: boolean; missing: boolean; now?: () => Date }) {
+    this.db = db;
+    this.file = file;
+    this.readonly = options.readonly;
+    this.missing = options.missing;
+    this.now = options.now ?? (() => new Date());
+    this.s = {
+      insertEvent: db.prepare(SQL.insertEvent),
+      insertRun: db.prepare(SQL.insertRun),
+      insertTask: db.prepare(SQL.insertTask),
+      runExists: db.prepare(SQL.runExists),
+      runStarted: db.prepare(SQL.runStarted),
+      runInterrupted: db.prepare(SQL.runInterrupted),
+      tasksRequeued: db.prepare(SQL.tasksRequeued),
+      runFinished: db.prepare(SQL.runFinished),
+      taskStarted: db.prepare(SQL.taskStarted),
+      taskFinished: db.prepare(SQL.taskFinished),
+      attemptStarted: db.prepare(SQL.attemptStarted),
+      attemptAgent: db.prepare(SQL.attemptAgent),
+      attemptChanges: db.prepare(SQL.attemptChanges),
+      attemptDecided: db.prepare(SQL.attemptDecided),
+      attemptInterrupted: db.prepare(SQL.attemptInterrupted),
+      insertGate: db.prepare(SQL.insertGate),
+      getRun: db.prepare(SQL.getRun),
+      latestRun: db.prepare(SQL.latestRun),
+      listRuns: db.prepare(SQL.listRuns),
+      runSpec: db.prepare(SQL.runSpec),
+      tasks: db.prepare(SQL.tasks),
+      attempts: db.prepare(SQL.attempts),
+      gates: db.prepare(SQL.gates),
+      events: db.prepare(SQL.events),
+    };
+    // IMMEDIATE: take the write lock (waiting up to busy_timeout) before the first statement, so a second writer
+    // process queues instead of failing with SQLITE_BUSY on a read-to-write upgrade.
+    const appendTx = db.transaction((event: EventInput) => this.appendInTx(event));
+    this.appendTx = (event) => appendTx.immediate(event);
+    // One read transaction, so a snapshot never mixes two states of a run being written by another process.
+    const snapshotTx = db.transaction((id: string) => this.snapshotInTx(id));
+    this.snapshotTx = (id) => snapshotTx.deferred(id);
+  }
+
+  append(event: EventInput): StoredEvent {
+    this.assertOpen();
+    if (this.readonly) throw new Error("the state store was opened read-only: append is not allowed");
+    return this.appendTx(event);
+  }
+
+  getRun(id: string): RunRow | undefined {
+    this.assertOpen();
+    const row = this.s.getRun.get(id);
+    return row ? toRunRow(row) : undefined;
+  }
+
+  latestRun(): RunRow | undefined {
+    this.assertOpen();
+    const row = this.s.latestRun.get();
+    return row ? toRunRow(row) : undefined;
+  }
+
+  /** All runs, oldest first (creation order). */
+  listRuns(): readonly RunRow[] {
+    this.assertOpen();
+    return this.s.listRuns.all().map(toRunRow);
+  }
+
+  snapshot(id: string): RunSnapshot | undefined {
+    this.assertOpen();
+    return this.snapshotTx(id);
+  }
+
+  runSpec(id: string): unknown {
+    this.assertOpen();
+    const row = this.s.runSpec.get(id);
+    return row ? (JSON.parse(row.payload) as { spec?: unknown }).spec : undefined;
+  }
+
+  events(runId: string, options?: { readonly afterSeq?: number; readonly limit?: number }): readonly StoredEvent[] {
+    this.assertOpen();
+    const limit = options?.limit ?? -1;
+    if (limit === 0) return [];
+    return this.s.events
+      .all(runId, options?.afterSeq ?? 0, limit < 0 ? -1 : Math.floor(limit))
+      .map((row) => ({ seq: row.seq, event: JSON.parse(row.payload) as RunEvent }));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("the state store is closed");
+  }
+
+  private appendInTx(input: EventInput): StoredEvent {
+    const time = this.now().toISOString();
+    const event = { ...input, time } as RunEvent;
+    const info = this.s.insertEvent.run(event.run, event.type, time, JSON.stringify(event));
+    const seq = Number(info.lastInsertRowid);
+    this.project(event, seq);
+    return { seq, event };
+  }
+
+  private project(e: RunEvent, seq: number): void {
+    const s = this.s;
+    // Every statement below finds its row by primary key (or inserts one); a row that is not there is a bug upstream.
+    switch (e.type) {
+      case "run.created":
+        try {
+          s.insertRun.run(e.run, seq, e.pipeline, e.pipelineFile, e.workspace, e.time);
+        } catch (error) {
+          throw constraintError(error, `run ${e.run} already exists`);
+        }
+        e.tasks.forEach((task, ord) => {
+          try {
+            s.insertTask.run(e.run, task.id, ord, task.maxAttempts);
+          } catch (error) {
+            throw constraintError(error, `run ${e.run} lists task ${task.id} twice`);
+          }
+        });
+        return;
+      case "run.started":
+        this.expectRow(s.runStarted.run(e.pid, e.run), e);
+        return;
+      case "run.interrupted":
+        this.expectRow(s.runInterrupted.run(e.reason, e.run), e);
+        s.tasksRequeued.run(e.run);
+        return;
+      case "run.finished":
+        this.expectRow(s.runFinished.run(e.status, e.reason, e.time, e.run), e);
+        return;
+      case "task.started":
+        this.expectRow(s.taskStarted.run(e.run, e.task), e);
+        return;
+      case "task.finished":
+        this.expectRow(s.taskFinished.run(e.status, e.reason, e.run, e.task), e);
+        return;
+      case "attempt.started":
+        try {
+          s.attemptStarted.run(e.run, e.task, e.attempt, e.time, seq);
+        } catch (error) {
+          throw this.insertError(error, e, `attempt ${e.attempt} of task ${e.task} was already started`);
+        }
+        return;
+      case "agent.finished":
+        this.expectRow(s.attemptAgent.run(seq, e.run, e.task, e.attempt), e);
+        return;
+      case "changes.detected":
+        this.expectRow(s.attemptChanges.run(seq, e.run, e.task, e.attempt), e);
+        return;
+      case "gate.finished":
+        try {
+          s.insertGate.run(seq, e.run, e.task, e.attempt, e.result.gate, e.result.passed ? 1 : 0);
+        } catch (error) {
+          throw this.insertError(error, e, "duplicate gate result");
+        }
+        return;
+      case "attempt.decided":
+        this.expectRow(s.attemptDecided.run(e.decision, JSON.stringify(e.reasons), e.time, e.run, e.task, e.attempt), e);
+        return;
+      case "attempt.interrupted":
+        this.expectRow(s.attemptInterrupted.run(e.time, e.run, e.task, e.attempt), e);
+        return;
+      default:
+        assertNever(e);
+    }
+  }
+
+  private expectRow(info: Database.RunResult, e: RunEvent): void {
+    if (info.changes !== 1) throw this.missingRow(e);
+  }
+
+  private insertError(error: unknown, e: RunEvent, duplicate: string): unknown {
+    if (!(error instanceof Database.SqliteError)) return error;
+    if (error.code === "SQLITE_CONSTRAINT_FOREIGNKEY") return this.missingRow(e, error);
+    if (error.code.startsWith("SQLITE_CONSTRAINT")) {
+      return new StateProjectionError(`cannot apply ${e.type} to run ${e.run}: ${duplicate} (${error.code})`, { cause: error });
+    }
+    return error;
+  }
+
+  /** The error for an event whose run, task or attempt does not exist (only built on that failure path). */
+  private missingRow(e: RunEvent, cause?: unknown): StateProjectionError {
+    const what = !this.s.runExists.get(e.run)
+      ? `unknown run ${e.run}`
+      : "attempt" in e && e.type !== "attempt.started"
+        ? `run ${e.run} has no attempt ${e.attempt} of task ${e.task}`
+        : "task" in e
+          ? `run ${e.run} has no task ${e.task}`
+          : `unknown run ${e.run}`;
+    const message = `cannot apply ${e.type}: ${what} (a bug: events must follow run.created, attempt.started)`;
+    return new StateProjectionError(message, cause === undefined ? undefined : { cause });
+  }
+
+  private snapshotInTx(id: string): RunSnapshot | undefined {
+    const runRow = this.s.getRun.get(id);
+    if (!runRow) return undefined;
+    const gates = new Map<string, GateOutcome[]>();
+    for (const g of this.s.gates.all(id)) {
+      const key = attemptKey(g.task_id, g.attempt);
+      const list = gates.get(key);
+      const outcome = (JSON.parse(g.payload) as { result: GateOutcome }).result;
+      if (list) list.push(outcome);
+      else gates.set(key, [outcome]);
+    }
+    const attempts = new Map<string, AttemptRow[]>();
+    for (const a of this.s.attempts.all(id)) {
+      const row = toAttemptRow(a, gates.get(attemptKey(a.task_id, a.attempt)) ?? []);
+      const list = attempts.get(a.task_id);
+      if (list) list.push(row);
+      else attempts.set(a.task_id, [row]);
+    }
+    const tasks = this.s.tasks.all(id).map((t): TaskRow => {
+      const base = { id: t.id, status: t.status, maxAttempts: t.max_attempts, attempts: attempts.get(t.id) ?? [] };
+      return t.reason === null ? base : { ...base, reason: t.reason };
+    });
+    return { run: toRunRow(runRow), tasks, breakpoints: [] };
+  }
+}
+
+/**
+ * Opens (creating if needed) `<stateDir>/state.db`, applies migrations, and prepares every statement once.
+ * Throws StateSchemaError for a database written by a newer orc; `openState` returns that as a Failure instead.
+ */
+export function openStateStore(stateDir: string, opts?: OpenStateStoreOptions): SqliteStateStore {
+  const file = join(stateDir, STATE_DB_FILE);
+  const now = opts?.now;
+  if (opts?.readonly === true) return openReadonly(file, now);
+
+  mkdirSync(stateDir, { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma("busy_timeout = 5000");
+    // Refuse a newer database before changing anything in it.
+    assertSupportedVersion(db);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    migrate(db);
+    return new SqliteStateStore(db, file, now ? { readonly: false, missing: false, now } : { readonly: false, missing: false });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function openReadonly(file: string, now: (() => Date) | undefined): SqliteStateStore {
+  const options = (missing: boolean) => (now ? { readonly: true, missing, now } : { readonly: true, missing });
+  if (existsSync(file)) {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma("busy_timeout = 5000");
+      const version = assertSupportedVersion(db);
+      if (version === LATEST_SCHEMA_VERSION) return new SqliteStateStore(db, file, options(false));
+      if (version > 0) {
+        throw new StateSchemaError(
+          `state.db is at schema ${version} but this orc reads schema ${LATEST_SCHEMA_VERSION}: ` +
+            "run a command that writes state (apply, resume) once to upgrade it",
+          version,
+          LATEST_SCHEMA_VERSION,
+        );
+      }
+      // Version 0: an empty file (a writer is creating it right now, or it was never initialised): reads as empty.
+      db.close();
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+  // Nothing on disk: an in-memory store with the same schema, so every read answers "no runs" and nothing is created.
+  const memory = new Database(":memory:");
+  migrate(memory, MIGRATIONS);
+  memory.pragma("query_only = ON");
+  return new SqliteStateStore(memory, file, options(true));
+}
+
+/** `openStateStore` for the CLI: an unusable state.db (newer schema, corrupt, locked) is a `state` Failure. */
+export function openState(stateDir: string, opts?: OpenStateStoreOptions): Result<SqliteStateStore, Failure> {
+  try {
+    return ok(openStateStore(stateDir, opts));
+  } catch (error) {
+    if (error instanceof StateSchemaError) return err({ reason: "state", message: error.message });
+    if (error instanceof Database.SqliteError) {
+      return err({ reason: "state", message: `cannot open ${join(stateDir, STATE_DB_FILE)}: ${error.message} (${error.code})` });
+    }
+    throw error;
+  }
+}
+
+function toRunRow(r: RunDbRow): RunRow {
+  return {
+    id: r.id,
+    status: r.status,
+    pipeline: r.pipeline,
+    pipelineFile: r.pipeline_file,
+    workspace: r.workspace,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    ...(r.finished_at === null ? {} : { finishedAt: r.finished_at }),
+    ...(r.reason === null ? {} : { reason: r.reason }),
+    ...(r.pid === null ? {} : { pid: r.pid }),
+  };
+}
+
+function toAttemptRow(a: AttemptDbRow, gates: readonly GateOutcome[]): AttemptRow {
+  const started = JSON.parse(a.started) as { prompt: string };
+  let changes: AttemptRow["changes"];
+  if (a.changes !== null) {
+    const c = JSON.parse(a.changes) as { files: readonly FileChange[]; linesChanged: number; checkpoint?: string };
+    changes =
+      c.checkpoint === undefined
+        ? { files: c.files, linesChanged: c.linesChanged }
+        : { files: c.files, linesChanged: c.linesChanged, checkpoint: c.checkpoint };
+  }
+  return {
+    attempt: a.attempt,
+    status: a.status,
+    startedAt: a.started_at,
+    ...(a.finished_at === null ? {} : { finishedAt: a.finished_at }),
+    prompt: started.prompt,
+    ...(a.agent === null ? {} : { agent: (JSON.parse(a.agent) as { result: AgentOutcome }).result }),
+    ...(changes === undefined ? {} : { changes }),
+    gates,
+    ...(a.decision === null ? {} : { decision: a.decision }),
+    reasons: a.reasons === null ? [] : (JSON.parse(a.reasons) as string[]),
+  };
+}
+
+function attemptKey(task: string, attempt: number): string {
+  return `${String(attempt)}\u0000${task}`;
+}
+
+function constraintError(error: unknown, message: string | ((code: string) => string)): unknown {
+  if (error instanceof Database.SqliteError && error.code.startsWith("SQLITE_CONSTRAINT")) {
+    const text = typeof message === "string" ? message : message(error.code);
+    return new StateProjectionError(`${text} (${error.code})`, { cause: error });
+  }
+  return error;
+}
+
+function assertNever(value: never): never {
+  throw new StateProjectionError(`unknown event type ${JSON.stringify((value as { type?: unknown }).type)}`);
+}

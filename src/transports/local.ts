@@ -1,0 +1,11 @@
+import type { ProcessOutcome, ProcessSpec, Transport } from "./port.js";
+import { supervise } from "./supervisor.js";
+
+/** Runs processes on this machine, through the one supervisor. */
+export class LocalTransport implements Transport {
+  readonly kind = "local";
+
+  run(spec: ProcessSpec): Promise<ProcessOutcome> {
+    return supervise(spec);
+  }
+}

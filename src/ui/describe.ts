@@ -1,0 +1,49 @@
+import { formatDuration } from "../core/duration.js";
+import type { RunEvent } from "../core/events.js";
+
+/**
+ * One human line per event (or undefined for events a person does not need to see), shared by the plain and the
+ * listr2 reporters so both tell the same story.
+ */
+export function describeEvent(event: RunEvent, maxAttempts: ReadonlyMap<string, number>): string | undefined {
+  switch (event.type) {
+    case "run.created":
+      return `run ${event.run}: pipeline ${event.pipeline}, ${event.tasks.length} task${event.tasks.length === 1 ? "" : "s"}, workspace ${event.workspace}`;
+    case "run.started":
+      return event.resumed ? `run ${event.run} resumed` : undefined;
+    case "task.started":
+      return undefined;
+    case "attempt.started":
+      return `[${event.task}] attempt ${event.attempt}/${maxAttempts.get(event.task) ?? "?"} started`;
+    case "agent.finished": {
+      const r = event.result;
+      const how = r.end === "exited" ? `exited ${r.exitCode ?? "?"}` : r.end === "spawn-error" ? `could not start (${r.error ?? ""})` : r.end;
+      return `[${event.task}] agent ${how} after ${formatDuration(r.durationMs)}`;
+    }
+    case "changes.detected": {
+      const added = event.files.reduce((n, f) => n + f.added, 0);
+      const removed = event.files.reduce((n, f) => n + f.removed, 0);
+      return event.files.length === 0
+        ? `[${event.task}] no files changed`
+        : `[${event.task}] changed ${event.files.length} file${event.files.length === 1 ? "" : "s"} (+${added} -${removed})`;
+    }
+    case "gate.finished":
+      return `[${event.task}] gate ${event.result.gate} ${event.result.passed ? "passed" : "failed"}: ${event.result.summary}`;
+    case "attempt.decided":
+      return `[${event.task}] attempt ${event.attempt}: ${event.decision}${event.decision === "accept" ? "" : ` (${event.reasons.join("; ")})`}`;
+    case "attempt.interrupted":
+      return `[${event.task}] attempt ${event.attempt} interrupted`;
+    case "task.finished":
+      return `[${event.task}] ${event.status}: ${event.reason}`;
+    case "run.interrupted":
+      return `run ${event.run} paused: ${event.reason}`;
+    case "run.finished":
+      return `run ${event.run} ${event.status}: ${event.reason}`;
+  }
+}
+
+/** The tasks a reporter shows, in plan order. */
+export interface ReportedTask {
+  readonly id: string;
+  readonly maxAttempts: number;
+}

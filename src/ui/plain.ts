@@ -1,0 +1,23 @@
+import type { RunEvent } from "../core/events.js";
+import { describeEvent, type ReportedTask } from "./describe.js";
+import type { Reporter, Sink } from "./reporter.js";
+
+/** Plain lines, for CI logs and pipes: no colour, no cursor movement, one line per event worth reading. */
+export class PlainReporter implements Reporter {
+  private readonly maxAttempts: ReadonlyMap<string, number>;
+  constructor(
+    private readonly out: Sink,
+    tasks: readonly ReportedTask[],
+  ) {
+    this.maxAttempts = new Map(tasks.map((t) => [t.id, t.maxAttempts]));
+  }
+
+  onEvent(event: RunEvent): void {
+    const line = describeEvent(event, this.maxAttempts);
+    if (line !== undefined) this.out.write(`${line}\n`);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,99 @@
+import { mkdir } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import watcher from "@parcel/watcher";
+
+export interface ChangeWatcherOptions {
+  readonly workspace: string;
+  /** Where the snapshot is written (its directory is created); keep it outside the workspace or in an ignored path. */
+  readonly snapshotFile: string;
+  /**
+   * More paths to ignore, besides `.git`, `.orc` and `node_modules` (at any depth): absolute paths, paths relative to
+   * the workspace, or globs. The snapshot file's directory is ignored when it lies inside the workspace.
+   */
+  readonly ignore?: readonly string[];
+  /** @parcel/watcher backend; default "brute-force" (a tree walk comparing mtimes, the same on every platform). */
+  readonly backend?: watcher.BackendType;
+  /**
+   * How long `mark()` waits after writing the snapshot, in ms (default 12): longer than one tick of the kernel's
+   * coarse clock (HZ=100 gives 10 ms), so every write after `mark()` returns gets an mtime later than any mtime the
+   * snapshot recorded. See the class comment.
+   */
+  readonly settleMs?: number;
+}
+
+const ALWAYS_IGNORED = [".git", ".orc", "node_modules", "**/.git", "**/.orc", "**/node_modules"];
+const DEFAULT_SETTLE_MS = 12;
+
+/**
+ * Tells whether anything in the workspace changed since `mark()`, without spawning a process, so the run loop takes a
+ * git checkpoint only when an attempt changed something.
+ *
+ * How precise it is (checked against @parcel/watcher 2.x, src/unix/legacy.cc, src/DirTree.cc): `writeSnapshot` walks
+ * the tree and records each entry's path and mtime in nanoseconds (st_mtim); `getEventsSince` walks it again and
+ * reports a path as created, deleted, or updated when its mtime differs. Nothing else is compared: not size, inode or
+ * mode. Consequences:
+ * - A write is missed if it leaves the mtime exactly as recorded. The file system stamps mtimes from the kernel's
+ *   coarse clock (one tick, 1-10 ms), so a file written, snapshotted and written again within one tick keeps its
+ *   mtime (kernels from 6.13 hand out fine-grained stamps to files whose time was read since, which closes this on
+ *   ext4/xfs/btrfs/tmpfs, but older kernels and other file systems do not). `mark()` therefore waits `settleMs`
+ *   after the snapshot: a write that starts after `mark()` returns lands in a later tick. Writes that race with
+ *   `mark()` itself (a process still running while the snapshot is taken) can still be missed.
+ * - A change of permissions only (`chmod +x`) does not change the mtime and is not seen, though git records the
+ *   executable bit. Neither is a file restored with its old mtime to the nanosecond (`cp -p`, `touch -r`).
+ * - Ignored paths (above) are not seen even if git tracks them; file systems with coarse mtimes (FAT: 2 s) are not
+ *   supported.
+ * So `changedSince()` answers `undefined` ("unknown: take a checkpoint") whenever it cannot be sure it saw everything:
+ * before the first `mark()` of this instance, after a failed `mark()`, and when the watcher itself fails.
+ */
+export class ChangeWatcher {
+  readonly workspace: string;
+  readonly snapshotFile: string;
+  private readonly options: watcher.Options;
+  private readonly settleMs: number;
+  private marked = false;
+
+  constructor(options: ChangeWatcherOptions) {
+    this.workspace = resolve(options.workspace);
+    this.snapshotFile = resolve(options.snapshotFile);
+    this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+    const ignore = [...ALWAYS_IGNORED, ...(options.ignore ?? []).map((p) => (isAbsolute(p) ? resolve(p) : p))];
+    const snapshotDir = dirname(this.snapshotFile);
+    if (inside(this.workspace, snapshotDir)) ignore.push(snapshotDir);
+    this.options = { ignore, backend: options.backend ?? "brute-force" };
+  }
+
+  /** Records the workspace as it is now; later writes are measured against this. */
+  async mark(): Promise<void> {
+    this.marked = false;
+    await mkdir(dirname(this.snapshotFile), { recursive: true });
+    await watcher.writeSnapshot(this.workspace, this.snapshotFile, this.options);
+    if (this.settleMs > 0) await new Promise((done) => setTimeout(done, this.settleMs));
+    this.marked = true;
+  }
+
+  /**
+   * Paths (relative to the workspace, `/`-separated, sorted, directories included) created, deleted or modified since
+   * the last `mark()`; `[]` means nothing changed; `undefined` means unknown (take a checkpoint anyway).
+   */
+  async changedSince(): Promise<string[] | undefined> {
+    if (!this.marked) return undefined;
+    let events: watcher.Event[];
+    try {
+      events = await watcher.getEventsSince(this.workspace, this.snapshotFile, this.options);
+    } catch {
+      return undefined;
+    }
+    const paths = new Set<string>();
+    for (const event of events) {
+      const rel = relative(this.workspace, event.path);
+      if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) continue;
+      paths.add(rel.split(sep).join("/"));
+    }
+    return [...paths].sort();
+  }
+}
+
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}

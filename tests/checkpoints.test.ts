@@ -1,0 +1,346 @@
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { EMPTY_TREE, GitError, ShadowGit, parseDiff, refName } from "../src/state/checkpoints.js";
+import type { ProcessOutcome, ProcessSpec, Transport } from "../src/transports/port.js";
+
+/** A minimal local transport: exactly the given env, whole output kept, calls recorded. */
+class RecordingTransport implements Transport {
+  readonly kind = "test-local";
+  readonly calls: ProcessSpec[] = [];
+  running = 0;
+  maxRunning = 0;
+
+  run(spec: ProcessSpec): Promise<ProcessOutcome> {
+    this.calls.push(spec);
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    const started = Date.now();
+    return new Promise((resolve) => {
+      const child = spawn(spec.command, [...(spec.args ?? [])], { cwd: spec.cwd, env: { ...spec.env }, stdio: ["ignore", "pipe", "pipe"] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on("data", (c: Buffer) => out.push(c));
+      child.stderr.on("data", (c: Buffer) => err.push(c));
+      const finish = (outcome: Partial<ProcessOutcome>): void => {
+        this.running--;
+        const stdoutTail = Buffer.concat(out).toString("utf8");
+        const stderrTail = Buffer.concat(err).toString("utf8");
+        resolve({
+          exitCode: null,
+          signal: null,
+          end: "exited",
+          durationMs: Date.now() - started,
+          pid: child.pid,
+          stdoutTail,
+          stderrTail,
+          outputTail: stdoutTail + stderrTail,
+          droppedBytes: 0,
+          ...outcome,
+        });
+      };
+      child.on("error", (e) => {
+        finish({ end: "spawn-error", error: e.message });
+      });
+      child.on("close", (code, signal) => {
+        finish({ exitCode: code, signal });
+      });
+    });
+  }
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function setup(options: { stateDirName?: string } = {}) {
+  const root = mkdtempSync(join(tmpdir(), "orc-ckpt-test-"));
+  dirs.push(root);
+  const workspace = join(root, "ws");
+  mkdirSync(workspace);
+  const stateDir = join(workspace, options.stateDirName ?? ".orc");
+  const transport = new RecordingTransport();
+  const git = new ShadowGit({ storeDir: join(stateDir, "checkpoints.git"), workspace, stateDir, transport });
+  const write = (path: string, content: string | Buffer): void => {
+    mkdirSync(dirname(join(workspace, path)), { recursive: true });
+    writeFileSync(join(workspace, path), content);
+  };
+  const read = (path: string): string => readFileSync(join(workspace, path), "utf8");
+  const has = (path: string): boolean => existsSync(join(workspace, path));
+  const lsTree = (tree: string): string[] =>
+    execFileSync("git", ["--git-dir", git.storeDir, "ls-tree", "-r", "-z", "--name-only", tree], { env: isolatedEnv(root) })
+      .toString("utf8")
+      .split("\0")
+      .filter((p) => p !== "");
+  return { root, workspace, stateDir, transport, git, write, read, has, lsTree };
+}
+
+function isolatedEnv(home: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_AUTHOR_NAME: "user",
+    GIT_AUTHOR_EMAIL: "user@example.com",
+    GIT_COMMITTER_NAME: "user",
+    GIT_COMMITTER_EMAIL: "user@example.com",
+  };
+}
+
+/** Every file under `dir` with the sha256 of its bytes and its mode. */
+function fingerprint(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else out[relative(dir, full)] = `${createHash("sha256").update(readFileSync(full)).digest("hex")} ${statSync(full).mode.toString(8)}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe("ShadowGit", () => {
+  it("snapshots an empty workspace as the empty tree, and the same content as the same tree", async () => {
+    const { git, write } = setup();
+    await git.init();
+    expect(await git.snapshot()).toBe(EMPTY_TREE);
+    write("a.txt", "one\n");
+    const t1 = await git.snapshot();
+    expect(await git.snapshot()).toBe(t1);
+    expect(await git.diff(t1, t1)).toEqual([]);
+    await git.init(); // idempotent
+    expect(await git.snapshot()).toBe(t1);
+  });
+
+  it("diffs added, modified, deleted, renamed, binary and oddly named files", async () => {
+    const { git, write } = setup();
+    await git.init();
+    write("src/keep.ts", "a\nb\nc\n");
+    write("src/gone.ts", "x\ny\n");
+    write("old name.md", "moved\ncontent\n");
+    write("img.bin", Buffer.from([0, 1, 2, 3, 0, 255]));
+    write("exec.sh", "echo hi\n");
+    const before = await git.snapshot();
+
+    write("src/keep.ts", "a\nB\nc\nd\n"); // -1 +2
+    rmSync(join(git.workspace, "src/gone.ts"));
+    renameSync(join(git.workspace, "old name.md"), join(git.workspace, "new name.md"));
+    write("img.bin", Buffer.from([0, 9, 9, 9, 0, 255]));
+    write("tab\there\nnewline \"quoted\" ünï.txt", "1\n2\n3\n");
+    chmodSync(join(git.workspace, "exec.sh"), 0o755);
+    const after = await git.snapshot();
+
+    expect(await git.diff(before, after)).toEqual([
+      { path: "exec.sh", status: "modified", added: 0, removed: 0, binary: false },
+      { path: "img.bin", status: "modified", added: 0, removed: 0, binary: true },
+      { path: "new name.md", status: "added", added: 2, removed: 0, binary: false },
+      { path: "old name.md", status: "deleted", added: 0, removed: 2, binary: false },
+      { path: "src/gone.ts", status: "deleted", added: 0, removed: 2, binary: false },
+      { path: "src/keep.ts", status: "modified", added: 2, removed: 1, binary: false },
+      { path: "tab\there\nnewline \"quoted\" ünï.txt", status: "added", added: 3, removed: 0, binary: false },
+    ]);
+    expect(await git.diff(EMPTY_TREE, before)).toHaveLength(5);
+  });
+
+  it("restores a checkpoint: new files removed, deleted ones back, edits reverted, ignored files kept", async () => {
+    const { git, write, read, has } = setup();
+    await git.init();
+    write(".gitignore", "build/\n*.log\n");
+    write("src/a.ts", "original\n");
+    write("src/b.ts", "b\n");
+    write("build/out.js", "built\n");
+    const tree = await git.snapshot();
+
+    write("src/a.ts", "changed\n");
+    rmSync(join(git.workspace, "src/b.ts"));
+    write("src/new.ts", "new\n");
+    write("newdir/deep/file.txt", "deep\n");
+    write("debug.log", "log\n");
+    write("build/out.js", "rebuilt\n");
+    write(".orc/runs/x.json", "{}\n");
+
+    await git.restore(tree);
+    expect(read("src/a.ts")).toBe("original\n");
+    expect(read("src/b.ts")).toBe("b\n");
+    expect(has("src/new.ts")).toBe(false);
+    expect(has("newdir")).toBe(false);
+    // Ignored and excluded files are not orc's to delete.
+    expect(read("debug.log")).toBe("log\n");
+    expect(read("build/out.js")).toBe("rebuilt\n");
+    expect(read(".orc/runs/x.json")).toBe("{}\n");
+    expect(await git.snapshot()).toBe(tree);
+  });
+
+  it("honours .gitignore and always excludes .git, .orc and the state directory", async () => {
+    const { git, write, lsTree } = setup({ stateDirName: "var/orc state" });
+    await git.init();
+    write(".gitignore", "*.tmp\n");
+    write("keep.txt", "k\n");
+    write("scratch.tmp", "t\n");
+    write(".orc/state.json", "{}\n");
+    write("sub/.orc/x", "x\n");
+    write("var/orc state/state.db", "db\n");
+    write("var/other.txt", "o\n");
+    expect(lsTree(await git.snapshot()).sort()).toEqual([".gitignore", "keep.txt", "var/other.txt"]);
+    expect(readFileSync(join(git.storeDir, "info", "exclude"), "utf8")).toContain("/var/orc\\ state/");
+  });
+
+  it("never touches the user's .git, byte for byte", async () => {
+    const { root, workspace, git, write, lsTree } = setup();
+    write("README.md", "hello\n");
+    write("src/index.ts", "export {};\n");
+    const env = isolatedEnv(root);
+    execFileSync("git", ["init", "-q"], { cwd: workspace, env });
+    execFileSync("git", ["add", "-A"], { cwd: workspace, env });
+    execFileSync("git", ["commit", "-q", "-m", "init"], { cwd: workspace, env });
+    write(".git/info/exclude", "secret.env\n");
+    write("secret.env", "TOKEN=1\n");
+    const before = fingerprint(join(workspace, ".git"));
+
+    await git.init();
+    const t1 = await git.snapshot();
+    write("src/index.ts", "export const x = 1;\n");
+    write("src/new.ts", "new\n");
+    const t2 = await git.snapshot();
+    await git.saveRef("runs/r1/t/1", t2);
+    expect(await git.diff(t1, t2)).toHaveLength(2);
+    await git.restore(t1);
+
+    expect(fingerprint(join(workspace, ".git"))).toEqual(before);
+    // The user's repository still sees its own state: the edit was rolled back, nothing staged (only orc's own dir).
+    expect(execFileSync("git", ["status", "--porcelain"], { cwd: workspace, env }).toString()).toBe("?? .orc/\n");
+    const paths = lsTree(t2);
+    expect(paths.some((p) => p.startsWith(".git/") || p.startsWith(".orc/"))).toBe(false);
+    // Entries of the user's .git/info/exclude are honoured too.
+    expect(paths).not.toContain("secret.env");
+  });
+
+  it("copes with a nested repository an agent created with git init", async () => {
+    const { root, git, write, lsTree } = setup();
+    await git.init();
+    write("top.txt", "t\n");
+    write("vendor/lib/file.txt", "f\n");
+    execFileSync("git", ["init", "-q", join(git.workspace, "vendor/lib")], { env: isolatedEnv(root) });
+    const tree = await git.snapshot();
+    expect(lsTree(tree)).toEqual(["top.txt"]);
+    write("top.txt", "changed\n");
+    await git.restore(tree);
+    expect(readFileSync(join(git.workspace, "top.txt"), "utf8")).toBe("t\n");
+    expect(readFileSync(join(git.workspace, "vendor/lib/file.txt"), "utf8")).toBe("f\n");
+  });
+
+  it("saves refs that keep the tree reachable", async () => {
+    const { git, write } = setup();
+    await git.init();
+    write("f.txt", "1\n");
+    const tree = await git.snapshot();
+    const name = "runs/r-1/task one/2";
+    const commit = await git.saveRef(name, tree);
+    expect(commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(await git.readRef(name)).toBe(tree);
+    expect(await git.readRef("runs/r-1/none")).toBeUndefined();
+    const refs = execFileSync("git", ["--git-dir", git.storeDir, "for-each-ref", "--format=%(refname) %(objectname)"], {
+      env: isolatedEnv(tmpdir()),
+    }).toString();
+    expect(refs.trim()).toBe(`refs/orc/runs/r-1/task%20one/2 ${commit}`);
+  });
+
+  it("serialises concurrent operations (no index.lock collisions)", async () => {
+    const { git, write, transport } = setup();
+    await git.init();
+    write("a.txt", "a\n");
+    const results = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        write(`f${i}.txt`, `${i}\n`);
+        return git.snapshot();
+      }),
+    );
+    expect(results.every((t) => /^[0-9a-f]{40}$/.test(t))).toBe(true);
+    expect(transport.maxRunning).toBe(1);
+  });
+
+  it("runs git isolated from the user's configuration and environment", async () => {
+    const { git, transport, workspace, stateDir } = setup();
+    const saved = { GIT_DIR: process.env.GIT_DIR, GIT_INDEX_FILE: process.env.GIT_INDEX_FILE };
+    process.env.GIT_DIR = "/nonexistent/.git";
+    process.env.GIT_INDEX_FILE = "/nonexistent/index";
+    try {
+      await git.init();
+      await git.snapshot();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) Reflect.deleteProperty(process.env, k);
+        else process.env[k] = v;
+      }
+    }
+    for (const call of transport.calls) {
+      expect(call.command).toBe("git");
+      expect(call.args?.slice(0, 4)).toEqual(["--git-dir", join(stateDir, "checkpoints.git"), "--work-tree", workspace]);
+      expect(call.cwd).toBe(workspace);
+      expect(call.env).toMatchObject({ GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_AUTHOR_NAME: "orc" });
+      expect(call.env.GIT_DIR).toBeUndefined();
+      expect(call.env.GIT_INDEX_FILE).toBeUndefined();
+      expect(call.env.HOME).not.toBe(process.env.HOME);
+    }
+    // No hooks or samples copied into the store.
+    expect(existsSync(join(git.storeDir, "hooks"))).toBe(false);
+  });
+
+  it("recovers from an index.lock left by a crash at init", async () => {
+    const { git, write } = setup();
+    await git.init();
+    write("a.txt", "a\n");
+    writeFileSync(join(git.storeDir, "index.lock"), "");
+    await expect(git.snapshot()).rejects.toThrow(/index\.lock/);
+    await git.init();
+    await expect(git.snapshot()).resolves.toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it("reports git failures with git's stderr", async () => {
+    const { git } = setup();
+    await git.init();
+    const missing = "0123456789abcdef0123456789abcdef01234567";
+    const failure = git.diff(EMPTY_TREE, missing);
+    await expect(failure).rejects.toBeInstanceOf(GitError);
+    await expect(failure).rejects.toThrow(/git diff-tree failed \(exit 128\): .*(bad object|not a tree|0123456789abcdef)/s);
+    await expect(git.restore("--hard")).rejects.toThrow(/not a git object id/);
+    // The queue keeps going after a failure.
+    await expect(git.snapshot()).resolves.toBe(EMPTY_TREE);
+  });
+
+  it("reports a workspace that does not exist", async () => {
+    const { git, root } = setup();
+    await git.init();
+    rmSync(join(root, "ws"), { recursive: true, force: true });
+    await expect(git.snapshot()).rejects.toThrow();
+  });
+});
+
+describe("helpers", () => {
+  it("parses diff-tree output with binary files and NUL-separated names", () => {
+    const raw =
+      ":100644 100644 aaa bbb M\0a b.txt\0:000000 100644 000 ccc A\0bin\0:100644 000000 ddd 000 D\0gone\0" +
+      "3\t1\ta b.txt\0-\t-\tbin\0" +
+      "0\t4\tgone\0";
+    expect(parseDiff(raw)).toEqual([
+      { path: "a b.txt", status: "modified", added: 3, removed: 1, binary: false },
+      { path: "bin", status: "added", added: 0, removed: 0, binary: true },
+      { path: "gone", status: "deleted", added: 0, removed: 4, binary: false },
+    ]);
+    expect(parseDiff("")).toEqual([]);
+  });
+
+  it("escapes names git would refuse as refs", () => {
+    expect(refName("runs/r-1/task/2")).toBe("runs/r-1/task/2");
+    expect(refName("a b/.hidden/x..y/z.lock/end.")).toBe("a%20b/%2Ehidden/x.%2Ey/z%2Elock/end%2E");
+    expect(refName("ü:~^?*[\\")).toBe("%C3%BC%3A%7E%5E%3F%2A%5B%5C");
+    expect(() => refName("//")).toThrow();
+  });
+});

@@ -1,0 +1,115 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { isAlive, Rig } from "./helpers/rig.js";
+
+interface Status {
+  run: { id: string; status: string; reason?: string };
+  tasks: { id: string; status: string; attempts: { attempt: number; status: string; decision?: string }[] }[];
+}
+
+/** Slow until the file FAST exists beside it; records its pid so the test can check it was killed. */
+const SLOW_AGENT = `
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+const here = ${JSON.stringify("RIG")};
+writeFileSync(join(here, "agent-" + process.env.ORC_TASK_ID + ".pid"), String(process.pid));
+const finish = () => { writeFileSync("done-" + process.env.ORC_TASK_ID, "yes\\n"); console.log("done"); };
+if (existsSync(join(here, "FAST"))) finish();
+else { console.log("working"); setInterval(() => console.log("still working"), 200); setTimeout(finish, 60_000); }
+`;
+
+describe("interrupting and resuming a run", () => {
+  let rig: Rig;
+  beforeEach(() => {
+    rig = new Rig();
+    rig.write("ws/.keep", "");
+    rig.write("agent.mjs", SLOW_AGENT.replace(JSON.stringify("RIG"), JSON.stringify(rig.dir)));
+    rig.write(
+      "pipeline.yaml",
+      `version: 1
+name: resumable
+agent: { kind: command, run: node ${rig.path("agent.mjs")} }
+tasks:
+  - { id: first, prompt: one }
+  - { id: second, needs: [first], prompt: two }
+`,
+    );
+  });
+  afterEach(() => rig.cleanup());
+
+  it("SIGINT kills the agent, exits 130 with state consistent, and `orc resume` finishes the run", async () => {
+    rig.write("FAST", "");
+    // first finishes quickly; make second slow by removing FAST once first is accepted.
+    const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"]);
+    await running.waitFor("[first] accepted");
+    rmSync(rig.path("FAST"));
+    await running.waitFor("[second] attempt 1/3 started");
+    const pidFile = rig.path("agent-second.pid");
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+    const agentPid = Number(readFileSync(pidFile, "utf8"));
+    expect(isAlive(agentPid)).toBe(true);
+
+    running.child.kill("SIGINT");
+    expect(await running.finished()).toBe(130);
+    expect(isAlive(agentPid)).toBe(false);
+    expect(running.stdout).toContain("[second] attempt 1 interrupted");
+
+    const paused = rig.json<Status>(["status", "--json"]);
+    expect(paused.run.status).toBe("paused");
+    expect(paused.tasks.find((t) => t.id === "first")?.status).toBe("accepted");
+    const second = paused.tasks.find((t) => t.id === "second");
+    expect(second?.status).toBe("pending");
+    expect(second?.attempts).toMatchObject([{ attempt: 1, status: "interrupted" }]);
+
+    rig.write("FAST", "");
+    const resumed = rig.orc(["resume", paused.run.id]);
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(`run ${paused.run.id} resumed`);
+    const after = rig.json<Status>(["status", "--json"]);
+    expect(after.run.status).toBe("succeeded");
+    // first is not run again; second's interrupted attempt does not count against its budget.
+    expect(after.tasks.find((t) => t.id === "first")?.attempts).toHaveLength(1);
+    expect(after.tasks.find((t) => t.id === "second")?.attempts.map((a) => [a.attempt, a.status, a.decision ?? null])).toEqual([
+      [1, "interrupted", null],
+      [2, "decided", "accept"],
+    ]);
+  });
+
+  it("resumes a run whose orc process was killed with SIGKILL mid-attempt", async () => {
+    const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"]);
+    await running.waitFor("[first] attempt 1/3 started");
+    running.child.kill("SIGKILL");
+    await running.finished();
+    const pidFile = rig.path("agent-first.pid");
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+    // The orphaned agent is not orc's to clean up after a SIGKILL; stop it so it cannot write late.
+    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+
+    const crashed = rig.json<Status>(["status", "--json"]);
+    expect(crashed.run.status).toBe("running");
+
+    rig.write("FAST", "");
+    const resumed = rig.orc(["resume", crashed.run.id]);
+    expect(resumed.code).toBe(0);
+    const after = rig.json<Status>(["status", "--json"]);
+    expect(after.run.status).toBe("succeeded");
+    expect(after.tasks[0]?.attempts.map((a) => a.status)).toEqual(["interrupted", "decided"]);
+  });
+
+  it("refuses to resume a finished run or an unknown one with exit 2", () => {
+    rig.write("FAST", "");
+    expect(rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"]).code).toBe(0);
+    const id = rig.json<Status>(["status", "--json"]).run.id;
+    const again = rig.orc(["resume", id]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(`orc: error: run ${id} is succeeded; only paused, interrupted or crashed runs can be resumed\n`);
+    const unknown = rig.orc(["resume", "r-nope"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('orc: error: unknown run "r-nope" (see `orc runs`)\n');
+    const status = rig.orc(["status", "r-nope"]);
+    expect(status.code).toBe(2);
+    const logs = rig.orc(["logs", "r-nope"]);
+    expect(logs.code).toBe(2);
+  });
+});

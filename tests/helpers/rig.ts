@@ -1,0 +1,115 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+export const ORC = join(REPO, "bin", "orc.js");
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * A throwaway project directory and the real `orc` binary run in it as a child process. Tests see exactly what a
+ * user sees: stdout, stderr and the exit code.
+ */
+export class Rig {
+  readonly dir: string;
+
+  constructor(prefix = "orc-test-") {
+    this.dir = mkdtempSync(join(tmpdir(), prefix));
+  }
+
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  write(file: string, text: string): string {
+    const path = this.path(file);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    return path;
+  }
+
+  read(file: string): string {
+    return readFileSync(this.path(file), "utf8");
+  }
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    delete env.ORC_STATE_DIR;
+    return { ...env, CI: "true", ...extra };
+  }
+
+  /** Runs `orc ARGS` to completion (synchronously: tests read better without callbacks). */
+  orc(args: readonly string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): CliResult {
+    const result = spawnSync(process.execPath, [ORC, ...args], {
+      cwd: options.cwd ?? this.dir,
+      env: this.env(options.env),
+      encoding: "utf8",
+      timeout: options.timeoutMs ?? 60_000,
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** Starts `orc ARGS` in the background; resolve with `finished()`. */
+  start(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): RunningOrc {
+    const child = spawn(process.execPath, [ORC, ...args], { cwd: options.cwd ?? this.dir, env: this.env(options.env), stdio: ["ignore", "pipe", "pipe"] });
+    return new RunningOrc(child);
+  }
+
+  json<T>(args: readonly string[], options: { env?: Record<string, string> } = {}): T {
+    const result = this.orc(args, options);
+    if (result.code !== 0) throw new Error(`orc ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
+    return JSON.parse(result.stdout) as T;
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export class RunningOrc {
+  stdout = "";
+  stderr = "";
+  private readonly done: Promise<number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.setEncoding("utf8").on("data", (s: string) => (this.stdout += s));
+    child.stderr?.setEncoding("utf8").on("data", (s: string) => (this.stderr += s));
+    this.done = new Promise((resolve) => child.on("close", (code) => resolve(code)));
+  }
+
+  /** Resolves once stdout contains `text` (or rejects after `timeoutMs`). */
+  async waitFor(text: string | RegExp, timeoutMs = 30_000): Promise<void> {
+    const start = Date.now();
+    while (!(typeof text === "string" ? this.stdout.includes(text) : text.test(this.stdout))) {
+      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${String(text)}; stdout so far:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      if (this.child.exitCode !== null) throw new Error(`orc exited ${this.child.exitCode} before printing ${String(text)}:\n${this.stdout}\n${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  finished(): Promise<number | null> {
+    return this.done;
+  }
+}
+
+/** A node one-liner as a shell-safe command line for `run:` fields. */
+export function nodeScript(path: string): string {
+  return `node ${JSON.stringify(path)}`;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

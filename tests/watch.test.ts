@@ -1,0 +1,103 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ChangeWatcher } from "../src/watch/snapshot-watcher.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function setup(options: { snapshotInside?: boolean } = {}) {
+  const root = mkdtempSync(join(tmpdir(), "orc-watch-test-"));
+  dirs.push(root);
+  const workspace = join(root, "ws");
+  mkdirSync(workspace);
+  const stateDir = join(workspace, "state");
+  const snapshotFile = options.snapshotInside === true ? join(workspace, "cache", "watch.snapshot") : join(root, "snap", "watch.snapshot");
+  const watcher = new ChangeWatcher({ workspace, snapshotFile, ignore: [stateDir] });
+  const write = (path: string, content: string): void => {
+    mkdirSync(dirname(join(workspace, path)), { recursive: true });
+    writeFileSync(join(workspace, path), content);
+  };
+  return { root, workspace, stateDir, watcher, write };
+}
+
+describe("ChangeWatcher", () => {
+  it("answers unknown before the first mark", async () => {
+    const { watcher } = setup();
+    expect(await watcher.changedSince()).toBeUndefined();
+  });
+
+  it("sees nothing when nothing changed", async () => {
+    const { watcher, write } = setup();
+    write("a.txt", "a");
+    await watcher.mark();
+    expect(await watcher.changedSince()).toEqual([]);
+    expect(await watcher.changedSince()).toEqual([]);
+  });
+
+  it("detects created, modified and deleted files as sorted relative paths", async () => {
+    const { watcher, write, workspace } = setup();
+    write("src/keep.ts", "keep");
+    write("src/edit.ts", "one");
+    write("gone.txt", "bye");
+    await watcher.mark();
+    write("src/edit.ts", "two, longer");
+    rmSync(join(workspace, "gone.txt"));
+    write("src/deep/new file.ts", "new");
+    expect(await watcher.changedSince()).toEqual(["gone.txt", "src/deep", "src/deep/new file.ts", "src/edit.ts"]);
+    await watcher.mark();
+    expect(await watcher.changedSince()).toEqual([]);
+  });
+
+  it("detects a same-size rewrite right after mark (within the same second)", async () => {
+    const { watcher, write } = setup();
+    for (let i = 0; i < 20; i++) {
+      write("f.txt", `v${i % 10}-a`);
+      await watcher.mark();
+      write("f.txt", `v${i % 10}-b`);
+      expect(await watcher.changedSince(), `round ${i}`).toEqual(["f.txt"]);
+    }
+  });
+
+  it("ignores .git, .orc, node_modules at any depth, the configured paths and its own snapshot", async () => {
+    const { watcher, write } = setup({ snapshotInside: true });
+    write(".git/HEAD", "ref");
+    write(".orc/state.db", "db");
+    write("node_modules/x/index.js", "x");
+    write("packages/p/node_modules/y/index.js", "y");
+    write("state/checkpoints.git/HEAD", "h");
+    await watcher.mark();
+    write(".git/HEAD", "ref2");
+    write(".orc/state.db", "db2");
+    write("node_modules/x/index.js", "x2");
+    write("packages/p/node_modules/y/index.js", "y2");
+    write("state/checkpoints.git/HEAD", "h2");
+    write("state/new", "n");
+    await watcher.mark(); // rewrites cache/watch.snapshot inside the workspace
+    expect(await watcher.changedSince()).toEqual([]);
+    write("packages/p/src.ts", "s");
+    expect(await watcher.changedSince()).toEqual(["packages/p/src.ts"]);
+  });
+
+  it("answers unknown after a failed mark or when the workspace is gone", async () => {
+    const { watcher, workspace, write } = setup();
+    write("a.txt", "a");
+    await watcher.mark();
+    rmSync(workspace, { recursive: true, force: true });
+    expect(await watcher.changedSince()).toBeUndefined();
+    await expect(watcher.mark()).rejects.toThrow();
+    mkdirSync(workspace);
+    expect(await watcher.changedSince()).toBeUndefined();
+  });
+
+  it("does not see a permission-only change (documented limit: only mtimes are compared)", async () => {
+    const { watcher, write, workspace } = setup();
+    write("run.sh", "echo hi\n");
+    await watcher.mark();
+    chmodSync(join(workspace, "run.sh"), 0o755);
+    expect(await watcher.changedSince()).toEqual([]);
+  });
+});
