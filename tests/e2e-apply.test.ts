@@ -45,7 +45,7 @@ describe("orc apply", () => {
     rig.write("agent.mjs", FLAKY_AGENT);
     rig.write("check.mjs", CHECK_GATE);
   });
-  afterEach(() => rig.cleanup());
+  afterEach(() => { rig.cleanup(); });
 
   const env = (): Record<string, string> => ({ PROMPT_LOG: rig.path("prompts") });
 

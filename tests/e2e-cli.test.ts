@@ -24,7 +24,7 @@ describe("orc plan, status, runs and --version", () => {
     rig = new Rig();
     rig.write("pipeline.yaml", PIPELINE);
   });
-  afterEach(() => rig.cleanup());
+  afterEach(() => { rig.cleanup(); });
 
   it("prints the plan by level, priority first, and writes nothing", () => {
     const result = rig.orc(["plan", "pipeline.yaml"]);
@@ -77,7 +77,7 @@ describe("orc plan, status, runs and --version", () => {
     const status = rig.orc(["status"]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`run ${runs[0]?.id ?? ""}: succeeded (all 4 tasks accepted)`);
-    expect(status.stdout).toMatch(/ {2}release {14}accepted {2}1\/1 attempts/);
+    expect(status.stdout).toMatch(/ {2}release {14}accepted {3}1\/1 attempts/);
   });
 
   it("says there are no runs yet without creating state", () => {

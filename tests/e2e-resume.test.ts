@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { isAlive, Rig } from "./helpers/rig.js";
+import { gone, isAlive, Rig } from "./helpers/rig.js";
 
 interface Status {
   run: { id: string; status: string; reason?: string };
@@ -35,7 +35,7 @@ tasks:
 `,
     );
   });
-  afterEach(() => rig.cleanup());
+  afterEach(() => { rig.cleanup(); });
 
   it("SIGINT kills the agent, exits 130 with state consistent, and `orc resume` finishes the run", async () => {
     rig.write("FAST", "");
@@ -51,7 +51,7 @@ tasks:
 
     running.child.kill("SIGINT");
     expect(await running.finished()).toBe(130);
-    expect(isAlive(agentPid)).toBe(false);
+    expect(await gone(agentPid)).toBe(true);
     expect(running.stdout).toContain("[second] attempt 1 interrupted");
 
     const paused = rig.json<Status>(["status", "--json"]);
@@ -79,10 +79,10 @@ tasks:
   it("resumes a run whose orc process was killed with SIGKILL mid-attempt", async () => {
     const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"]);
     await running.waitFor("[first] attempt 1/3 started");
+    const pidFile = rig.path("agent-first.pid");
+    for (let i = 0; i < 500 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
     running.child.kill("SIGKILL");
     await running.finished();
-    const pidFile = rig.path("agent-first.pid");
-    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
     // The orphaned agent is not orc's to clean up after a SIGKILL; stop it so it cannot write late.
     process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
 

@@ -17,6 +17,11 @@ export interface Pipeline {
   readonly breakpoints: readonly BreakpointSpec[];
   /** Retry prompt template (Liquid source). Default: templates/retry.liquid shipped with orc. */
   readonly retryTemplate: TemplateSource;
+  /**
+   * Rule packs in effect: orchestrator.yaml's `uses`, then the pipeline's, duplicates removed. Local packs are absolute
+   * paths; npm package names and git URLs are kept as written. Optional only so hand-built pipelines may omit it.
+   */
+  readonly uses?: readonly string[];
 }
 
 export interface TemplateSource {

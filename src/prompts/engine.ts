@@ -11,6 +11,7 @@ const liquid = new Liquid({
   strictFilters: true,
   ownPropertyOnly: true,
   greedy: false,
+  relativeReference: false,
   fs: {
     readFileSync: () => {
       throw new Error("templates cannot include files");

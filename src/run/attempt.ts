@@ -58,6 +58,8 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
   writeFileSync(promptFile, prompt.text);
   record({ type: "attempt.started", run: runId, task: task.id, attempt, prompt: prompt.text });
 
+  // A function, not a property read, so TypeScript does not narrow it to `false` after the first check.
+  const aborted = (): boolean => deps.signal.aborted;
   const interrupted = (): AttemptEnd => {
     record({ type: "attempt.interrupted", run: runId, task: task.id, attempt });
     return { kind: "interrupted" };
@@ -77,7 +79,7 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
     transport: deps.transport,
     signal: deps.signal,
   });
-  if (deps.signal.aborted) return interrupted();
+  if (aborted()) return interrupted();
   record({ type: "agent.finished", run: runId, task: task.id, attempt, result: agent });
 
   const changes = await deps.changes.after(before, `${task.id}/${attempt}`);
@@ -91,7 +93,7 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
       const spec = input.pipeline.gates[gateId];
       if (spec === undefined) continue; // config/ rejects unknown gates; unreachable for a validated pipeline
       const result = await deps.runGate(spec, { workspace: input.workspace, transport: deps.transport, env: deps.env, signal: deps.signal });
-      if (deps.signal.aborted) return interrupted();
+      if (aborted()) return interrupted();
       gates.push(result);
       record({ type: "gate.finished", run: runId, task: task.id, attempt, result });
     }

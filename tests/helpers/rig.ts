@@ -63,6 +63,8 @@ export class Rig {
     return new RunningOrc(child);
   }
 
+  // The caller names the shape it expects of orc's JSON output; the assertions that follow check it.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   json<T>(args: readonly string[], options: { env?: Record<string, string> } = {}): T {
     const result = this.orc(args, options);
     if (result.code !== 0) throw new Error(`orc ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
@@ -82,7 +84,7 @@ export class RunningOrc {
   constructor(readonly child: ChildProcess) {
     child.stdout?.setEncoding("utf8").on("data", (s: string) => (this.stdout += s));
     child.stderr?.setEncoding("utf8").on("data", (s: string) => (this.stderr += s));
-    this.done = new Promise((resolve) => child.on("close", (code) => resolve(code)));
+    this.done = new Promise((resolve) => child.on("close", (code) => { resolve(code); }));
   }
 
   /** Resolves once stdout contains `text` (or rejects after `timeoutMs`). */
@@ -105,11 +107,27 @@ export function nodeScript(path: string): string {
   return `node ${JSON.stringify(path)}`;
 }
 
+/** True while the process exists and is not a zombie (a container's init may be slow to reap orphans). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Waits up to `ms` for a process to be gone. */
+export async function gone(pid: number, ms = 3_000): Promise<boolean> {
+  const start = Date.now();
+  while (isAlive(pid)) {
+    if (Date.now() - start > ms) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
 }

@@ -25,7 +25,7 @@ for (const [file, lines] of Object.entries(step.write ?? {})) {
   const path = join(process.cwd(), file);
   mkdirSync(dirname(path), { recursive: true });
   const text = Array.isArray(lines) ? lines.join("\n") + "\n" : String(lines);
-  if (step.append) writeFileSync(path, readFileSync(path, "utf8") + text);
-  else writeFileSync(path, text);
+  const append = (step.append ?? []).includes(file);
+  writeFileSync(path, append ? readFileSync(path, "utf8") + text : text);
 }
 console.log(step.say);

@@ -1,0 +1,7 @@
+/** config/: load, position-map, validate and normalise orc's YAML files. What the rest of orc imports from here. */
+export { loadSettings, type SettingsOptions } from "./settings.js";
+export { loadPipeline } from "./pipeline.js";
+export { validateFiles, type Validation } from "./validate.js";
+export { formatDiagnostic } from "../core/diagnostic-format.js";
+export { renderSchemas } from "./schema/write.js";
+export { useKind, type UseKind } from "./uses.js";

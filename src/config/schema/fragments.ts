@@ -1,0 +1,172 @@
+/**
+ * Schema pieces shared by orchestrator.yaml, pipelines and rule packs. Every field carries a title and a description
+ * (editors show them on hover); objects refuse unknown keys except the pass-through ones (`llm`, agent `options`).
+ */
+import { Type, type SchemaOptions, type Static, type TUnsafe } from "@sinclair/typebox";
+import { AGENT_KINDS } from "../../core/kinds.js";
+
+export const SCHEMA_BASE_URL = "https://orc.dev/schemas";
+export const JSON_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#";
+
+export const ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
+const ID_RULE = 'letters, digits, ".", "_" and "-", starting with a letter or digit';
+
+/** Human wording of each `pattern` the schemas use, so a shape error explains the pattern instead of printing a regex. */
+export const PATTERN_HINTS: Readonly<Record<string, string>> = { [ID_PATTERN]: `must use ${ID_RULE}` };
+
+export const BREAKPOINT_ACTIONS = ["pause", "reject", "fail", "warn"] as const;
+export const REPORT_FORMATS = ["junit", "tap"] as const;
+
+interface Doc {
+  readonly title: string;
+  readonly description: string;
+}
+
+/** A string restricted to `values`; emitted as a JSON Schema `enum` (one error that lists the values, unlike anyOf). */
+export function StringEnum<const T extends readonly string[]>(values: T, doc: Doc): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ ...doc, type: "string", enum: [...values] });
+}
+
+export function Id(doc: Doc) {
+  return Type.String({ ...doc, description: `${doc.description} Use ${ID_RULE}.`, pattern: ID_PATTERN });
+}
+
+/** One string or a list of them: `needs: design` is short for `needs: [design]`. */
+export function StringList(doc: Doc, item: string) {
+  return Type.Union([Type.String({ description: `${item} (shorthand for a list of one).` }), Type.Array(Type.String({ description: item }))], doc);
+}
+
+export function Duration(doc: Doc) {
+  return Type.Union(
+    [
+      Type.String({ description: 'A duration such as "90s", "10m", "1h30m" or "500ms".' }),
+      Type.Number({ minimum: 0, description: "A number of seconds." }),
+    ],
+    { ...doc, description: `${doc.description} Write e.g. "90s", "10m", "1h30m", "500ms", or a number of seconds.` },
+  );
+}
+
+export function Strict<T extends Parameters<typeof Type.Object>[0]>(properties: T, options: SchemaOptions & Doc) {
+  return Type.Object(properties, { ...options, additionalProperties: false });
+}
+
+export const MaxAttempts = Type.Integer({
+  title: "Maximum attempts",
+  description: "How many times a task may be attempted (the first try included) before it fails.",
+  minimum: 1,
+});
+
+export const Concurrency = Type.Integer({
+  title: "Concurrency",
+  description: "How many tasks may run at the same time.",
+  minimum: 1,
+});
+
+export const Version = Type.Integer({
+  title: "Format version",
+  description: "Version of this file format. This orc reads version 1 (the default).",
+});
+
+export const Uses = StringList(
+  {
+    title: "Rule packs",
+    description:
+      "Rule packs to apply: a local path (./rules/x.yaml, relative to the project root, else to this file), an npm package name, or a git URL.",
+  },
+  "A rule pack: a local path, an npm package name, or a git URL",
+);
+
+const AgentObject = Strict(
+  {
+    kind: Type.Optional(
+      Type.String({
+        title: "Agent kind",
+        description: `Which agent runs the tasks. This build supports: ${AGENT_KINDS.join(", ")}. Default: inherited, else "command".`,
+        examples: [...AGENT_KINDS],
+      }),
+    ),
+    run: Type.Optional(
+      Type.String({
+        title: "Command line",
+        description:
+          "For the command agent: the command line, run by `sh -c` in the workspace with the prompt on standard input.",
+      }),
+    ),
+    timeout: Type.Optional(Duration({ title: "Timeout", description: "Longest time one attempt may run. Default: 30m." })),
+    inactivity_timeout: Type.Optional(
+      Duration({ title: "Inactivity timeout", description: "Longest time the agent may print nothing. Default: 10m." }),
+    ),
+    env: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()], { description: "The variable's value." }), {
+        title: "Environment",
+        description: "Extra environment variables for the agent process (merged over inherited ones).",
+      }),
+    ),
+    options: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        title: "Agent options",
+        description: "Kind-specific settings, passed to the agent plugin untouched.",
+      }),
+    ),
+  },
+  { title: "Agent settings", description: "How the agent is started." },
+);
+
+/**
+ * `agent: NAME` is short for `agent: {kind: NAME}`: the kind is what people change most, and a command line alone
+ * (`agent: "my-agent --flag"`) would be ambiguous with a kind name.
+ */
+export const Agent = Type.Union([Type.String({ description: "Shorthand for { kind: NAME }." }), AgentObject], {
+  title: "Agent",
+  description: "The coding agent that runs tasks; fields given here override inherited ones (orchestrator.yaml, then the pipeline, then the task).",
+});
+
+const GateObject = Strict(
+  {
+    run: Type.Optional(
+      Type.String({ title: "Command line", description: "Command gate: run by `sh -c` in the workspace; passes on exit 0." }),
+    ),
+    timeout: Type.Optional(Duration({ title: "Timeout", description: "Longest time the gate may run. Default: 10m." })),
+    report: Type.Optional(
+      Strict(
+        {
+          format: StringEnum(REPORT_FORMATS, { title: "Report format", description: "Format of the test report the command writes." }),
+          path: Type.Optional(
+            Type.String({ title: "Report path", description: "Where the command writes the report, relative to the workspace." }),
+          ),
+        },
+        { title: "Test report", description: "A test report the command writes; its counts become evidence." },
+      ),
+    ),
+    judge: Type.Optional(
+      Strict(
+        {
+          rubric: Type.Optional(
+            Type.String({ title: "Rubric template", description: "Liquid template with the rubric the judge scores against." }),
+          ),
+          threshold: Type.Optional(
+            Type.Number({ title: "Threshold", description: "Lowest score (0 to 1) that passes. Default: 0.7.", minimum: 0, maximum: 1 }),
+          ),
+        },
+        { title: "LLM judge", description: "An LLM judge gate: scores the attempt against a rubric." },
+      ),
+    ),
+  },
+  { title: "Gate settings", description: "A command gate (`run`) or an LLM judge gate (`judge`)." },
+);
+
+/** `tests: "npm test"` is short for `tests: {run: "npm test"}`. */
+export const Gate = Type.Union([Type.String({ description: 'Shorthand for { run: "COMMAND" }.' }), GateObject], {
+  title: "Gate",
+  description: "A quality check an attempt must pass: a command (exit 0 passes) or an LLM judge.",
+});
+
+export const Gates = Type.Record(Type.String(), Gate, {
+  title: "Gates",
+  description: "Named quality gates that tasks refer to by name.",
+});
+
+export type RawAgent = Static<typeof Agent>;
+export type RawGate = Static<typeof Gate>;
+export type RawGates = Static<typeof Gates>;
+export type RawStringList = Static<ReturnType<typeof StringList>>;

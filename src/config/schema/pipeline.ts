@@ -1,0 +1,113 @@
+import { Type, type Static } from "@sinclair/typebox";
+import {
+  Agent,
+  BREAKPOINT_ACTIONS,
+  Concurrency,
+  Gates,
+  Id,
+  JSON_SCHEMA_DRAFT,
+  MaxAttempts,
+  SCHEMA_BASE_URL,
+  Strict,
+  StringEnum,
+  StringList,
+  Uses,
+  Version,
+} from "./fragments.js";
+
+const GateNames = StringList(
+  { title: "Gates", description: "Names of the gates (defined under `gates:`) an attempt must pass." },
+  "Name of a gate defined under `gates:`",
+);
+
+const Priority = Type.Integer({
+  title: "Priority",
+  description: "Among tasks ready at the same time, higher runs first; ties keep file order. Default: 0.",
+});
+
+export const TaskSchema = Strict(
+  {
+    id: Id({ title: "Task id", description: "Unique name of the task; other tasks name it in `needs`." }),
+    prompt: Type.Optional(
+      Type.String({ title: "Prompt", description: "The instruction given to the agent (Liquid). Give `prompt` or `template`, not both." }),
+    ),
+    template: Type.Optional(
+      Type.String({
+        title: "Prompt template",
+        description: "Path of a Liquid template file with the prompt, relative to the project root (else to the pipeline file). Give `prompt` or `template`, not both.",
+      }),
+    ),
+    needs: Type.Optional(
+      StringList(
+        { title: "Needs", description: "Tasks that must be accepted before this one starts." },
+        "Id of a task that must be accepted first",
+      ),
+    ),
+    gates: Type.Optional(GateNames),
+    max_attempts: Type.Optional(MaxAttempts),
+    priority: Type.Optional(Priority),
+    protect: Type.Optional(
+      StringList(
+        { title: "Protected paths", description: "Glob patterns of paths the agent must not change, relative to the workspace." },
+        "A glob pattern such as tests/**",
+      ),
+    ),
+    agent: Type.Optional(Agent),
+  },
+  { title: "Task", description: "One unit of work handed to an agent." },
+);
+
+export const BreakpointSchema = Strict(
+  {
+    id: Id({ title: "Breakpoint id", description: "Unique name of the breakpoint." }),
+    when: Type.String({
+      title: "Condition",
+      description: 'A safe expression over the attempt\'s context, e.g. "changes.lines_changed > 800".',
+    }),
+    action: StringEnum(BREAKPOINT_ACTIONS, { title: "Action", description: "What happens when the condition holds." }),
+    message: Type.Optional(Type.String({ title: "Message", description: "Shown to the human when the breakpoint fires." })),
+  },
+  { title: "Breakpoint", description: "A rule that stops the run for a human (or rejects, fails or warns) when its condition holds." },
+);
+
+export const PipelineSchema = Strict(
+  {
+    version: Type.Optional(Version),
+    name: Type.Optional(
+      Type.String({ title: "Name", description: "Name of the pipeline. Default: the file name without its extension.", minLength: 1 }),
+    ),
+    uses: Type.Optional(Uses),
+    agent: Type.Optional(Agent),
+    defaults: Type.Optional(
+      Strict(
+        {
+          max_attempts: Type.Optional(MaxAttempts),
+          gates: Type.Optional(GateNames),
+          priority: Type.Optional(Priority),
+        },
+        { title: "Task defaults", description: "Values for tasks that do not set them." },
+      ),
+    ),
+    concurrency: Type.Optional(Concurrency),
+    gates: Type.Optional(Gates),
+    tasks: Type.Array(TaskSchema, { title: "Tasks", description: "The tasks, in file order.", minItems: 1 }),
+    breakpoints: Type.Optional(
+      Type.Array(BreakpointSchema, { title: "Breakpoints", description: "Conditions that stop the run for a human." }),
+    ),
+    retry_template: Type.Optional(
+      Type.String({
+        title: "Retry template",
+        description: "Path of the Liquid template for retry prompts, relative to the project root (else to the pipeline file). Default: the one shipped with orc.",
+      }),
+    ),
+  },
+  {
+    $schema: JSON_SCHEMA_DRAFT,
+    $id: `${SCHEMA_BASE_URL}/pipeline.schema.json`,
+    title: "orc pipeline",
+    description: "A pipeline of coding-agent tasks with quality gates and breakpoints.",
+  },
+);
+
+export type RawPipeline = Static<typeof PipelineSchema>;
+export type RawTask = Static<typeof TaskSchema>;

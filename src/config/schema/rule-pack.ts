@@ -1,0 +1,41 @@
+import { Type, type Static } from "@sinclair/typebox";
+import { BREAKPOINT_ACTIONS, Gates, Id, JSON_SCHEMA_DRAFT, SCHEMA_BASE_URL, Strict, StringEnum } from "./fragments.js";
+
+export const RuleSchema = Strict(
+  {
+    id: Id({ title: "Rule id", description: "Unique name of the rule within the pack." }),
+    when: Type.String({
+      title: "Condition",
+      description: 'A safe expression over the attempt\'s context, e.g. "changes.files.exists(f, f.startsWith(\\"tests/\\"))".',
+    }),
+    action: StringEnum(BREAKPOINT_ACTIONS, { title: "Action", description: "What happens when the condition holds." }),
+    message: Type.Optional(Type.String({ title: "Message", description: "Explains the rule when it fires." })),
+    hook: Type.Optional(
+      Type.String({ title: "Hook", description: "The point in an attempt at which the rule is evaluated. Default: after the gates." }),
+    ),
+  },
+  { title: "Rule", description: "A policy rule evaluated over each attempt." },
+);
+
+export const RulePackSchema = Strict(
+  {
+    name: Type.String({ title: "Name", description: "Name of the rule pack.", minLength: 1 }),
+    version: Type.Union([Type.String(), Type.Number()], { title: "Version", description: 'The pack\'s own version, e.g. "1.0.0".' }),
+    rules: Type.Array(RuleSchema, { title: "Rules", description: "The pack's rules." }),
+    gates: Type.Optional(Gates),
+    templates: Type.Optional(
+      Type.Record(Type.String(), Type.String({ description: "Path of a Liquid template, relative to the pack file." }), {
+        title: "Templates",
+        description: "Named Liquid templates the pack provides.",
+      }),
+    ),
+  },
+  {
+    $schema: JSON_SCHEMA_DRAFT,
+    $id: `${SCHEMA_BASE_URL}/rule-pack.schema.json`,
+    title: "orc rule pack",
+    description: "Policy rules (and optionally gates and templates) that pipelines apply with `uses:`.",
+  },
+);
+
+export type RawRulePack = Static<typeof RulePackSchema>;

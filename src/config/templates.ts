@@ -1,0 +1,37 @@
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { TemplateSource } from "../core/pipeline.js";
+import { q, type Path } from "./describe.js";
+import { describeReadProblem, readText } from "./read-text.js";
+import type { Scope } from "./scope.js";
+
+/** The first of `dirs` in which `file` exists, else as if under the first: where relative paths in a file point. */
+export function resolveFile(file: string, dirs: readonly string[]): string {
+  if (isAbsolute(file)) return file;
+  const candidates = dirs.map((dir) => resolve(dir, file));
+  return candidates.find((candidate) => existsSync(candidate)) ?? candidates[0] ?? resolve(file);
+}
+
+/** Reads a template a file names (`what` is e.g. `task "x": template file`), or reports why it cannot. */
+export function readTemplate(file: string, path: Path, what: string, scope: Scope): TemplateSource | undefined {
+  const absolute = resolveFile(file, scope.dirs);
+  const text = readText(absolute);
+  if (text.ok) return { path: absolute, source: text.value };
+  const code = text.failure.kind === "missing" ? "missing-template" : "unreadable-template";
+  scope.out.error(code, `${what} ${q(file)} ${describeReadProblem(text.failure)}`, path);
+  return undefined;
+}
+
+let retry: TemplateSource | undefined;
+
+/** templates/retry.liquid shipped with orc; the same relative URL works from src/config and dist/config. */
+export function shippedRetryTemplate(): TemplateSource {
+  if (retry !== undefined) return retry;
+  const path = fileURLToPath(new URL("../../templates/retry.liquid", import.meta.url));
+  const text = readText(path);
+  // Not the user's input: a missing shipped file is a broken installation, which is a bug.
+  if (!text.ok) throw new Error(`orc's shipped template ${path} ${describeReadProblem(text.failure)}`);
+  retry = { path, source: text.value };
+  return retry;
+}
