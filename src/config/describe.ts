@@ -42,7 +42,7 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   string: "a string",
   integer: "an integer",
   number: "a number",
-  boolean: "true or false",
+  boolean: "a boolean",
   array: "a list",
   object: "a mapping",
   null: "nothing",

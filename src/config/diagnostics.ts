@@ -17,20 +17,21 @@ export class Diagnostics {
   ) {}
 
   error(code: string, message: string, path: Path = [], part: "key" | "value" = "value"): void {
-    this.add(this.locator.span(path, part), "error", code, message);
+    this.add(() => this.locator.span(path, part), "error", code, message);
   }
 
   warning(code: string, message: string, path: Path = [], part: "key" | "value" = "value"): void {
-    this.add(this.locator.span(path, part), "warning", code, message);
+    this.add(() => this.locator.span(path, part), "warning", code, message);
   }
 
-  add(span: Span, severity: Diagnostic["severity"], code: string, message: string): void {
+  /** `span` is a function so that a problem past the limit costs no lookup. */
+  add(span: Span | (() => Span), severity: Diagnostic["severity"], code: string, message: string): void {
     if (severity === "error") this.errors++;
-    if (this.items.length >= MAX_DIAGNOSTICS) {
+    if (this.full) {
       this.dropped++;
       return;
     }
-    this.items.push({ file: this.file, ...span, severity, code, message });
+    this.items.push({ file: this.file, ...(typeof span === "function" ? span() : span), severity, code, message });
   }
 
   hasErrors(): boolean {

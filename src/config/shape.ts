@@ -60,38 +60,47 @@ const within = (e: ErrorObject, union: ErrorObject): boolean =>
   (e.instancePath === union.instancePath || e.instancePath.startsWith(`${union.instancePath}/`));
 
 /**
- * ajv reports an `anyOf` failure with the errors of every branch. Keep, per failed union, the branch that got
- * furthest into the value (deepest error; a branch whose only error is the type of the value itself got nowhere);
- * when no branch got anywhere, one "must be a string or a list" error instead.
+ * ajv reports a failed `anyOf` as the errors of every branch followed by the `anyOf` error itself, so each union's
+ * errors are the run just before it (one linear pass, whatever the number of errors). Keep the branch that got
+ * furthest into the value (deepest error; a branch whose only error is the value's own type got nowhere); when no
+ * branch got anywhere, one "must be a string or a list" error instead.
  */
 function select(errors: readonly ErrorObject[]): Problem[] {
-  const unions = errors.filter((e) => e.keyword === "anyOf");
-  const outer = unions.filter((u) => !unions.some((o) => o !== u && within(u, o)));
-  const problems: Problem[] = errors.filter((e) => !outer.includes(e) && !outer.some((u) => within(e, u)));
-  for (const union of outer) {
-    const branches = new Map<string, ErrorObject[]>();
-    for (const e of errors) {
-      if (!within(e, union)) continue;
-      const branch = e.schemaPath.slice(union.schemaPath.length + 1).split("/")[0] ?? "";
-      branches.set(branch, [...(branches.get(branch) ?? []), e]);
+  const picked: Problem[][] = [];
+  for (let i = errors.length - 1; i >= 0; ) {
+    const union = errors[i];
+    if (union === undefined) break;
+    if (union.keyword !== "anyOf") {
+      picked.push([union]);
+      i--;
+      continue;
     }
-    let best: ErrorObject[] = [];
-    let bestScore = -1;
-    for (const branch of branches.values()) {
-      const score = progress(branch, union.instancePath);
-      if (score > bestScore || (score === bestScore && branch.length < best.length)) {
-        best = branch;
-        bestScore = score;
-      }
-    }
-    if (bestScore <= 0) {
-      const types = [...branches.values()].flat().flatMap((e) => (e.keyword === "type" ? [e.params.type as string | string[]].flat() : []));
-      problems.push({ instancePath: union.instancePath, types });
-    } else {
-      problems.push(...select(best));
+    let start = i;
+    while (start > 0 && within(errors[start - 1] as ErrorObject, union)) start--;
+    picked.push(resolveUnion(union, errors.slice(start, i)));
+    i = start - 1;
+  }
+  return picked.reverse().flat();
+}
+
+function resolveUnion(union: ErrorObject, errors: readonly ErrorObject[]): Problem[] {
+  const branches = new Map<string, ErrorObject[]>();
+  for (const e of errors) {
+    const branch = e.schemaPath.slice(union.schemaPath.length + 1).split("/")[0] ?? "";
+    branches.set(branch, [...(branches.get(branch) ?? []), e]);
+  }
+  let best: ErrorObject[] = [];
+  let bestScore = -1;
+  for (const branch of branches.values()) {
+    const score = progress(branch, union.instancePath);
+    if (score > bestScore || (score === bestScore && branch.length < best.length)) {
+      best = branch;
+      bestScore = score;
     }
   }
-  return problems;
+  if (bestScore > 0) return select(best);
+  const types = errors.flatMap((e) => (e.keyword === "type" ? [e.params.type as string | string[]].flat() : []));
+  return [{ instancePath: union.instancePath, types }];
 }
 
 /** 0 when the branch failed on the value's own type; else 1 + the depth of its deepest error. */
