@@ -25,6 +25,7 @@ export function run({ orc, runs = 5, tasks = 200 }) {
 for (let i = 0; i < ${tasks}; i++) {
   await new Promise((resolve, reject) => {
     const child = spawn("/bin/sh", ["-c", "true"], { cwd: ${JSON.stringify(ws)}, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    child.stdin.on("error", () => {}); // \`true\` may exit before reading its input, as an agent may
     child.stdin.end("no-op " + i);
     child.stdout.resume(); child.stderr.resume();
     child.on("error", reject); child.on("close", resolve);

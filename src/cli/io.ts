@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { diagnosticToJson } from "../core/diagnostic.js";
 import type { Failure } from "../core/failure.js";
-import { formatDiagnostic } from "../config/index.js";
+import { formatDiagnostic } from "../core/diagnostic-format.js";
 
 /** Where a command writes; injected so the commands stay testable and core code never touches the console. */
 export interface Io {

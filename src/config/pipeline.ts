@@ -13,15 +13,14 @@ import { err, ok, type Result } from "../core/result.js";
 import { checkRunnable, mergeAgent, readAgent } from "./agent.js";
 import { buildGates } from "./gates.js";
 import { checkNeeds } from "./graph.js";
-import type { Scope } from "./scope.js";
-import { refs } from "./scope.js";
+import { refs, type Scope } from "./scope.js";
+import { FORMAT_VERSION } from "./schema/fragments.js";
 import { checkShape } from "./shape.js";
 import { buildTasks, checkGateRefs } from "./tasks.js";
 import { readTemplate, shippedRetryTemplate } from "./templates.js";
 import { resolveUses, type PackResults } from "./uses.js";
+import { checkVersion } from "./version.js";
 import { readYamlFile, type YamlFile } from "./yaml-file.js";
-
-export const PIPELINE_VERSION = 1;
 
 export interface PipelineAnalysis {
   /** Present when the file has no errors. */
@@ -44,10 +43,7 @@ export function analysePipeline(parsed: YamlFile, settings: Settings, packs?: Pa
   if (value === undefined || !checkShape("pipeline", value, out)) return { pipeline: undefined, diagnostics: out.list() };
   const scope: Scope = { out, root: value, dirs: [settings.root, dirname(file)] };
 
-  const version = value.version ?? PIPELINE_VERSION;
-  if (version !== PIPELINE_VERSION) {
-    out.error("unsupported-version", `unsupported version ${version}: this orc reads version ${PIPELINE_VERSION}`, ["version"]);
-  }
+  checkVersion(value.version, out);
   const agent = mergeAgent(settings.agent, readAgent(value.agent, ["agent"], scope));
   if (value.tasks.some((t) => t.agent === undefined)) {
     const hint = value.agent === undefined ? "; set agent.run in the pipeline or in orchestrator.yaml" : "";
@@ -68,7 +64,7 @@ export function analysePipeline(parsed: YamlFile, settings: Settings, packs?: Pa
 
   if (out.hasErrors() || retryTemplate === undefined) return { pipeline: undefined, diagnostics: out.list() };
   const pipeline: Pipeline = {
-    version: PIPELINE_VERSION,
+    version: FORMAT_VERSION,
     name: value.name ?? basename(file, extname(file)),
     file,
     dir: settings.root,

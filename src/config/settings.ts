@@ -5,10 +5,10 @@ import type { Settings } from "../core/pipeline.js";
 import { err, ok, type Result } from "../core/result.js";
 import { DEFAULT_AGENT, mergeAgent, readAgent } from "./agent.js";
 import { findConfig } from "./find-config.js";
-import { PIPELINE_VERSION } from "./pipeline.js";
 import type { Scope } from "./scope.js";
 import { checkShape } from "./shape.js";
 import { resolveUses } from "./uses.js";
+import { checkVersion } from "./version.js";
 import { readYamlFile, type YamlFile } from "./yaml-file.js";
 
 export const DEFAULT_CONCURRENCY = 1;
@@ -51,9 +51,7 @@ export function analyseSettings(
   if (value === undefined || !checkShape("orchestrator", value, out)) return { settings: undefined, diagnostics: out.list() };
   const root = dirname(file);
   const scope: Scope = { out, root: value, dirs: [root] };
-  if (value.version !== undefined && value.version !== PIPELINE_VERSION) {
-    out.error("unsupported-version", `unsupported version ${value.version}: this orc reads version ${PIPELINE_VERSION}`, ["version"]);
-  }
+  checkVersion(value.version, out);
   const agent = mergeAgent(DEFAULT_AGENT, readAgent(value.agent, ["agent"], scope));
   const uses = resolveUses(value.uses, scope);
   if (out.hasErrors()) return { settings: undefined, diagnostics: out.list() };

@@ -45,7 +45,7 @@ export function parseYaml(file: string, text: string): YamlFile {
     early.add(early.locator.offsets(scan.offset), "error", scan.code, scan.message);
     return fail(early);
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, resolveKnownTags: false, keepSourceTokens: false });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, resolveKnownTags: false });
   const out = new Diagnostics(file, new Locator(text, doc));
   for (const error of doc.errors) {
     const code = error.code === "RESOURCE_EXHAUSTION" ? "too-deep" : "yaml-syntax";

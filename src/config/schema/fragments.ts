@@ -62,9 +62,12 @@ export const Concurrency = Type.Integer({
   minimum: 1,
 });
 
+/** The file format version this orc reads. */
+export const FORMAT_VERSION = 1;
+
 export const Version = Type.Integer({
   title: "Format version",
-  description: "Version of this file format. This orc reads version 1 (the default).",
+  description: `Version of this file format. This orc reads version ${FORMAT_VERSION} (the default).`,
 });
 
 export const Uses = StringList(
