@@ -4,7 +4,9 @@
  */
 export type RunStatus = "pending" | "running" | "paused" | "succeeded" | "failed" | "cancelled";
 export type TaskStatus = "pending" | "running" | "accepted" | "failed" | "skipped" | "paused";
-export type Decision = "accept" | "retry" | "fail";
+/** `pause`: a rule (or the judge) asked for a human; the task waits for `orc resolve` (see docs/rules.md). */
+export type Decision = "accept" | "retry" | "fail" | "pause";
+export type BreakpointResolution = "approve" | "reject" | "retry";
 export type ProcessEnd = "exited" | "timeout" | "stalled" | "cancelled" | "spawn-error";
 
 export interface AgentOutcome {
@@ -91,7 +93,51 @@ export type RunEvent =
       readonly reason: string;
     })
   | (Base & { readonly type: "run.interrupted"; readonly reason: string })
-  | (Base & { readonly type: "run.finished"; readonly status: "succeeded" | "failed" | "cancelled"; readonly reason: string });
+  | (Base & { readonly type: "run.finished"; readonly status: "succeeded" | "failed" | "cancelled"; readonly reason: string })
+  /** A rule's condition held (every action, `warn` included); the decision that follows says what it did. */
+  | (Base & {
+      readonly type: "rule.fired";
+      readonly task: string;
+      readonly attempt: number;
+      readonly rule: string;
+      readonly source: string;
+      readonly action: "pause" | "reject" | "fail" | "warn";
+      readonly message: string;
+    })
+  /** The task stops for a human; `context` is what `orc breakpoints` shows (why, diff stats, gate evidence, verdict). */
+  | (Base & {
+      readonly type: "breakpoint.opened";
+      readonly id: string;
+      readonly task: string;
+      /** The attempt that paused; for a `before_task` rule, the attempt about to start. */
+      readonly attempt: number;
+      readonly rule: string;
+      readonly message: string;
+      readonly context: BreakpointContext;
+    })
+  | (Base & {
+      readonly type: "breakpoint.resolved";
+      readonly id: string;
+      readonly task: string;
+      readonly resolution: BreakpointResolution;
+      readonly note: string;
+      /** The process that resolved it (a second `orc` while the run is paused). */
+      readonly pid: number;
+    })
+  | (Base & { readonly type: "breakpoint.notified"; readonly id: string; readonly channel: "webhook" | "command"; readonly ok: boolean; readonly detail: string })
+  /** Work that could run has run and a task waits at a breakpoint: `orc resolve`, then `orc resume`. */
+  | (Base & { readonly type: "run.paused"; readonly reason: string; readonly breakpoints: readonly string[] });
+
+export interface BreakpointContext {
+  readonly hook: string;
+  readonly source: string;
+  readonly reasons: readonly string[];
+  readonly files: number;
+  readonly linesChanged: number;
+  readonly changedFiles: readonly string[];
+  readonly gates: readonly { readonly gate: string; readonly passed: boolean; readonly summary: string }[];
+  readonly verdict: unknown;
+}
 
 export type RunEventType = RunEvent["type"];
 

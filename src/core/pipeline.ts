@@ -22,6 +22,15 @@ export interface Pipeline {
    * paths; npm package names and git URLs are kept as written. Optional only so hand-built pipelines may omit it.
    */
   readonly uses?: readonly string[];
+  /** Pack rule ids (`rule` or `pack/rule`) the pipeline turns off (`disable_rules:`). */
+  readonly disableRules?: readonly string[];
+  /**
+   * The rules in effect, packs resolved and precedence applied (src/rules/packs.ts); filled in by the CLI before the
+   * run is stored, so `orc resume` never fetches a pack again. Absent: only `breakpoints` apply.
+   */
+  readonly rules?: readonly RuleSpec[];
+  /** The packs those rules came from, with the commit a git pack resolved to. */
+  readonly packs?: readonly PackInfo[];
 }
 
 export interface TemplateSource {
@@ -76,6 +85,35 @@ export interface BreakpointSpec {
   readonly when: string;
   readonly action: "pause" | "reject" | "fail" | "warn";
   readonly message?: string;
+  /** Where in an attempt the rule is evaluated (docs/rules.md). Default: after_attempt. */
+  readonly hook?: RuleHook;
+}
+
+export type RuleAction = BreakpointSpec["action"];
+export type RuleHook = "before_task" | "after_attempt" | "before_accept" | "on_failure";
+export const RULE_HOOKS: readonly RuleHook[] = ["before_task", "after_attempt", "before_accept", "on_failure"];
+
+/** A rule ready to evaluate: a pipeline breakpoint or a pack's rule, with where it came from. */
+export interface RuleSpec {
+  readonly id: string;
+  readonly when: string;
+  readonly action: RuleAction;
+  readonly message?: string;
+  readonly hook: RuleHook;
+  /** `pipeline`, `builtin`, or the pack's name. */
+  readonly source: string;
+}
+
+export interface PackInfo {
+  readonly name: string;
+  readonly version: string;
+  /** The `uses:` entry as written (local packs: the absolute path). */
+  readonly source: string;
+  readonly kind: "local" | "package" | "git";
+  /** The pack file that was read. */
+  readonly file: string;
+  /** git packs: the commit the ref resolved to. */
+  readonly commit?: string;
 }
 
 /** Project-wide settings from orchestrator.yaml, every field defaulted. */

@@ -89,6 +89,7 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
   // A crashed or timed-out agent is retried on its own evidence; running the gates on its half-done work would only
   // add noise to the next prompt.
   if (agentProblem(agent) === undefined) {
+    if (task.gates.length > 0) deps.changes.invalidate();
     for (const gateId of task.gates) {
       const spec = input.pipeline.gates[gateId];
       if (spec === undefined) continue; // config/ rejects unknown gates; unreachable for a validated pipeline

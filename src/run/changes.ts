@@ -7,8 +7,12 @@ import type { AttemptChanges, ChangeTracker } from "./deps.js";
  * (concurrency 1), an attempt that changed nothing costs no git process at all: the watcher's snapshot says so and
  * the previous checkpoint is reused. Without one (tasks running side by side), every attempt is checkpointed.
  */
+const VERIFIED_WINDOW_MS = 1_000;
+
 export class CheckpointTracker implements ChangeTracker {
   private last: string | undefined;
+  /** When the watcher last confirmed the workspace equals `last`, if nothing has run in it since. */
+  private verifiedAt: number | undefined;
 
   constructor(
     private readonly git: ShadowGit,
@@ -17,14 +21,22 @@ export class CheckpointTracker implements ChangeTracker {
   ) {}
 
   async before(): Promise<string> {
-    if (this.last === undefined || (await this.changedSinceMark())) await this.checkpoint();
+    // The previous attempt's `after` just proved the workspace unchanged and nothing (no gate) has run since: asking
+    // the watcher again within the same second would only repeat its answer. Anything older is checked afresh.
+    const fresh = this.verifiedAt !== undefined && Date.now() - this.verifiedAt < VERIFIED_WINDOW_MS;
+    this.verifiedAt = undefined;
+    if (this.last === undefined || (!fresh && (await this.changedSinceMark()))) await this.checkpoint();
     if (this.last === undefined) throw new Error("checkpoint() sets last");
     return this.last;
   }
 
   async after(before: string, label?: string): Promise<AttemptChanges> {
-    if (!(await this.changedSinceMark())) return { files: [], linesChanged: 0, checkpoint: before };
+    if (!(await this.changedSinceMark())) {
+      this.verifiedAt = Date.now();
+      return { files: [], linesChanged: 0, checkpoint: before };
+    }
     const tree = await this.checkpoint();
+    this.verifiedAt = Date.now();
     if (label !== undefined) await this.git.saveRef(`${this.refPrefix}/${label}`, tree);
     const files = tree === before ? [] : await this.git.diff(before, tree);
     return { files, linesChanged: files.reduce((n, f) => n + f.added + f.removed, 0), checkpoint: tree };
@@ -40,6 +52,11 @@ export class CheckpointTracker implements ChangeTracker {
     await this.watcher?.mark();
     this.last = tree;
     return tree;
+  }
+
+  /** Something ran in the workspace (a gate): the next `before` must look again. */
+  invalidate(): void {
+    this.verifiedAt = undefined;
   }
 
   /** false only when the watcher is sure nothing changed. */

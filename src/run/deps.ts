@@ -17,6 +17,8 @@ export interface ChangeTracker {
   before(): Promise<string>;
   /** `label` names the checkpoint (`TASK/ATTEMPT`) so a later rollback can find it. */
   after(before: string, label?: string): Promise<AttemptChanges>;
+  /** Something other than the agent ran in the workspace since `after` (a gate): the next `before` must look. */
+  invalidate(): void;
 }
 
 export interface GateContext {

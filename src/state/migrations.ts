@@ -93,6 +93,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: "breakpoints (rules that paused a task for a human, and how each was resolved)",
+    up(db) {
+      // Payloads (context, note) stay in the ledger: opened_seq/resolved_seq point at the events that carry them.
+      // breakpoints_open serves `orc breakpoints` across runs without a scan of every breakpoint ever opened.
+      db.exec(`
+        CREATE TABLE breakpoints (
+          id           TEXT PRIMARY KEY,
+          run_id       TEXT NOT NULL,
+          task_id      TEXT NOT NULL,
+          attempt      INTEGER NOT NULL,
+          rule         TEXT NOT NULL,
+          status       TEXT NOT NULL,
+          opened_seq   INTEGER NOT NULL,
+          resolved_seq INTEGER,
+          FOREIGN KEY (run_id, task_id) REFERENCES tasks (run_id, id)
+        );
+        CREATE INDEX breakpoints_run ON breakpoints (run_id, opened_seq);
+        CREATE INDEX breakpoints_open ON breakpoints (opened_seq) WHERE status = 'open';
+      `);
+    },
+  },
 ];
 
 /** The schema version this build writes. */

@@ -1,4 +1,4 @@
-import type { EventInput, RunEvent, RunStatus, TaskStatus, AgentOutcome, FileChange, GateOutcome, Decision } from "../core/events.js";
+import type { EventInput, RunEvent, RunStatus, TaskStatus, AgentOutcome, FileChange, GateOutcome, Decision, BreakpointContext, BreakpointResolution } from "../core/events.js";
 
 /** One row of the event ledger: the event plus its global, strictly increasing sequence number. */
 export interface StoredEvent {
@@ -42,11 +42,27 @@ export interface TaskRow {
   readonly attempts: readonly AttemptRow[];
 }
 
+/** A breakpoint, open or resolved, as `orc breakpoints` and `orc status --json` print it. */
+export interface BreakpointRow {
+  readonly id: string;
+  readonly run: string;
+  readonly task: string;
+  readonly attempt: number;
+  readonly rule: string;
+  readonly status: "open" | "resolved";
+  readonly message: string;
+  readonly openedAt: string;
+  readonly context: BreakpointContext;
+  readonly resolution?: BreakpointResolution;
+  readonly note?: string;
+  readonly resolvedAt?: string;
+}
+
 /** What `orc status --json` prints. */
 export interface RunSnapshot {
   readonly run: RunRow;
   readonly tasks: readonly TaskRow[];
-  readonly breakpoints: readonly unknown[];
+  readonly breakpoints: readonly BreakpointRow[];
 }
 
 /**
@@ -59,6 +75,10 @@ export interface StateStore {
   latestRun(): RunRow | undefined;
   listRuns(): readonly RunRow[];
   snapshot(id: string): RunSnapshot | undefined;
+  /** One breakpoint by id (ids are unique across runs), or undefined. */
+  breakpoint(id: string): BreakpointRow | undefined;
+  /** Open breakpoints of every run, oldest first. */
+  openBreakpoints(): readonly BreakpointRow[];
   /** The `spec` stored by `run.created`. */
   runSpec(id: string): unknown;
   /** Events of one run after `afterSeq` (exclusive), oldest first, at most `limit`. */

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import type { AgentOutcome, Decision, EventInput, FileChange, GateOutcome, RunEvent, RunStatus, TaskStatus } from "../core/events.js";
+import type { AgentOutcome, BreakpointContext, BreakpointResolution, Decision, EventInput, FileChange, GateOutcome, RunEvent, RunStatus, TaskStatus } from "../core/events.js";
 import type { Failure } from "../core/failure.js";
 import { err, ok, type Result } from "../core/result.js";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, StateSchemaError, assertSupportedVersion, migrate } from "./migrations.js";
-import type { AttemptRow, RunRow, RunSnapshot, StateStore, StoredEvent, TaskRow } from "./port.js";
+import type { AttemptRow, BreakpointRow, RunRow, RunSnapshot, StateStore, StoredEvent, TaskRow } from "./port.js";
 
 export const STATE_DB_FILE = "state.db";
 
@@ -23,6 +23,9 @@ export interface OpenStateStoreOptions {
 /** A run's updated_at is the time of its newest event: one step down events_run_seq. */
 const RUN_COLUMNS = `r.id, r.status, r.pipeline, r.pipeline_file, r.workspace, r.created_at, r.finished_at, r.reason, r.pid,
   (SELECT e.time FROM events e WHERE e.run_id = r.id ORDER BY e.seq DESC LIMIT 1) AS updated_at`;
+
+const BREAKPOINT_SELECT = `SELECT b.id, b.run_id, b.task_id, b.attempt, b.rule, b.status, o.payload AS opened, r.payload AS resolved
+  FROM breakpoints b JOIN events o ON o.seq = b.opened_seq LEFT JOIN events r ON r.seq = b.resolved_seq`;
 
 /**
  * The hot-path queries, exported so a test can EXPLAIN each one and prove it is an index lookup or a bounded range
@@ -65,7 +68,26 @@ export const SQL = {
   gates: `SELECT g.task_id, g.attempt, e.payload FROM gate_results g JOIN events e ON e.seq = g.seq
           WHERE g.run_id = ? ORDER BY g.task_id, g.attempt, g.seq`,
   events: "SELECT seq, payload FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+  insertBreakpoint: `INSERT INTO breakpoints (id, run_id, task_id, attempt, rule, status, opened_seq)
+                     VALUES (?, ?, ?, ?, ?, 'open', ?)`,
+  taskPaused: "UPDATE tasks SET status = 'paused', reason = ? WHERE run_id = ? AND id = ?",
+  breakpointResolved: "UPDATE breakpoints SET status = 'resolved', resolved_seq = ? WHERE id = ? AND run_id = ? AND status = 'open'",
+  runBreakpoints: `${BREAKPOINT_SELECT} WHERE b.run_id = ? ORDER BY b.opened_seq`,
+  breakpoint: `${BREAKPOINT_SELECT} WHERE b.id = ?`,
+  openBreakpoints: `${BREAKPOINT_SELECT} WHERE b.status = 'open' ORDER BY b.opened_seq`,
 } as const;
+
+interface BreakpointDbRow {
+  readonly id: string;
+  readonly run_id: string;
+  readonly task_id: string;
+  readonly attempt: number;
+  readonly rule: string;
+  readonly status: "open" | "resolved";
+  /** Payloads of breakpoint.opened and breakpoint.resolved. */
+  readonly opened: string;
+  readonly resolved: string | null;
+}
 
 interface RunDbRow {
   readonly id: string;
@@ -157,6 +179,12 @@ export class SqliteStateStore implements StateStore {
     readonly attempts: Stmt<[string], AttemptDbRow>;
     readonly gates: Stmt<[string], GateDbRow>;
     readonly events: Stmt<[string, number, number], EventDbRow>;
+    readonly insertBreakpoint: Stmt<[string, string, string, number, string, number]>;
+    readonly taskPaused: Stmt<[string, string, string]>;
+    readonly breakpointResolved: Stmt<[number, string, string]>;
+    readonly runBreakpoints: Stmt<[string], BreakpointDbRow>;
+    readonly breakpoint: Stmt<[string], BreakpointDbRow>;
+    readonly openBreakpoints: Stmt<[], BreakpointDbRow>;
   };
 
   private readonly appendTx: (event: EventInput) => StoredEvent;
@@ -194,6 +222,12 @@ export class SqliteStateStore implements StateStore {
       attempts: db.prepare(SQL.attempts),
       gates: db.prepare(SQL.gates),
       events: db.prepare(SQL.events),
+      insertBreakpoint: db.prepare(SQL.insertBreakpoint),
+      taskPaused: db.prepare(SQL.taskPaused),
+      breakpointResolved: db.prepare(SQL.breakpointResolved),
+      runBreakpoints: db.prepare(SQL.runBreakpoints),
+      breakpoint: db.prepare(SQL.breakpoint),
+      openBreakpoints: db.prepare(SQL.openBreakpoints),
     };
     // IMMEDIATE: take the write lock (waiting up to busy_timeout) before the first statement, so a second writer
     // process queues instead of failing with SQLITE_BUSY on a read-to-write upgrade.
@@ -231,6 +265,17 @@ export class SqliteStateStore implements StateStore {
   snapshot(id: string): RunSnapshot | undefined {
     this.assertOpen();
     return this.snapshotTx(id);
+  }
+
+  breakpoint(id: string): BreakpointRow | undefined {
+    this.assertOpen();
+    const row = this.s.breakpoint.get(id);
+    return row ? toBreakpointRow(row) : undefined;
+  }
+
+  openBreakpoints(): readonly BreakpointRow[] {
+    this.assertOpen();
+    return this.s.openBreakpoints.all().map(toBreakpointRow);
   }
 
   runSpec(id: string): unknown {
@@ -327,6 +372,25 @@ export class SqliteStateStore implements StateStore {
       case "attempt.interrupted":
         this.expectRow(s.attemptInterrupted.run(e.time, e.run, e.task, e.attempt), e);
         return;
+      case "breakpoint.opened":
+        try {
+          s.insertBreakpoint.run(e.id, e.run, e.task, e.attempt, e.rule, seq);
+        } catch (error) {
+          throw this.insertError(error, e, `breakpoint ${e.id} already exists`);
+        }
+        this.expectRow(s.taskPaused.run(`breakpoint ${e.id}: ${e.message}`, e.run, e.task), e);
+        return;
+      case "breakpoint.resolved":
+        if (s.breakpointResolved.run(seq, e.id, e.run).changes !== 1) {
+          throw new StateProjectionError(`cannot apply ${e.type}: run ${e.run} has no open breakpoint ${e.id}`);
+        }
+        return;
+      case "run.paused":
+        this.expectRow(s.runInterrupted.run(e.reason, e.run), e);
+        return;
+      case "rule.fired":
+      case "breakpoint.notified":
+        return; // ledger only
       default:
         assertNever(e);
     }
@@ -380,7 +444,7 @@ export class SqliteStateStore implements StateStore {
       const base = { id: t.id, status: t.status, maxAttempts: t.max_attempts, attempts: attempts.get(t.id) ?? [] };
       return t.reason === null ? base : { ...base, reason: t.reason };
     });
-    return { run: toRunRow(runRow), tasks, breakpoints: [] };
+    return { run: toRunRow(runRow), tasks, breakpoints: this.s.runBreakpoints.all(id).map(toBreakpointRow) };
   }
 }
 
@@ -489,6 +553,23 @@ function toAttemptRow(a: AttemptDbRow, gates: readonly GateOutcome[]): AttemptRo
     gates,
     ...(a.decision === null ? {} : { decision: a.decision }),
     reasons: a.reasons === null ? [] : (JSON.parse(a.reasons) as string[]),
+  };
+}
+
+function toBreakpointRow(b: BreakpointDbRow): BreakpointRow {
+  const opened = JSON.parse(b.opened) as { time: string; message: string; context: BreakpointContext };
+  const resolved = b.resolved === null ? undefined : (JSON.parse(b.resolved) as { time: string; resolution: BreakpointResolution; note: string });
+  return {
+    id: b.id,
+    run: b.run_id,
+    task: b.task_id,
+    attempt: b.attempt,
+    rule: b.rule,
+    status: b.status,
+    message: opened.message,
+    openedAt: opened.time,
+    context: opened.context,
+    ...(resolved === undefined ? {} : { resolution: resolved.resolution, note: resolved.note, resolvedAt: resolved.time }),
   };
 }
 

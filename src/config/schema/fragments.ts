@@ -4,18 +4,18 @@
  */
 import { Type, type SchemaOptions, type Static, type TUnsafe } from "@sinclair/typebox";
 import { AGENT_KINDS } from "../../core/kinds.js";
+import { FORMAT_VERSION, ID_PATTERN, ID_RULE, REPORT_FORMATS } from "./constants.js";
 
-export const SCHEMA_BASE_URL = "https://orc.dev/schemas";
-export const JSON_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#";
-
-export const ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
-const ID_RULE = 'letters, digits, ".", "_" and "-", starting with a letter or digit';
-
-/** Human wording of each `pattern` the schemas use, so a shape error explains the pattern instead of printing a regex. */
-export const PATTERN_HINTS: Readonly<Record<string, string>> = { [ID_PATTERN]: `must use ${ID_RULE}` };
-
-export const BREAKPOINT_ACTIONS = ["pause", "reject", "fail", "warn"] as const;
-export const REPORT_FORMATS = ["junit", "tap"] as const;
+// Run-time values live in constants.ts (no TypeBox there); re-exported so existing imports keep working.
+export {
+  BREAKPOINT_ACTIONS,
+  FORMAT_VERSION,
+  ID_PATTERN,
+  JSON_SCHEMA_DRAFT,
+  PATTERN_HINTS,
+  REPORT_FORMATS,
+  SCHEMA_BASE_URL,
+} from "./constants.js";
 
 interface Doc {
   readonly title: string;
@@ -61,9 +61,6 @@ export const Concurrency = Type.Integer({
   description: "How many tasks may run at the same time.",
   minimum: 1,
 });
-
-/** The file format version this orc reads. */
-export const FORMAT_VERSION = 1;
 
 export const Version = Type.Integer({
   title: "Format version",

@@ -1,0 +1,72 @@
+/**
+ * `when:` conditions: CEL (Common Expression Language), a safe, non-Turing-complete expression language, through a
+ * maintained library (@marcbachmann/cel-js; never `eval`). Both config/ (syntax errors become diagnostics at the
+ * expression's file:line:col) and rules/ (evaluation over an attempt's context) use this one wrapper.
+ */
+import { parse } from "@marcbachmann/cel-js";
+
+/** A problem in an expression, with its offset (0-based, in UTF-16 units) inside the expression's text. */
+export interface ExpressionProblem {
+  readonly message: string;
+  readonly offset: number;
+}
+
+export type Compiled =
+  | { readonly ok: true; readonly evaluate: (context: Readonly<Record<string, unknown>>) => EvaluationResult }
+  | { readonly ok: false; readonly problem: ExpressionProblem };
+
+export type EvaluationResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: ExpressionProblem };
+
+/** Past this length a condition is refused: CEL stays cheap, but a megabyte of it is a mistake or an attack. */
+export const MAX_EXPRESSION_CHARS = 4_000;
+
+/** The library's message is multi-line (it draws the excerpt itself); the first line is the sentence. */
+function problemOf(error: unknown): ExpressionProblem {
+  if (!(error instanceof Error)) return { message: String(error), offset: 0 };
+  const located = error as Error & { node?: { pos?: unknown }; range?: { start?: unknown } };
+  const offset = typeof located.range?.start === "number" ? located.range.start : typeof located.node?.pos === "number" ? located.node.pos : 0;
+  const message = (error.message.split("\n")[0] ?? error.message).trim();
+  return { message, offset };
+}
+
+/** CEL integers are BigInt; rule contexts and results are plain JSON numbers. */
+export function normaliseValue(value: unknown): unknown {
+  if (typeof value === "bigint") return Number(value);
+  if (Array.isArray(value)) return value.map(normaliseValue);
+  if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), normaliseValue(v)]));
+  return value;
+}
+
+export function compileExpression(source: string): Compiled {
+  if (source.length > MAX_EXPRESSION_CHARS) {
+    return { ok: false, problem: { message: `the condition is longer than ${MAX_EXPRESSION_CHARS} characters`, offset: 0 } };
+  }
+  if (source.trim() === "") return { ok: false, problem: { message: "the condition is empty", offset: 0 } };
+  let program: (context: Record<string, unknown>) => unknown;
+  try {
+    program = parse(source) as unknown as (context: Record<string, unknown>) => unknown;
+  } catch (error) {
+    return { ok: false, problem: problemOf(error) };
+  }
+  return {
+    ok: true,
+    evaluate: (context) => {
+      try {
+        return { ok: true, value: normaliseValue(program({ ...context })) };
+      } catch (error) {
+        return { ok: false, problem: problemOf(error) };
+      }
+    },
+  };
+}
+
+/** Evaluates a compiled condition that must yield a boolean; anything else is a problem. */
+export function evaluateCondition(compiled: Compiled, context: Readonly<Record<string, unknown>>): { ok: true; value: boolean } | { ok: false; problem: ExpressionProblem } {
+  if (!compiled.ok) return compiled;
+  const result = compiled.evaluate(context);
+  if (!result.ok) return result;
+  if (typeof result.value !== "boolean") {
+    return { ok: false, problem: { message: `the condition must be true or false, found ${JSON.stringify(result.value) ?? typeof result.value}`, offset: 0 } };
+  }
+  return { ok: true, value: result.value };
+}
