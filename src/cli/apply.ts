@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { newRunId } from "../core/ids.js";
 import { usage } from "../core/failure.js";
 import type { GlobalOptions } from "./context.js";
-import { openStore } from "./context.js";
+import { openWritableStore } from "./context.js";
 import { drive, reporterFor } from "./drive.js";
 import { exitCodeFor } from "./exit-codes.js";
 import { reportFailure, type Io } from "./io.js";
@@ -32,8 +32,12 @@ export async function applyCommand(
     return exitCodeFor(failure);
   }
 
-  const store = await openStore(settings, { readonly: false });
-  if (store === undefined) throw new Error("a writable store is always opened");
+  const opened = await openWritableStore(settings);
+  if (!opened.ok) {
+    reportFailure(io, opened.failure, options);
+    return exitCodeFor(opened.failure);
+  }
+  const store = opened.value;
   const runId = newRunId();
   const reporter = await reporterFor(io, plan, options.json);
   // The stored spec (normalised pipeline + plan) is what `orc resume` runs: it never re-reads the user's files.

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Settings } from "../core/pipeline.js";
-import type { Result } from "../core/result.js";
+import { ok, type Result } from "../core/result.js";
 import type { Failure } from "../core/failure.js";
 import { loadSettings } from "../config/index.js";
 import type { StateStore } from "../state/port.js";
@@ -15,9 +15,18 @@ export function settingsFor(io: Io, options: GlobalOptions): Result<Settings, Fa
   return loadSettings({ cwd: io.cwd, env: io.env, ...(options.config !== undefined ? { configFile: options.config } : {}) });
 }
 
-/** Opens the store lazily so that commands which need no state never load better-sqlite3. */
-export async function openStore(settings: Settings, options: { readonly readonly: boolean }): Promise<StateStore | undefined> {
-  if (options.readonly && !existsSync(join(settings.stateDir, "state.db"))) return undefined;
-  const { openStateStore } = await import("../state/sqlite-store.js");
-  return openStateStore(settings.stateDir, { readonly: options.readonly });
+/**
+ * Opens the store lazily so that commands which need no state never load better-sqlite3. A read-only open of a
+ * project that has no state yet is `undefined` (no runs), never an error, and creates nothing.
+ */
+export async function openStore(settings: Settings, options: { readonly readonly: boolean }): Promise<Result<StateStore | undefined, Failure>> {
+  if (options.readonly && !existsSync(join(settings.stateDir, "state.db"))) return ok(undefined);
+  const { openState } = await import("../state/sqlite-store.js");
+  return openState(settings.stateDir, { readonly: options.readonly });
+}
+
+/** The writable store, for commands that always create one. */
+export async function openWritableStore(settings: Settings): Promise<Result<StateStore, Failure>> {
+  const { openState } = await import("../state/sqlite-store.js");
+  return openState(settings.stateDir, { readonly: false });
 }

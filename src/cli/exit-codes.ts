@@ -22,8 +22,7 @@ export function exitCodeFor(failure: Failure): ExitCode {
     case "unknown-run":
     case "run-busy":
     case "not-resumable":
+    case "state": // the state store cannot be opened (a newer orc wrote it, or it is not a database): nothing ran
       return EXIT.usage;
-    case "state":
-      return EXIT.failed;
   }
 }

@@ -26,7 +26,12 @@ export async function logsCommand(runId: string, options: GlobalOptions & { read
     reportFailure(io, settings.failure, options);
     return exitCodeFor(settings.failure);
   }
-  const store = await openStore(settings.value, { readonly: true });
+  const opened = await openStore(settings.value, { readonly: true });
+  if (!opened.ok) {
+    reportFailure(io, opened.failure, options);
+    return exitCodeFor(opened.failure);
+  }
+  const store = opened.value;
   if (store?.getRun(runId) === undefined) {
     store?.close();
     const failure = { reason: "unknown-run", run: runId } as const;

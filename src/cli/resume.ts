@@ -1,7 +1,7 @@
 import type { Failure } from "../core/failure.js";
 import type { Pipeline } from "../core/pipeline.js";
 import { PLAN_VERSION, type Plan } from "../plan/plan.js";
-import { openStore, settingsFor, type GlobalOptions } from "./context.js";
+import { openWritableStore, settingsFor, type GlobalOptions } from "./context.js";
 import { drive, reporterFor } from "./drive.js";
 import { exitCodeFor } from "./exit-codes.js";
 import { reportFailure, type Io } from "./io.js";
@@ -29,8 +29,9 @@ export async function resumeCommand(runId: string, options: GlobalOptions & { re
   };
   const settings = settingsFor(io, options);
   if (!settings.ok) return fail(settings.failure);
-  const store = await openStore(settings.value, { readonly: false });
-  if (store === undefined) throw new Error("a writable store is always opened");
+  const opened = await openWritableStore(settings.value);
+  if (!opened.ok) return fail(opened.failure);
+  const store = opened.value;
   const run = store.getRun(runId);
   const refuse = (failure: Failure): number => {
     store.close();

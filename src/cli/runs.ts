@@ -8,7 +8,12 @@ export async function runsCommand(options: GlobalOptions & { readonly json: bool
     reportFailure(io, settings.failure, options);
     return exitCodeFor(settings.failure);
   }
-  const store = await openStore(settings.value, { readonly: true });
+  const opened = await openStore(settings.value, { readonly: true });
+  if (!opened.ok) {
+    reportFailure(io, opened.failure, options);
+    return exitCodeFor(opened.failure);
+  }
+  const store = opened.value;
   try {
     const runs = store?.listRuns() ?? [];
     if (options.json) io.stdout.write(`${JSON.stringify(runs)}\n`);

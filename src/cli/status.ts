@@ -31,7 +31,12 @@ export async function statusCommand(runId: string | undefined, options: GlobalOp
     reportFailure(io, settings.failure, options);
     return exitCodeFor(settings.failure);
   }
-  const store = await openStore(settings.value, { readonly: true });
+  const opened = await openStore(settings.value, { readonly: true });
+  if (!opened.ok) {
+    reportFailure(io, opened.failure, options);
+    return exitCodeFor(opened.failure);
+  }
+  const store = opened.value;
   try {
     const id = runId ?? store?.latestRun()?.id;
     if (id === undefined) {
