@@ -46,8 +46,8 @@ const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
  * Checkpoints of the workspace in a private ("shadow") git repository, so orc can diff and roll back what an agent did
  * without touching the user's repository: every command runs `git --git-dir <store> --work-tree <workspace>`, with
  * system and global git configuration disabled, a neutral HOME and a fixed identity. The workspace's `.gitignore`
- * files are honoured (so are the entries of its `.git/info/exclude`, copied at `init()`); `.git/`, `.orc/` and the
- * state directory are always excluded. The user's global `core.excludesFile` is not read.
+ * files are honoured (so are the entries of its `.git/info/exclude`, copied at `init()`); `.git/`, `.orc/`,
+ * `node_modules/` and the state directory are always excluded. The user's global `core.excludesFile` is not read.
  *
  * Limits: nested repositories inside the workspace are recorded as gitlinks, or excluded when they have no commit
  * (their files are not checkpointed, nor restored); file names that are not valid UTF-8 are mangled by the transport's
@@ -210,7 +210,9 @@ export class ShadowGit {
   }
 
   private async excludeFile(): Promise<string> {
-    const lines = ["# Written by orc: what the checkpoint store never records.", "/.git/", ".orc/"];
+    // node_modules/ too: the change watcher (src/watch/) ignores it, and both must agree on what "the workspace" is,
+    // or a dependency install would be missed by one and attributed to a later attempt by the other.
+    const lines = ["# Written by orc: what the checkpoint store never records.", "/.git/", ".orc/", "node_modules/"];
     for (const dir of [this.stateDir, this.storeDir]) {
       if (dir === undefined) continue;
       const rel = relative(this.workspace, dir);
