@@ -12,6 +12,7 @@ const suites = {
   validate: () => import("./validate-large.mjs"),
   apply: () => import("./apply-dag.mjs"),
   state: () => import("./state-append.mjs"),
+  judge: () => import("./judge.mjs"),
 };
 
 const results = [];

@@ -133,7 +133,7 @@ describe("agent registry", () => {
   });
 
   it("rejects an unknown kind and a duplicate registration", async () => {
-    await expect(loadAgent("nope")).rejects.toThrow(/unknown agent kind "nope" \(known: command\)/);
+    await expect(loadAgent("nope")).rejects.toThrow(/unknown agent kind "nope" \(known: command, claude-code, opencode, codex, qwen-code, aider\)/);
     expect(() => { registerAgent("command", () => Promise.resolve(commandAgent)); }).toThrow(/already registered/);
   });
 });

@@ -113,16 +113,16 @@ describe("config diagnostics", () => {
   });
 
   it("unknown-agent-kind: with a did-you-mean, or the kinds this build supports", async () => {
-    project.write("p.yaml", `version: 1\nagent: comand\ntasks:\n  - id: a\n    prompt: x\n    agent: { kind: claude-code }\n`);
+    project.write("p.yaml", `version: 1\nagent: comand\ntasks:\n  - id: a\n    prompt: x\n    agent: { kind: cursor-agent }\n`);
     const { diagnostics, text } = await project.diagnostics("p.yaml");
     expect(text).toBe(
       [
         'p.yaml:2:8: error: unknown agent kind "comand" (did you mean "command"?)',
         "   2 | agent: comand",
         "     |        ^^^^^^",
-        'p.yaml:6:20: error: task "a": unknown agent kind "claude-code"; this build supports: command',
-        "   6 |     agent: { kind: claude-code }",
-        "     |                    ^^^^^^^^^^^",
+        'p.yaml:6:20: error: task "a": unknown agent kind "cursor-agent"; this build supports: command, claude-code, codex, qwen-code, opencode, aider',
+        "   6 |     agent: { kind: cursor-agent }",
+        "     |                    ^^^^^^^^^^^^",
       ].join("\n"),
     );
     expect(diagnostics.map((d) => d.code)).toEqual(["unknown-agent-kind", "unknown-agent-kind"]);
@@ -173,16 +173,15 @@ describe("config diagnostics", () => {
     expect(diagnostics.map((d) => d.code)).toEqual(["missing-run", "missing-run"]);
   });
 
-  it("judge-unavailable: judge gates are refused in this build", async () => {
-    project.write("templates/review.liquid", "Score the design.\n");
+  it("missing-template: a judge gate's rubric file must exist", async () => {
     await expectOnly(
       "p.yaml",
       `${head}gates:\n  review:\n    judge: { rubric: templates/review.liquid, threshold: 0.7 }\ntasks:\n  - { id: a, prompt: x, gates: [review] }\n`,
-      "judge-unavailable",
+      "missing-template",
       [
-        'p.yaml:5:5: error: gate "review": judge gates need the LLM supervisor, which this build does not include yet',
+        'p.yaml:5:22: error: gate "review": rubric file "templates/review.liquid" not found',
         "   5 |     judge: { rubric: templates/review.liquid, threshold: 0.7 }",
-        "     |     ^^^^^",
+        "     |                      ^^^^^^^^^^^^^^^^^^^^^^^",
       ].join("\n"),
     );
   });
@@ -220,7 +219,7 @@ describe("config diagnostics", () => {
         'p.yaml:6:5: error: task "a": unknown key "nedds" (did you mean "needs"?)',
         "   6 |     nedds: [b]",
         "     |     ^^^^^",
-        'p.yaml:7:5: error: task "a": unknown key "colour"; expected one of: id, prompt, template, needs, gates, max_attempts, priority, protect, agent',
+        'p.yaml:7:5: error: task "a": unknown key "colour"; expected one of: id, prompt, template, needs, gates, max_attempts, priority, protect, agent, budget',
         "   7 |     colour: red",
         "     |     ^^^^^^",
       ].join("\n"),

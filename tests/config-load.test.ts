@@ -67,6 +67,18 @@ describe("config: loadSettings", () => {
         concurrency: 4,
         maxAttempts: 5,
         uses: [project.path("rules", "a.yaml"), "orc-rules-strict"],
+        // `llm:` is normalised: the model path resolves against orchestrator.yaml, every other field is defaulted.
+        llm: {
+          kind: "llama-cpp",
+          model: project.path("tiny.gguf"),
+          gpu: "auto",
+          contextSize: 8192,
+          gpuLayers: "auto",
+          timeoutMs: 2 * MIN,
+          maxPromptTokens: 6000,
+          maxOutputTokens: 768,
+          optimizePrompts: false,
+        },
       },
     });
   });

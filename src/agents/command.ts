@@ -27,7 +27,7 @@ export function claimsFrom(stdout: string): string {
   return tail.trim();
 }
 
-function errorFor(outcome: ProcessOutcome, timeoutMs: number, inactivityMs: number): string | undefined {
+export function errorFor(outcome: ProcessOutcome, timeoutMs: number, inactivityMs: number): string | undefined {
   switch (outcome.end) {
     case "spawn-error":
       return `the agent could not be started: ${outcome.error ?? "unknown error"}`;

@@ -16,6 +16,13 @@ export interface AgentRunInput {
   readonly env: Readonly<Record<string, string>>;
   readonly transport: Transport;
   readonly signal: AbortSignal;
+  /**
+   * The agent's session from an earlier attempt of this task: agents that have sessions continue it (`--resume`) and
+   * treat `prompt` as the follow-up message. Absent for a first attempt or with `session: fresh`.
+   */
+  readonly previousSessionId?: string;
+  /** Called as soon as the agent announces its session, so the run can record it before the agent finishes. */
+  readonly onSession?: (sessionId: string) => void;
 }
 
 /** An agent adapter, chosen by `kind`. Implementations live one per file next to this port. */

@@ -32,3 +32,8 @@ export function registeredAgentKinds(): string[] {
 }
 
 registerAgent("command", async () => (await import("./command.js")).commandAgent);
+registerAgent("claude-code", async () => (await import("./claude-code.js")).claudeCodeAgent);
+registerAgent("opencode", async () => (await import("./opencode.js")).opencodeAgent);
+registerAgent("codex", async () => (await import("./codex.js")).codexAgent);
+registerAgent("qwen-code", async () => (await import("./qwen-code.js")).qwenCodeAgent);
+registerAgent("aider", async () => (await import("./aider.js")).aiderAgent);

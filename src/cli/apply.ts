@@ -19,7 +19,7 @@ function isDirectory(path: string): boolean {
 
 export async function applyCommand(
   file: string,
-  options: GlobalOptions & { readonly json: boolean; readonly workspace?: string },
+  options: GlobalOptions & { readonly json: boolean; readonly workspace?: string; readonly wait?: boolean },
   io: Io,
 ): Promise<number> {
   const loaded = await loadForRun(file, options, io);
@@ -51,5 +51,5 @@ export async function applyCommand(
     spec: { pipeline, plan },
   });
   reporter.onEvent(created.event);
-  return drive({ io, settings, store, reporter, runId, pipeline, plan, workspace, resumed: false });
+  return drive({ io, settings, store, reporter, runId, pipeline, plan, workspace, resumed: false, wait: options.wait === true });
 }

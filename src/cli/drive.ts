@@ -9,7 +9,7 @@ import { interruptSignal } from "./interrupt.js";
 import type { Io } from "./io.js";
 import { buildRunDeps } from "./run-deps.js";
 
-const EXIT_FOR_END: Record<RunEnd, number> = { succeeded: EXIT.ok, failed: EXIT.failed, interrupted: EXIT.interrupted };
+const EXIT_FOR_END: Record<RunEnd, number> = { succeeded: EXIT.ok, failed: EXIT.failed, interrupted: EXIT.interrupted, paused: EXIT.paused };
 
 export function reporterFor(io: Io, plan: Plan, json: boolean): Promise<Reporter> {
   return chooseReporter({ json, stdout: io.stdout, env: io.env, tasks: plan.tasks.map((t) => ({ id: t.id, maxAttempts: t.maxAttempts })) });
@@ -26,6 +26,8 @@ export async function drive(options: {
   readonly plan: Plan;
   readonly workspace: string;
   readonly resumed: boolean;
+  /** `--wait`: stay up at breakpoints until they are resolved (src/run/wait.ts). */
+  readonly wait?: boolean;
 }): Promise<number> {
   const interrupt = interruptSignal();
   try {
@@ -47,6 +49,7 @@ export async function drive(options: {
       plan: options.plan,
       workspace: options.workspace,
       resumed: options.resumed,
+      wait: options.wait === true,
     });
     return EXIT_FOR_END[end];
   } finally {

@@ -4,12 +4,19 @@ import { loadPipeline } from "../config/index.js";
 import { buildPlan, type Plan } from "../plan/plan.js";
 import { settingsFor, type GlobalOptions } from "./context.js";
 import { exitCodeFor } from "./exit-codes.js";
+import { withRules } from "./packs.js";
 import { reportFailure, type Io } from "./io.js";
 
 export type Loaded = { readonly settings: Settings; readonly pipeline: Pipeline; readonly plan: Plan };
 
 /** Settings, then the pipeline, then its plan; on a config error prints the diagnostics and returns the exit code. */
-export async function loadForRun(file: string, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<Loaded | number> {
+export async function loadForRun(
+  file: string,
+  options: GlobalOptions & { readonly json: boolean },
+  io: Io,
+  /** false for `plan`, which writes nothing: fetching a git pack fills the cache under the state directory. */
+  resolvePacks = true,
+): Promise<Loaded | number> {
   const settings = settingsFor(io, options);
   if (!settings.ok) {
     reportFailure(io, settings.failure, options);
@@ -20,5 +27,11 @@ export async function loadForRun(file: string, options: GlobalOptions & { readon
     reportFailure(io, pipeline.failure, options);
     return exitCodeFor(pipeline.failure);
   }
-  return { settings: settings.value, pipeline: pipeline.value, plan: buildPlan(pipeline.value) };
+  // Rule packs (local, npm, git) are resolved once, here: the run stores the rules, so resume never fetches again.
+  const ruled = resolvePacks ? await withRules(pipeline.value, settings.value) : ({ ok: true, value: pipeline.value } as const);
+  if (!ruled.ok) {
+    reportFailure(io, ruled.failure, options);
+    return exitCodeFor(ruled.failure);
+  }
+  return { settings: settings.value, pipeline: ruled.value, plan: buildPlan(ruled.value) };
 }

@@ -45,12 +45,13 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .description("run a pipeline; prints the run id first")
     .argument("<file>")
     .option("--workspace <dir>", "directory the agents work in (default: the project root)")
+    .option("--wait", "at a breakpoint, wait for `orc resolve` from another shell instead of exiting 3")
     .addOption(json)
-    .action((file: string, opts: { json?: boolean; workspace?: string }) =>
+    .action((file: string, opts: { json?: boolean; workspace?: string; wait?: boolean }) =>
       run(async (g) =>
         (await import("./apply.js")).applyCommand(
           file,
-          { ...g, json: opts.json === true, ...(opts.workspace !== undefined ? { workspace: opts.workspace } : {}) },
+          { ...g, json: opts.json === true, wait: opts.wait === true, ...(opts.workspace !== undefined ? { workspace: opts.workspace } : {}) },
           io,
         ),
       )(),
@@ -59,8 +60,11 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .command("resume")
     .description("continue a paused, interrupted or crashed run")
     .argument("<run>")
+    .option("--wait", "at a breakpoint, wait for `orc resolve` from another shell instead of exiting 3")
     .addOption(json)
-    .action((id: string, opts: { json?: boolean }) => run(async (g) => (await import("./resume.js")).resumeCommand(id, { ...g, json: opts.json === true }, io))());
+    .action((id: string, opts: { json?: boolean; wait?: boolean }) =>
+      run(async (g) => (await import("./resume.js")).resumeCommand(id, { ...g, json: opts.json === true, wait: opts.wait === true }, io))(),
+    );
   cli
     .command("status")
     .description("a run (the latest if omitted) with its tasks and attempts")
@@ -82,6 +86,43 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .addOption(json)
     .action((id: string, opts: { json?: boolean; follow?: boolean }) =>
       run(async (g) => (await import("./logs.js")).logsCommand(id, { ...g, json: opts.json === true, follow: opts.follow === true }, io))(),
+    );
+  cli
+    .command("breakpoints")
+    .description("list open breakpoints (of RUN, or of every run) with why they opened")
+    .argument("[run]")
+    .addOption(json)
+    .action((id: string | undefined, opts: { json?: boolean }) =>
+      run(async (g) => (await import("./breakpoints.js")).breakpointsCommand(id, { ...g, json: opts.json === true }, io))(),
+    );
+  cli
+    .command("resolve")
+    .description("resolve a breakpoint; `orc resume RUN` then continues (the note reaches the next prompt)")
+    .argument("<breakpoint>")
+    .option("--approve", "accept the paused attempt as it is")
+    .option("--reject", "fail the task")
+    .option("--retry", "run a new attempt; its prompt carries the note")
+    .option("--note <text>", "a note for the agent's next prompt and the record")
+    .addOption(json)
+    .action((id: string, opts: { json?: boolean; approve?: boolean; reject?: boolean; retry?: boolean; note?: string }) =>
+      run(async (g) => (await import("./resolve.js")).resolveCommand(id, { ...g, ...opts, json: opts.json === true }, io))(),
+    );
+  cli
+    .command("doctor")
+    .description("check this machine: node, git, the state directory, the configured LLM (0 ok, 1 problems)")
+    .addOption(new Option("--json", "machine-readable output"))
+    .action((opts: { json?: boolean }) => run(async (g) => (await import("./doctor.js")).doctorCommand({ ...g, json: opts.json === true }, io))());
+  const rules = cli.command("rules").description("rule packs");
+  rules
+    .command("test")
+    .description("run a rule pack's fixtures (PACK.test.yaml next to it): 0 all pass, 1 a case failed")
+    .argument("<pack>", "a pack file, or the name of a pack shipped with orc (test-integrity, safety, budget, stuck)")
+    .option("--fixtures <file>", "fixtures file (default: PACK.test.yaml next to the pack)")
+    .addOption(new Option("--json", "machine-readable output"))
+    .action((pack: string, opts: { json?: boolean; fixtures?: string }) =>
+      run(async (g) =>
+        (await import("./rules-test.js")).rulesTestCommand(pack, { ...g, json: opts.json === true, ...(opts.fixtures !== undefined ? { fixtures: opts.fixtures } : {}) }, io),
+      )(),
     );
   return cli;
 }

@@ -22,7 +22,7 @@ function isStoredSpec(spec: unknown): spec is { pipeline: Pipeline; plan: Plan }
 }
 
 /** Continues a paused, interrupted or crashed run from what the DB holds. */
-export async function resumeCommand(runId: string, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
+export async function resumeCommand(runId: string, options: GlobalOptions & { readonly json: boolean; readonly wait?: boolean }, io: Io): Promise<number> {
   const fail = (failure: Failure): number => {
     reportFailure(io, failure, options);
     return exitCodeFor(failure);
@@ -47,5 +47,5 @@ export async function resumeCommand(runId: string, options: GlobalOptions & { re
   const spec = store.runSpec(runId);
   if (!isStoredSpec(spec)) return refuse({ reason: "state", message: `run ${runId} was stored by an incompatible orc version` });
   const reporter = await reporterFor(io, spec.plan, options.json);
-  return drive({ io, settings: settings.value, store, reporter, runId, pipeline: spec.pipeline, plan: spec.plan, workspace: run.workspace, resumed: true });
+  return drive({ io, settings: settings.value, store, reporter, runId, pipeline: spec.pipeline, plan: spec.plan, workspace: run.workspace, resumed: true, wait: options.wait === true });
 }

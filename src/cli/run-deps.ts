@@ -1,28 +1,16 @@
 import { join } from "node:path";
-import type { GateOutcome, RunEvent } from "../core/events.js";
+import type { RunEvent } from "../core/events.js";
 import type { GateSpec, Settings } from "../core/pipeline.js";
 import type { GateContext, RunDeps } from "../run/deps.js";
 import type { StateStore } from "../state/port.js";
+import type { Notifier } from "../rules/breakpoints.js";
+import type { Transport } from "../transports/port.js";
 
 /** Only defined variables reach children; orc never logs or stores this environment. */
 function childEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
   return out;
-}
-
-/** Judge gates are rejected by config/ in this build; meeting one here fails closed, never open. */
-function judgeUnavailable(spec: GateSpec): GateOutcome {
-  return {
-    gate: spec.id,
-    kind: "judge",
-    passed: false,
-    exitCode: null,
-    end: "spawn-error",
-    durationMs: 0,
-    outputTail: "",
-    summary: "no LLM judge is available in this build (fails closed)",
-  };
 }
 
 /** Wires the real parts: local transport, lazily loaded agents, command gates, shadow-git checkpoints. */
@@ -36,14 +24,21 @@ export async function buildRunDeps(options: {
   readonly signal: AbortSignal;
   readonly onEvent: (event: RunEvent) => void;
 }): Promise<RunDeps> {
-  const [{ LocalTransport }, { loadAgent }, { runCommandGate }, { ShadowGit }, { ChangeWatcher }, { CheckpointTracker }] = await Promise.all([
-    import("../transports/local.js"),
-    import("../agents/registry.js"),
-    import("../quality/command-gate.js"),
-    import("../state/checkpoints.js"),
-    import("../watch/snapshot-watcher.js"),
-    import("../run/changes.js"),
-  ]);
+  const [{ LocalTransport }, { loadAgent }, { runCommandGate }, { ShadowGit }, { ChangeWatcher }, { CheckpointTracker }, { ProjectSummary }, { judgeGates }] =
+    await Promise.all([
+      import("../transports/local.js"),
+      import("../agents/registry.js"),
+      import("../quality/command-gate.js"),
+      import("../state/checkpoints.js"),
+      import("../watch/snapshot-watcher.js"),
+      import("../run/changes.js"),
+      import("../prompts/summary.js"),
+      import("./judge-wiring.js"),
+    ]);
+  // The LLM supervisor: judge gates (the model loads on the first one) and the running project summary.
+  const memory = options.store.llmMemory?.();
+  const summary = new ProjectSummary(memory);
+  const judge = judgeGates({ settings: options.settings, memory, summary, env: options.env });
   const transport = new LocalTransport();
   const runDir = join(options.settings.stateDir, "runs", options.runId);
   const git = new ShadowGit({ storeDir: join(options.settings.stateDir, "checkpoints.git"), workspace: options.workspace, stateDir: options.settings.stateDir, transport });
@@ -56,11 +51,25 @@ export async function buildRunDeps(options: {
     store: options.store,
     transport,
     loadAgent,
-    runGate: (spec: GateSpec, ctx: GateContext) => (spec.kind === "command" ? runCommandGate(spec, ctx) : Promise.resolve(judgeUnavailable(spec))),
+    runGate: (spec: GateSpec, ctx: GateContext) => (spec.kind === "command" ? runCommandGate(spec, ctx) : judge.run(spec, ctx)),
     changes: new CheckpointTracker(git, watcher, `runs/${options.runId}`),
-    onEvent: options.onEvent,
+    onEvent: (event) => {
+      summary.onEvent(event);
+      options.onEvent(event);
+    },
+    projectSummary: () => summary.text(),
+    ...(judge.rewrite === undefined ? {} : { rewritePrompt: judge.rewrite }),
     env: childEnv(options.env),
     signal: options.signal,
     promptDir: join(runDir, "prompts"),
+    ...(await breakpointNotifier(options.settings, transport, childEnv(options.env), options.workspace)),
   };
+}
+
+/** orchestrator.yaml `notify:` as a notifier (loaded only when configured). */
+async function breakpointNotifier(settings: Settings, transport: Transport, env: Record<string, string>, workspace: string): Promise<{ notify?: Notifier }> {
+  if (settings.notify === undefined) return {};
+  const { makeNotifier } = await import("../rules/notify.js");
+  const notify = makeNotifier(settings.notify, transport, env, workspace);
+  return notify === undefined ? {} : { notify };
 }

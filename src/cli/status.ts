@@ -8,7 +8,8 @@ function attemptsLine(task: TaskRow): string {
   const last = task.attempts.at(-1);
   const n = task.attempts.filter((a) => a.status === "decided").length;
   const why = task.reason ?? last?.reasons.join("; ") ?? "";
-  return `  ${task.id.padEnd(20)} ${task.status.padEnd(9)} ${String(n).padStart(2)}/${task.maxAttempts} attempts${why !== "" ? `  ${why}` : ""}`;
+  const confidence = task.confidence === undefined ? "" : `  confidence ${task.confidence.toFixed(2)}`;
+  return `  ${task.id.padEnd(20)} ${task.status.padEnd(9)} ${String(n).padStart(2)}/${task.maxAttempts} attempts${confidence}${why !== "" ? `  ${why}` : ""}`;
 }
 
 export function renderStatus(s: RunSnapshot): string {
@@ -22,6 +23,11 @@ export function renderStatus(s: RunSnapshot): string {
     "tasks:",
     ...s.tasks.map(attemptsLine),
   ];
+  const open = s.breakpoints.filter((b) => b.status === "open");
+  if (open.length > 0) {
+    lines.push("open breakpoints (`orc breakpoints` for details):");
+    for (const b of open) lines.push(`  ${b.id}  task ${b.task}  rule ${b.rule}: ${b.message}`);
+  }
   return lines.join("\n");
 }
 

@@ -1,5 +1,9 @@
 import { diagnosticToJson } from "../core/diagnostic.js";
-import { validateFiles } from "../config/index.js";
+import { resolve } from "node:path";
+import { loadPipeline, useKind, validateFiles } from "../config/index.js";
+import type { Failure } from "../core/failure.js";
+import type { Settings } from "../core/pipeline.js";
+import { withRules } from "./packs.js";
 import { settingsFor, type GlobalOptions } from "./context.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { reportFailure, type Io } from "./io.js";
@@ -11,6 +15,13 @@ export async function validateCommand(files: readonly string[], options: GlobalO
     return exitCodeFor(settings.failure);
   }
   const { diagnostics, sources } = await validateFiles([...files], settings.value);
+  if (!diagnostics.some((d) => d.severity === "error")) {
+    const packs = await packProblem(files, settings.value, io);
+    if (packs !== undefined) {
+      reportFailure(io, packs, options);
+      return exitCodeFor(packs);
+    }
+  }
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (options.json) {
     io.stdout.write(`${JSON.stringify(diagnostics.map(diagnosticToJson))}\n`);
@@ -19,4 +30,15 @@ export async function validateCommand(files: readonly string[], options: GlobalO
     if (errors.length === 0) io.stdout.write(`${files.length} file${files.length === 1 ? "" : "s"} valid\n`);
   }
   return errors.length > 0 ? EXIT.usage : EXIT.ok;
+}
+
+/** Packs config/ cannot check (shipped, npm, git) are resolved and read for each valid pipeline; the first problem. */
+async function packProblem(files: readonly string[], settings: Settings, io: Io): Promise<Failure | undefined> {
+  for (const file of files) {
+    const pipeline = await loadPipeline(resolve(io.cwd, file), settings);
+    if (!pipeline.ok || !(pipeline.value.uses ?? []).some((u) => useKind(u) !== "local")) continue; // not a pipeline, or local packs only
+    const ruled = await withRules(pipeline.value, settings);
+    if (!ruled.ok) return ruled.failure;
+  }
+  return undefined;
 }

@@ -2,6 +2,7 @@ import type { AgentSpec } from "../core/pipeline.js";
 import { AGENT_KINDS } from "../core/kinds.js";
 import { didYouMean, prefix, q, subject, type Path } from "./describe.js";
 import { durationMs } from "./duration-field.js";
+import { mergeCodingAgent, readCodingAgent, type CodingAgentLayer } from "./agent-settings.js";
 import type { RawAgent } from "./schema/fragments.js";
 import type { Scope } from "./scope.js";
 
@@ -21,6 +22,8 @@ export interface AgentLayer {
   readonly inactivityTimeoutMs?: number;
   readonly env?: Readonly<Record<string, string>>;
   readonly options?: Readonly<Record<string, unknown>>;
+  /** model, permission mode, tools, session, limits, …: see agent-settings.ts. */
+  readonly coding?: CodingAgentLayer;
 }
 
 /** Reads one level's `agent:` (`agent: NAME` is short for `{kind: NAME}`), reporting unknown kinds and bad durations. */
@@ -42,6 +45,7 @@ export function readAgent(raw: RawAgent | undefined, path: Path, scope: Scope): 
     ...(inactivityTimeoutMs === undefined ? {} : { inactivityTimeoutMs }),
     ...(env === undefined ? {} : { env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) }),
     ...(options === undefined ? {} : { options }),
+    ...(typeof raw === "string" ? {} : { coding: readCodingAgent(raw, path, scope) }),
   };
 }
 
@@ -60,6 +64,7 @@ export function mergeAgent(base: AgentSpec, layer: AgentLayer | undefined): Agen
     inactivityTimeoutMs: layer.inactivityTimeoutMs ?? base.inactivityTimeoutMs,
     env: { ...base.env, ...layer.env },
     options: { ...(sameKind ? base.options : {}), ...layer.options },
+    ...mergeCodingAgent(base, layer.coding ?? {}),
   };
 }
 

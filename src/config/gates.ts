@@ -3,7 +3,7 @@ import { q, type Path } from "./describe.js";
 import { durationMs } from "./duration-field.js";
 import type { RawGate, RawGates } from "./schema/fragments.js";
 import type { Scope } from "./scope.js";
-import { readTemplate } from "./templates.js";
+import { readTemplate, shippedTemplate } from "./templates.js";
 
 export const DEFAULT_GATE_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_JUDGE_THRESHOLD = 0.7;
@@ -29,15 +29,10 @@ function buildGate(id: string, raw: RawGate, path: Path, scope: Scope): GateSpec
     if (raw.report !== undefined) {
       scope.out.error("gate-shape", `${name}: report applies only to command gates`, [...path, "report"], "key");
     }
-    scope.out.error(
-      "judge-unavailable",
-      `${name}: judge gates need the LLM supervisor, which this build does not include yet`,
-      [...path, "judge"],
-      "key",
-    );
     const { rubric: file, threshold } = raw.judge;
-    const rubric = file === undefined ? undefined : readTemplate(file, [...path, "judge", "rubric"], `${name}: rubric file`, scope);
-    return { kind: "judge", id, threshold: threshold ?? DEFAULT_JUDGE_THRESHOLD, ...(rubric === undefined ? {} : { rubric }) };
+    // The default rubric is inlined too, so a stored run resumes with the rubric it started with.
+    const rubric = file === undefined ? shippedTemplate("judge.liquid") : readTemplate(file, [...path, "judge", "rubric"], `${name}: rubric file`, scope);
+    return { kind: "judge", id, threshold: threshold ?? DEFAULT_JUDGE_THRESHOLD, timeoutMs, ...(rubric === undefined ? {} : { rubric }) };
   }
   if (raw.run === undefined) {
     scope.out.error("gate-shape", `${name} needs run (a command line) or judge`, path);

@@ -3,5 +3,6 @@ export { loadSettings, type SettingsOptions } from "./settings.js";
 export { loadPipeline } from "./pipeline.js";
 export { validateFiles, type Validation } from "./validate.js";
 export { formatDiagnostic } from "../core/diagnostic-format.js";
-export { renderSchemas } from "./schema/write.js";
 export { useKind, type UseKind } from "./uses.js";
+export { readRulePack, type LoadedRulePack } from "./rule-pack.js";
+export { readYamlFile, type YamlFile } from "./yaml-file.js";

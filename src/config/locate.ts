@@ -1,5 +1,8 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Document } from "yaml";
+import type { Document } from "yaml";
 import type { Path } from "./describe.js";
+import { yaml } from "./yaml-lib.js";
+
+const { isAlias, isMap, isPair, isScalar, isSeq, LineCounter } = yaml;
 
 /** Where a diagnostic points: 1-based line and column and the length of the underlined span on that line. */
 export interface Span {

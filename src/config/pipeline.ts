@@ -11,10 +11,12 @@ import type { Failure } from "../core/failure.js";
 import type { Pipeline, Settings } from "../core/pipeline.js";
 import { err, ok, type Result } from "../core/result.js";
 import { checkRunnable, mergeAgent, readAgent } from "./agent.js";
+import { checkBreakpoints } from "./conditions.js";
+import { budgetField, readBudget } from "./agent-settings.js";
 import { buildGates } from "./gates.js";
 import { checkNeeds } from "./graph.js";
 import { refs, type Scope } from "./scope.js";
-import { FORMAT_VERSION } from "./schema/fragments.js";
+import { FORMAT_VERSION } from "./schema/constants.js";
 import { checkShape } from "./shape.js";
 import { buildTasks, checkGateRefs } from "./tasks.js";
 import { readTemplate, shippedRetryTemplate } from "./templates.js";
@@ -61,6 +63,7 @@ export function analysePipeline(parsed: YamlFile, settings: Settings, packs?: Pa
       ? shippedRetryTemplate()
       : readTemplate(value.retry_template, ["retry_template"], "retry_template file", scope);
   const uses = resolveUses(value.uses, scope, packs);
+  checkBreakpoints(value.breakpoints ?? [], scope, parsed.text);
 
   if (out.hasErrors() || retryTemplate === undefined) return { pipeline: undefined, diagnostics: out.list() };
   const pipeline: Pipeline = {
@@ -72,14 +75,17 @@ export function analysePipeline(parsed: YamlFile, settings: Settings, packs?: Pa
     concurrency: value.concurrency ?? settings.concurrency,
     gates,
     tasks,
-    breakpoints: (value.breakpoints ?? []).map(({ id, when, action, message }) => ({
+    breakpoints: (value.breakpoints ?? []).map(({ id, when, action, message, hook }) => ({
       id,
       when,
       action,
       ...(message === undefined ? {} : { message }),
+      ...(hook === undefined ? {} : { hook }),
     })),
+    ...(value.disable_rules === undefined ? {} : { disableRules: refs(value.disable_rules, ["disable_rules"]).map((r) => r.name) }),
     retryTemplate,
     uses: [...new Set([...settings.uses, ...uses])],
+    ...budgetField(readBudget(value.budget, ["budget"], scope)),
   };
   return { pipeline, diagnostics: out.list() };
 }

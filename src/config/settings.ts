@@ -5,6 +5,7 @@ import type { Settings } from "../core/pipeline.js";
 import { err, ok, type Result } from "../core/result.js";
 import { DEFAULT_AGENT, mergeAgent, readAgent } from "./agent.js";
 import { findConfig } from "./find-config.js";
+import { readLlm } from "./llm.js";
 import type { Scope } from "./scope.js";
 import { checkShape } from "./shape.js";
 import { resolveUses } from "./uses.js";
@@ -54,6 +55,7 @@ export function analyseSettings(
   checkVersion(value.version, out);
   const agent = mergeAgent(DEFAULT_AGENT, readAgent(value.agent, ["agent"], scope));
   const uses = resolveUses(value.uses, scope);
+  const llm = readLlm(value.llm, root, scope);
   if (out.hasErrors()) return { settings: undefined, diagnostics: out.list() };
   const state = typeof value.state === "string" ? value.state : value.state?.dir;
   return {
@@ -65,6 +67,8 @@ export function analyseSettings(
       concurrency: value.concurrency ?? DEFAULT_CONCURRENCY,
       maxAttempts: value.max_attempts ?? DEFAULT_MAX_ATTEMPTS,
       uses,
+      llm,
+      ...(value.notify === undefined ? {} : { notify: { ...value.notify } }),
     },
     diagnostics: out.list(),
   };

@@ -2,14 +2,14 @@
  * Pass 2: the ajv shape check against the one schema source, each error turned into a diagnostic at the YAML node it
  * is about. Unions (`needs: a` or `needs: [a]`) report the branch the user evidently meant, not every branch's error.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject } from "ajv";
 import { closest, describePath, describeTypes, describeValue, didYouMean, fieldText, prefix, q, subject, valueAt, type Path } from "./describe.js";
 import type { Diagnostics } from "./diagnostics.js";
-import { PATTERN_HINTS } from "./schema/fragments.js";
+import { PATTERN_HINTS, type SchemaName } from "./schema/constants.js";
 import type { RawOrchestrator } from "./schema/orchestrator.js";
 import type { RawPipeline } from "./schema/pipeline.js";
 import type { RawRulePack } from "./schema/rule-pack.js";
-import { schemaJson, type SchemaName } from "./schema/write.js";
+import { validatorFor } from "./validators.js";
 
 interface RawTypes {
   orchestrator: RawOrchestrator;
@@ -17,23 +17,9 @@ interface RawTypes {
   "rule-pack": RawRulePack;
 }
 
-let ajv: Ajv | undefined;
-const validators = new Map<SchemaName, ValidateFunction>();
-
-/** Compiled on first use: commands that read no YAML never pay for ajv. */
-function validator(name: SchemaName): ValidateFunction {
-  let validate = validators.get(name);
-  if (validate === undefined) {
-    ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true });
-    validate = ajv.compile(schemaJson(name));
-    validators.set(name, validate);
-  }
-  return validate;
-}
-
 /** True when `value` has the shape of schema `name`; otherwise each problem is reported to `out`. */
 export function checkShape<N extends SchemaName>(name: N, value: unknown, out: Diagnostics): value is RawTypes[N] {
-  const validate = validator(name);
+  const validate = validatorFor(name);
   if (validate(value)) return true;
   const seen = new Set<string>();
   for (const problem of select(validate.errors ?? [])) {

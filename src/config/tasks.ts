@@ -1,5 +1,6 @@
 import type { AgentSpec, TaskSpec, TemplateSource } from "../core/pipeline.js";
 import { checkRunnable, mergeAgent, readAgent } from "./agent.js";
+import { budgetField, readBudget } from "./agent-settings.js";
 import { didYouMean, q, type Path } from "./describe.js";
 import type { TaskNeeds } from "./graph.js";
 import type { RawPipeline, RawTask } from "./schema/pipeline.js";
@@ -47,6 +48,7 @@ export function buildTasks(raw: readonly RawTask[], context: TaskContext, scope:
       priority: task.priority ?? context.defaults.priority ?? 0,
       protect: refs(task.protect, []).map((p) => p.name),
       agent,
+      ...budgetField(readBudget(task.budget, [...path, "budget"], scope)),
     });
   }
   return { tasks, needs };

@@ -35,3 +35,17 @@ export function shippedRetryTemplate(): TemplateSource {
   retry = { path, source: text.value };
   return retry;
 }
+
+const shipped = new Map<string, TemplateSource>();
+
+/** A template shipped in orc's templates/ folder (e.g. judge.liquid, the default judge rubric). */
+export function shippedTemplate(name: string): TemplateSource {
+  const cached = shipped.get(name);
+  if (cached !== undefined) return cached;
+  const path = fileURLToPath(new URL(`../../templates/${name}`, import.meta.url));
+  const text = readText(path);
+  if (!text.ok) throw new Error(`orc's shipped template ${path} ${describeReadProblem(text.failure)}`);
+  const template = { path, source: text.value };
+  shipped.set(name, template);
+  return template;
+}

@@ -1,5 +1,5 @@
 import type { Diagnostics } from "./diagnostics.js";
-import { FORMAT_VERSION } from "./schema/fragments.js";
+import { FORMAT_VERSION } from "./schema/constants.js";
 
 /** `version:` is optional; any value but the one this orc reads is refused, so a newer file never half-works. */
 export function checkVersion(version: number | undefined, out: Diagnostics): void {

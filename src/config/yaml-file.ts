@@ -3,11 +3,14 @@
  * user can write becomes a diagnostic here, never an exception: syntax errors, nesting deeper than MAX_DEPTH, alias
  * bombs and self-containing aliases, keys that could pollute prototypes, duplicate keys, a file that is not a mapping.
  */
-import { CST, isAlias, isMap, isNode, isScalar, isSeq, Lexer, parseDocument, type Document } from "yaml";
+import type { CST, Document } from "yaml";
 import { q } from "./describe.js";
 import { Diagnostics } from "./diagnostics.js";
 import { keyText, Locator } from "./locate.js";
 import { describeReadProblem, readProblemCode, readText } from "./read-text.js";
+import { yaml } from "./yaml-lib.js";
+
+const { Composer, isAlias, isMap, isNode, isScalar, isSeq, Lexer, Parser, YAMLParseError } = yaml;
 
 export const MAX_DEPTH = 64;
 /** yaml's parser takes up to ~0.5 s per 100k tokens (cold) and reports every bad token: past this, refuse before parsing. */
@@ -41,11 +44,11 @@ export function parseYaml(file: string, text: string): YamlFile {
   const fail = (out: Diagnostics): YamlFile => ({ file, text, out, value: undefined });
   const early = new Diagnostics(file, new Locator(text));
   const scan = prescan(text);
-  if (scan !== undefined) {
+  if (!Array.isArray(scan)) {
     early.add(early.locator.offsets(scan.offset), "error", scan.code, scan.message);
     return fail(early);
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, resolveKnownTags: false });
+  const doc = parseTokens(scan, text.length);
   const out = new Diagnostics(file, new Locator(text, doc));
   for (const error of doc.errors) {
     const code = error.code === "RESOURCE_EXHAUSTION" ? "too-deep" : "yaml-syntax";
@@ -86,8 +89,10 @@ interface ScanProblem {
 /**
  * A linear pass over yaml's lexer, before the parser (which recurses, and pretty-prints errors with a regex that runs
  * out of memory on ~500k nested brackets): bounds the token count, flow nesting, and compact nesting (`- - - x`).
+ * Returns the tokens (at most MAX_TOKENS), so that the parser does not lex the text a second time.
  */
-function prescan(text: string): ScanProblem | undefined {
+function prescan(text: string): ScanProblem | string[] {
+  const lexemes: string[] = [];
   const deep = (offset: number): ScanProblem => ({ offset, code: "too-deep", message: `nesting is deeper than ${MAX_DEPTH} levels` });
   let offset = 0;
   let tokens = 0;
@@ -97,7 +102,7 @@ function prescan(text: string): ScanProblem | undefined {
     if (++tokens > MAX_TOKENS) {
       return { offset, code: "too-complex", message: `the file has more than ${MAX_TOKENS} YAML tokens; orc reads smaller files` };
     }
-    switch (CST.tokenType(token)) {
+    switch (yaml.CST.tokenType(token)) {
       case "flow-map-start":
       case "flow-seq-start":
         if (++flow > MAX_DEPTH) return deep(offset);
@@ -117,8 +122,32 @@ function prescan(text: string): ScanProblem | undefined {
         break;
     }
     if (!MARKERS.has(token)) offset += token.length;
+    lexemes.push(token);
   }
-  return undefined;
+  return lexemes;
+}
+
+/**
+ * What yaml's `parseDocument` does (same options as before: no pretty errors, duplicate keys left to inspectTree,
+ * no known-tag resolution), fed the lexer tokens prescan already has: the lexer is the costliest part to run twice.
+ */
+function parseTokens(lexemes: readonly string[], length: number): Document.Parsed {
+  const parser = new Parser();
+  const tokens: CST.Token[] = [];
+  for (const lexeme of lexemes) for (const token of parser.next(lexeme)) tokens.push(token);
+  for (const token of parser.end()) tokens.push(token);
+  let doc: Document.Parsed | undefined;
+  for (const next of new Composer({ prettyErrors: false, uniqueKeys: false, resolveKnownTags: false }).compose(tokens, true, length)) {
+    if (doc === undefined) {
+      doc = next;
+    } else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], "MULTIPLE_DOCS", "Source contains multiple documents; please use YAML.parseAllDocuments()"));
+      break;
+    }
+  }
+  // compose(…, true, …) always yields a document, an empty one for empty text.
+  if (doc === undefined) throw new Error("yaml composed no document");
+  return doc;
 }
 
 /**

@@ -19,6 +19,49 @@ export interface AgentOutcome {
   /** What the agent says it did (its final message); evidence, never a verdict. */
   readonly claims: string;
   readonly error?: string;
+  // What a coding agent's structured output (claude-code stream-json, opencode/codex JSON) reported; absent for
+  // agents that print plain text. See docs/agents.md for which stream events fill which field.
+  /** The agent's own session, so a retry can continue the conversation. */
+  readonly sessionId?: string;
+  readonly model?: string;
+  readonly costUsd?: number;
+  readonly tokens?: AgentTokens;
+  /** Model round trips the agent reported (claude-code `num_turns`). */
+  readonly turns?: number;
+  readonly toolCalls?: readonly AgentToolCall[];
+  /** Tool uses the agent's permission system refused: a blocked write is never a success. */
+  readonly permissionDenials?: readonly AgentToolCall[];
+  /** The agent's own verdict on its run (claude-code `is_error`); true is a failure whatever the exit code. */
+  readonly isError?: boolean;
+  /** HTTP status of the model API error that ended the run (claude-code `api_error_status`). */
+  readonly apiErrorStatus?: number;
+  /** Set when the run ended on a rate, usage or overload limit: the run loop waits and continues the session. */
+  readonly limit?: AgentLimit;
+}
+
+export interface AgentTokens {
+  readonly input: number;
+  readonly output: number;
+  readonly cacheRead: number;
+  readonly cacheWrite: number;
+}
+
+export interface AgentToolCall {
+  readonly name: string;
+  /** The file the tool read or wrote, when its input names one. */
+  readonly filePath?: string;
+  /** Bash and similar tools: the command line (evidence only, never executed by orc). */
+  readonly command?: string;
+  /** True when the tool's result came back as an error. */
+  readonly failed?: boolean;
+}
+
+export interface AgentLimit {
+  /** `rate`: 429; `usage`: a plan's usage cap; `overloaded`: 529 / overloaded_error. */
+  readonly kind: "rate" | "usage" | "overloaded";
+  /** When the limit lifts, if the agent said (ISO 8601). */
+  readonly resetAt?: string;
+  readonly message: string;
 }
 
 export interface FileChange {
@@ -48,6 +91,25 @@ export interface GateOutcome {
   readonly tests?: TestCounts;
   /** One line a human reads first: `exit 1 after 2.1s, 3 passed, 1 failed`. */
   readonly summary: string;
+  /** Judge gates: the LLM's verdict on the attempt (evidence for the decision, shown by `orc status --json`). */
+  readonly verdict?: JudgeVerdict;
+}
+
+/** An LLM judge's verdict, validated (schemas/verdict.schema.json). The judge fails closed: it never passes by default. */
+export interface JudgeVerdict {
+  readonly verdict: "pass" | "fail" | "needs_human";
+  /** 0 to 1. */
+  readonly confidence: number;
+  readonly issues: readonly string[];
+  /** Claims of the agent that the evidence contradicts. */
+  readonly contradictedClaims: readonly string[];
+  readonly followUp?: string;
+  /** True when a human must look: the model said so, or no valid verdict could be had (malformed, timed out, no LLM). */
+  readonly needsHuman: boolean;
+  /** True when the LLM was unavailable and this verdict was reused for an identical input (by hash). */
+  readonly cached?: boolean;
+  /** Model calls made (a failed one is retried once). */
+  readonly calls?: number;
 }
 
 interface Base {
@@ -86,6 +148,20 @@ export type RunEvent =
       readonly reasons: readonly string[];
     })
   | (Base & { readonly type: "attempt.interrupted"; readonly task: string; readonly attempt: number })
+  /** The agent announced its session (recorded at once, so a retry after a crash or SIGINT can continue it). */
+  | (Base & { readonly type: "agent.session"; readonly task: string; readonly attempt: number; readonly sessionId: string })
+  /**
+   * The agent hit a rate, usage or overload limit: the task waits until `until`, then continues the session. Persisted
+   * so that `orc resume` keeps waiting instead of hammering the API.
+   */
+  | (Base & {
+      readonly type: "agent.waiting";
+      readonly task: string;
+      readonly attempt: number;
+      readonly until: string;
+      readonly limit: AgentLimit;
+      readonly sessionId?: string;
+    })
   | (Base & {
       readonly type: "task.finished";
       readonly task: string;

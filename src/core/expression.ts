@@ -44,7 +44,7 @@ export function compileExpression(source: string): Compiled {
   if (source.trim() === "") return { ok: false, problem: { message: "the condition is empty", offset: 0 } };
   let program: (context: Record<string, unknown>) => unknown;
   try {
-    program = parse(source) as unknown as (context: Record<string, unknown>) => unknown;
+    program = parse(source);
   } catch (error) {
     return { ok: false, problem: problemOf(error) };
   }
@@ -66,7 +66,45 @@ export function evaluateCondition(compiled: Compiled, context: Readonly<Record<s
   const result = compiled.evaluate(context);
   if (!result.ok) return result;
   if (typeof result.value !== "boolean") {
-    return { ok: false, problem: { message: `the condition must be true or false, found ${JSON.stringify(result.value) ?? typeof result.value}`, offset: 0 } };
+    return { ok: false, problem: { message: `the condition must be true or false, found ${typeof result.value === "string" ? JSON.stringify(result.value) : String(result.value)}`, offset: 0 } };
   }
   return { ok: true, value: result.value };
+}
+
+/** The top-level names a rule's context has (src/rules/context.ts builds them; docs/rules.md describes them). */
+export const RULE_CONTEXT_ROOTS = [
+  "hook",
+  "task",
+  "attempt",
+  "decision",
+  "reasons",
+  "agent",
+  "changes",
+  "protected",
+  "gates",
+  "gates_failed",
+  "tests",
+  "verdict",
+  "cost",
+  "time",
+  "history",
+  "signals",
+] as const;
+
+/**
+ * A condition's problems that need no attempt to find: syntax errors, and names that are not in the rule context
+ * (a typo such as `chnages.count`). Evaluated once against empty values, so only "Unknown variable" errors count here;
+ * type errors depend on real data and are reported when the rule runs.
+ */
+export function checkCondition(source: string): ExpressionProblem | undefined {
+  const compiled = compileExpression(source);
+  if (!compiled.ok) return compiled.problem;
+  const empty: Record<string, unknown> = {};
+  for (const root of RULE_CONTEXT_ROOTS) empty[root] = {};
+  const result = compiled.evaluate(empty);
+  if (!result.ok && result.problem.message.startsWith("Unknown variable")) {
+    const known = RULE_CONTEXT_ROOTS.join(", ");
+    return { message: `${result.problem.message} (a condition can read: ${known})`, offset: result.problem.offset };
+  }
+  return undefined;
 }

@@ -22,6 +22,8 @@ export interface Pipeline {
    * paths; npm package names and git URLs are kept as written. Optional only so hand-built pipelines may omit it.
    */
   readonly uses?: readonly string[];
+  /** Limits for the whole run (every task's attempts together, wall time since the run was created). */
+  readonly budget?: Budget;
   /** Pack rule ids (`rule` or `pack/rule`) the pipeline turns off (`disable_rules:`). */
   readonly disableRules?: readonly string[];
   /**
@@ -48,6 +50,46 @@ export interface AgentSpec {
   readonly env: Readonly<Record<string, string>>;
   /** Kind-specific settings, passed through to the agent plugin untouched. */
   readonly options: Readonly<Record<string, unknown>>;
+  // Coding-agent settings (claude-code, codex, qwen-code, opencode, aider); each adapter maps the ones its CLI has
+  // to flags and ignores the rest (docs/agents.md lists which).
+  readonly model?: string;
+  /** claude-code `--permission-mode`; default `acceptEdits`. */
+  readonly permissionMode?: PermissionMode;
+  readonly allowedTools?: readonly string[];
+  readonly disallowedTools?: readonly string[];
+  readonly maxTurns?: number;
+  /** The agent's own spending cap for one attempt (claude-code `--max-budget-usd`). */
+  readonly maxBudgetUsd?: number;
+  readonly appendSystemPrompt?: string;
+  /** Path of an MCP server configuration file (absolute). */
+  readonly mcpConfig?: string;
+  /** Extra directories the agent may work in (absolute). */
+  readonly addDirs?: readonly string[];
+  /** Extra command-line arguments, appended as given (never through a shell). */
+  readonly args?: readonly string[];
+  /** `resume` (default): a retry continues the agent's session with the follow-up prompt; `fresh` starts anew. */
+  readonly session?: (typeof SESSION_MODES)[number];
+  /** Rate and usage limits: the wait when the agent names no reset time, and the longest wait before pausing. */
+  readonly limits?: AgentLimits;
+}
+
+export const PERMISSION_MODES = ["acceptEdits", "default", "plan", "bypassPermissions", "dontAsk"] as const;
+export type PermissionMode = (typeof PERMISSION_MODES)[number];
+export const SESSION_MODES = ["resume", "fresh"] as const;
+
+export interface AgentLimits {
+  readonly waitMs: number;
+  readonly maxWaitMs: number;
+}
+
+/** Used when `agent.limits` is not set: wait 1 minute when no reset time is given, at most 6 hours in all. */
+export const DEFAULT_AGENT_LIMITS: AgentLimits = { waitMs: 60_000, maxWaitMs: 6 * 3_600_000 };
+
+/** Spending limits, checked before each attempt starts; reaching one ends the task as `budget-exhausted`. */
+export interface Budget {
+  readonly usd?: number;
+  readonly tokens?: number;
+  readonly wallTimeMs?: number;
 }
 
 export type GateSpec = CommandGateSpec | JudgeGateSpec;
@@ -66,6 +108,8 @@ export interface JudgeGateSpec {
   readonly id: string;
   readonly rubric?: TemplateSource;
   readonly threshold: number;
+  /** The whole judgement (both tries); each LLM request also has `llm.timeout`. Optional for runs stored before. */
+  readonly timeoutMs?: number;
 }
 
 export interface TaskSpec {
@@ -78,6 +122,8 @@ export interface TaskSpec {
   readonly priority: number;
   readonly protect: readonly string[];
   readonly agent: AgentSpec;
+  /** This task's own limits (all its attempts together); the run's `Pipeline.budget` applies as well. */
+  readonly budget?: Budget;
 }
 
 export interface BreakpointSpec {
@@ -109,7 +155,8 @@ export interface PackInfo {
   readonly version: string;
   /** The `uses:` entry as written (local packs: the absolute path). */
   readonly source: string;
-  readonly kind: "local" | "package" | "git";
+  /** `shipped`: one of the packs in orc's own rules/ directory (`uses: [orc:safety]` or `uses: [safety]`). */
+  readonly kind: "local" | "package" | "git" | "shipped";
   /** The pack file that was read. */
   readonly file: string;
   /** git packs: the commit the ref resolved to. */
@@ -127,4 +174,39 @@ export interface Settings {
   readonly concurrency: number;
   readonly maxAttempts: number;
   readonly uses: readonly string[];
+  /** orchestrator.yaml `llm:` (judge gates, prompt rewriting); absent means the defaults (llama-cpp, no model). */
+  readonly llm?: LlmSettings;
+  /** Who hears about a breakpoint opening (orchestrator.yaml `notify:`; never stored in the DB). */
+  readonly notify?: NotifySpec;
+}
+
+export interface NotifySpec {
+  readonly webhook?: string;
+  readonly command?: string;
+}
+
+/** orchestrator.yaml `llm:`, normalised (durations in ms, paths absolute). The provider is chosen by `kind`. */
+export interface LlmSettings {
+  readonly kind: "llama-cpp" | "ollama" | "openai-compatible";
+  /** llama-cpp: a GGUF path or an `hf:` URI; ollama / openai-compatible: the model name the server knows. */
+  readonly model?: string;
+  /** ollama / openai-compatible: the server's base URL. */
+  readonly url?: string;
+  /** Name of the environment variable holding the API key (the key itself is never stored). */
+  readonly apiKeyEnv?: string;
+  /** llama-cpp: "auto" (CUDA, Vulkan, else CPU), a backend name, or false for CPU only. */
+  readonly gpu: "auto" | "cuda" | "vulkan" | "metal" | false;
+  readonly threads?: number;
+  readonly contextSize: number;
+  /** llama-cpp: layers offloaded to the GPU; "auto" fits them to free VRAM. */
+  readonly gpuLayers: number | "auto" | "max";
+  /** One request, prompt evaluation and generation together. */
+  readonly timeoutMs: number;
+  /** Budget for a judge prompt (the evidence is cut to fit). */
+  readonly maxPromptTokens: number;
+  readonly maxOutputTokens: number;
+  /** Let the LLM rewrite retry prompts (within the prompt token budget). */
+  readonly optimizePrompts: boolean;
+  /** Where `hf:` models are downloaded to; default: STATE_DIR/models. */
+  readonly modelsDir?: string;
 }

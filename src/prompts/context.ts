@@ -14,9 +14,33 @@ export interface PreviousAttempt {
     readonly summary: string;
     readonly output_tail: string;
     readonly tests: { readonly passed: number; readonly failed: number; readonly skipped: number; readonly total: number } | null;
+    /** Judge gates: the verdict, so a retry prompt can carry the judge's issues and follow-up. */
+    readonly verdict: PromptVerdict | null;
   }[];
   readonly failed_gates: readonly string[];
   readonly changed_files: readonly string[];
+}
+
+export interface PromptVerdict {
+  readonly verdict: string;
+  readonly confidence: number;
+  readonly issues: readonly string[];
+  readonly contradicted_claims: readonly string[];
+  readonly follow_up: string;
+  readonly needs_human: boolean;
+}
+
+function promptVerdict(g: GateOutcome): PromptVerdict | null {
+  const v = g.verdict;
+  if (v === undefined) return null;
+  return {
+    verdict: v.verdict,
+    confidence: v.confidence,
+    issues: v.issues,
+    contradicted_claims: v.contradictedClaims,
+    follow_up: v.followUp ?? "",
+    needs_human: v.needsHuman,
+  };
 }
 
 export function tail(text: string, max = TAIL_CHARS): string {
@@ -48,6 +72,7 @@ export function describePrevious(input: {
       summary: g.summary,
       output_tail: tail(g.outputTail),
       tests: g.tests ?? null,
+      verdict: promptVerdict(g),
     })),
     failed_gates: input.gates.filter((g) => !g.passed).map((g) => g.gate),
     changed_files: input.files.map((f) => f.path),

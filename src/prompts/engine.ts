@@ -1,5 +1,9 @@
-import { Liquid } from "liquidjs";
+import { createRequire } from "node:module";
+import type * as LiquidJs from "liquidjs";
 import type { TemplateSource } from "../core/pipeline.js";
+
+// liquidjs is one 180 KB CommonJS file: `require` loads it ~45 ms sooner than `import`, whose export scan reads it all.
+const { Liquid } = createRequire(import.meta.url)("liquidjs") as typeof LiquidJs;
 
 /**
  * One Liquid engine for every prompt. Strict variables and filters: a typo in a template is an error the user sees,

@@ -9,7 +9,6 @@ import type { GateOutcome, TestCounts } from "../core/events.js";
 import { formatDuration } from "../core/duration.js";
 import type { CommandGateSpec } from "../core/pipeline.js";
 import type { Transport } from "../transports/port.js";
-import { parseJunit } from "./reports/junit.js";
 import { TapCounter, parseTap } from "./reports/tap.js";
 
 export interface CommandGateContext {
@@ -80,7 +79,8 @@ async function readReport(
     // A report left over from an earlier run would report someone else's tests.
     if (info.mtimeMs < startedAt - MTIME_SLACK_MS) return { note: `report ${report.path} is stale (not written by this run)` };
     const text = await readFile(where.abs, "utf8");
-    const tests = report.format === "junit" ? parseJunit(text) : parseTap(text);
+    // fast-xml-parser costs ~30 ms to load: only runs whose gates write JUnit pay for it.
+    const tests = report.format === "junit" ? (await import("./reports/junit.js")).parseJunit(text) : parseTap(text);
     return tests === undefined ? { note: `report ${report.path} is not valid ${report.format}` } : { tests };
   } catch (err) {
     return { note: `report ${report.path} could not be read: ${(err as Error).message}` };

@@ -5,8 +5,11 @@ import type { Pipeline, TaskSpec } from "../core/pipeline.js";
 import { describePrevious, type PreviousAttempt } from "../prompts/context.js";
 import { renderTemplate } from "../prompts/engine.js";
 import { agentProblem, decide } from "./decide.js";
-import { recorder, type RunDeps } from "./deps.js";
+import { callAgent } from "./agent-call.js";
+import { recorder, type AttemptChanges, type AttemptEvidence, type RunDeps } from "./deps.js";
 import { protectedTouched } from "./protect.js";
+import { decideWithRules } from "../rules/attempt-rules.js";
+import { humanNote, openBreakpoint } from "./pause.js";
 
 export interface AttemptInput {
   readonly runId: string;
@@ -17,12 +20,18 @@ export interface AttemptInput {
   readonly decidedBefore: number;
   readonly workspace: string;
   readonly previous: PreviousAttempt | null;
+  /** What earlier tasks did (src/prompts/summary.ts), offered to templates as `project.summary`. */
+  readonly projectSummary?: string;
+  /** The note of the human who resolved this task's last breakpoint, for the next prompt ("" or absent: none). */
+  readonly note?: string;
 }
 
 export type AttemptEnd =
   | { readonly kind: "decided"; readonly decision: Decision; readonly reasons: readonly string[]; readonly previous: PreviousAttempt }
   | { readonly kind: "interrupted" }
-  | { readonly kind: "prompt-error"; readonly message: string };
+  | { readonly kind: "prompt-error"; readonly message: string }
+  /** A rule (or the judge) stopped the task for a human at breakpoint `breakpoint`. */
+  | { readonly kind: "paused"; readonly breakpoint: string; readonly reasons: readonly string[]; readonly previous: PreviousAttempt };
 
 /** The Liquid context every prompt sees. Keys are snake_case because users type them in templates. */
 export function promptContext(input: AttemptInput): Record<string, unknown> {
@@ -34,14 +43,43 @@ export function promptContext(input: AttemptInput): Record<string, unknown> {
     max_attempts: input.task.maxAttempts,
     workspace: input.workspace,
     previous: input.previous,
+    note: input.note ?? "",
+    project: { summary: input.projectSummary ?? "" },
   };
 }
 
 function renderPrompt(input: AttemptInput): { ok: true; text: string } | { ok: false; message: string } {
   const context = promptContext(input);
   const base = renderTemplate(input.task.prompt, context);
-  if (!base.ok || input.previous === null) return base;
+  if (!base.ok) return base;
+  // A first attempt after a human's note (a before_task breakpoint) has no previous attempt to wrap: the note follows.
+  if (input.previous === null) return input.note ? { ok: true, text: humanNote(base.text, input.note) } : base;
   return renderTemplate(input.pipeline.retryTemplate, { ...context, prompt: base.text });
+}
+
+/** The evidence a judge gate weighs; the diff is computed only if a gate asks for it, and at most once. */
+function attemptEvidence(
+  deps: RunDeps,
+  input: AttemptInput,
+  seen: { readonly agent: AgentOutcome; readonly before: string; readonly changes: AttemptChanges; readonly gates: readonly GateOutcome[] },
+): AttemptEvidence {
+  const base = renderTemplate(input.task.prompt, promptContext(input));
+  let diff: Promise<string> | undefined;
+  const { checkpoint } = seen.changes;
+  return {
+    runId: input.runId,
+    taskId: input.task.id,
+    attempt: input.attempt,
+    taskPrompt: base.ok ? base.text : "",
+    claims: seen.agent.claims,
+    files: seen.changes.files,
+    diff: () => {
+      const paths = seen.changes.files.map((f) => f.path);
+      diff ??= checkpoint === undefined || deps.changes.patch === undefined ? Promise.resolve("") : deps.changes.patch(seen.before, checkpoint, paths);
+      return diff;
+    },
+    gates: seen.gates,
+  };
 }
 
 /**
@@ -51,8 +89,13 @@ function renderPrompt(input: AttemptInput): { ok: true; text: string } | { ok: f
 export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<AttemptEnd> {
   const { runId, task, attempt } = input;
   const record = recorder(deps);
-  const prompt = renderPrompt(input);
-  if (!prompt.ok) return { kind: "prompt-error", message: prompt.message };
+  const rendered = renderPrompt(input);
+  if (!rendered.ok) return { kind: "prompt-error", message: rendered.message };
+  // A retry prompt may be rewritten by the LLM (optimize_prompts); a first prompt is the user's own words.
+  const prompt =
+    input.previous !== null && deps.rewritePrompt !== undefined
+      ? { ok: true as const, text: await deps.rewritePrompt(rendered.text, { runId, taskId: task.id, signal: deps.signal }) }
+      : rendered;
 
   const promptFile = join(deps.promptDir, `${task.id}.${attempt}.md`);
   writeFileSync(promptFile, prompt.text);
@@ -67,18 +110,8 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
 
   const before = await deps.changes.before();
   const plugin = await deps.loadAgent(task.agent.kind);
-  const agent: AgentOutcome = await plugin.run({
-    spec: task.agent,
-    prompt: prompt.text,
-    promptFile,
-    workspace: input.workspace,
-    runId,
-    taskId: task.id,
-    attempt,
-    env: deps.env,
-    transport: deps.transport,
-    signal: deps.signal,
-  });
+  // The session to continue, limits waited out, the session recorded as soon as known: run/agent-call.ts.
+  const agent: AgentOutcome = await callAgent(deps, plugin, { runId, task, attempt, prompt: prompt.text, promptFile, workspace: input.workspace }, record);
   if (aborted()) return interrupted();
   record({ type: "agent.finished", run: runId, task: task.id, attempt, result: agent });
 
@@ -93,7 +126,13 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
     for (const gateId of task.gates) {
       const spec = input.pipeline.gates[gateId];
       if (spec === undefined) continue; // config/ rejects unknown gates; unreachable for a validated pipeline
-      const result = await deps.runGate(spec, { workspace: input.workspace, transport: deps.transport, env: deps.env, signal: deps.signal });
+      const result = await deps.runGate(spec, {
+        workspace: input.workspace,
+        transport: deps.transport,
+        env: deps.env,
+        signal: deps.signal,
+        evidence: attemptEvidence(deps, input, { agent, before, changes, gates: [...gates] }),
+      });
       if (aborted()) return interrupted();
       gates.push(result);
       record({ type: "gate.finished", run: runId, task: task.id, attempt, result });
@@ -101,14 +140,34 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
   }
 
   const touched = protectedTouched(task.protect, changes.files);
-  const { decision, reasons } = decide({
+  const base = decide({
     attempt: input.decidedBefore + 1,
     maxAttempts: task.maxAttempts,
     agent,
     gates,
     protectedTouched: touched,
   });
+  // Rules (pipeline breakpoints, packs, the judge's call for a human) can only make the decision stricter.
+  const ruled = await decideWithRules(deps.store, record, {
+    runId,
+    pipeline: input.pipeline,
+    task,
+    attempt,
+    attemptsLeft: input.decidedBefore + 1 < task.maxAttempts,
+    agent,
+    files: changes.files,
+    gates,
+    protectedTouched: touched,
+    base,
+    attemptStart: Date.now() - agent.durationMs - gates.reduce((n, g) => n + g.durationMs, 0),
+    testPatch: (paths) => (deps.changes.patch === undefined || changes.checkpoint === undefined ? Promise.resolve("") : deps.changes.patch(before, changes.checkpoint, paths)),
+  });
+  const { decision, reasons } = ruled;
   record({ type: "attempt.decided", run: runId, task: task.id, attempt, decision, reasons });
+  if (ruled.pausedBy !== undefined) {
+    const breakpoint = await openBreakpoint(deps, { run: runId, task: task.id, attempt, fired: ruled.pausedBy, reasons, files: changes.files, gates });
+    return { kind: "paused", breakpoint, reasons, previous: describePrevious({ attempt, reasons, agent, gates, files: changes.files }) };
+  }
   return {
     kind: "decided",
     decision,

@@ -54,6 +54,15 @@ export class CheckpointTracker implements ChangeTracker {
     return tree;
   }
 
+  async patch(before: string, after: string, paths: readonly string[]): Promise<string> {
+    if (before === after || paths.length === 0) return "";
+    try {
+      return await this.git.patch(before, after, paths);
+    } catch {
+      return ""; // evidence only: a diff too large to keep must not stop the attempt
+    }
+  }
+
   /** Something ran in the workspace (a gate): the next `before` must look again. */
   invalidate(): void {
     this.verifiedAt = undefined;

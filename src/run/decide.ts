@@ -1,5 +1,6 @@
 import type { AgentOutcome, Decision, GateOutcome } from "../core/events.js";
 import { formatDuration } from "../core/duration.js";
+import { notRetryable, reportedProblem } from "./agent-verdict.js";
 
 export interface DecisionInput {
   readonly attempt: number;
@@ -19,7 +20,8 @@ export interface DecisionOutput {
 export function agentProblem(agent: AgentOutcome): string | undefined {
   switch (agent.end) {
     case "exited":
-      return agent.exitCode === 0 ? undefined : `agent exited with code ${agent.exitCode ?? "?"}`;
+      // The agent's own report (is_error, permission denials, a limit) says more than its exit code.
+      return reportedProblem(agent) ?? (agent.exitCode === 0 ? undefined : `agent exited with code ${agent.exitCode ?? "?"}`);
     case "timeout":
       return `agent timed out after ${formatDuration(agent.durationMs)}`;
     case "stalled":
@@ -46,6 +48,8 @@ export function decide(input: DecisionInput): DecisionOutput {
     const passed = input.gates.map((g) => g.gate);
     return { decision: "accept", reasons: [passed.length > 0 ? `gates passed: ${passed.join(", ")}` : "agent exited 0; no gates configured"] };
   }
+  const fatal = notRetryable(input.agent);
+  if (fatal !== undefined) return { decision: "fail", reasons: [...reasons, fatal] };
   if (input.attempt >= input.maxAttempts) {
     return { decision: "fail", reasons: [...reasons, `no attempts left (${input.attempt} of ${input.maxAttempts})`] };
   }

@@ -2,6 +2,7 @@ import type { AgentPlugin } from "../agents/port.js";
 import type { EventInput, FileChange, GateOutcome, RunEvent } from "../core/events.js";
 import type { GateSpec } from "../core/pipeline.js";
 import type { StateStore } from "../state/port.js";
+import type { Notifier } from "../rules/breakpoints.js";
 import type { Transport } from "../transports/port.js";
 
 /** What changed in the workspace across one attempt, with the checkpoint taken after it (if any). */
@@ -19,6 +20,8 @@ export interface ChangeTracker {
   after(before: string, label?: string): Promise<AttemptChanges>;
   /** Something other than the agent ran in the workspace since `after` (a gate): the next `before` must look. */
   invalidate(): void;
+  /** The unified diff of `paths` between two checkpoints ("" when it cannot be had): test-integrity rules read it. */
+  patch?(before: string, after: string, paths: readonly string[]): Promise<string>;
 }
 
 export interface GateContext {
@@ -26,6 +29,24 @@ export interface GateContext {
   readonly transport: Transport;
   readonly env: Record<string, string>;
   readonly signal: AbortSignal;
+  /** What the attempt did, for gates that weigh evidence (the LLM judge). */
+  readonly evidence?: AttemptEvidence;
+}
+
+/** The evidence of one attempt as a judge gate sees it. */
+export interface AttemptEvidence {
+  readonly runId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  /** The task's own prompt (without the retry wrapper, so it is the same text on every attempt). */
+  readonly taskPrompt: string;
+  /** What the agent says it did. */
+  readonly claims: string;
+  readonly files: readonly FileChange[];
+  /** The unified diff of the attempt, computed on demand ("" when there is none). */
+  readonly diff: () => Promise<string>;
+  /** Outcomes of the gates that ran before this one in this attempt. */
+  readonly gates: readonly GateOutcome[];
 }
 
 /** Everything the orchestrator talks to, injected so tests and future transports can swap any part. */
@@ -42,6 +63,15 @@ export interface RunDeps {
   readonly signal: AbortSignal;
   /** Directory for this run's prompt files. */
   readonly promptDir: string;
+  /** The running summary of what earlier tasks did (`project.summary` in templates); "" when there is none. */
+  readonly projectSummary?: () => string;
+  /**
+   * `llm.optimize_prompts`: the LLM rewrites a retry prompt within the prompt token budget. Resolves to the prompt to
+   * send: the rewrite, or the original when the LLM cannot help (never an error that stops the attempt).
+   */
+  readonly rewritePrompt?: (prompt: string, ctx: { readonly runId: string; readonly taskId: string; readonly signal: AbortSignal }) => Promise<string>;
+  /** Tells people a breakpoint opened (webhook, command); absent: nobody is notified. */
+  readonly notify?: Notifier;
 }
 
 /** Appends to the store (one transaction) and then tells the reporters. */

@@ -3,11 +3,17 @@ import type { TaskStatus } from "../core/events.js";
 import type { Pipeline, TaskSpec } from "../core/pipeline.js";
 import type { Plan } from "../plan/plan.js";
 import { describePrevious, type PreviousAttempt } from "../prompts/context.js";
-import type { TaskRow } from "../state/port.js";
+import type { BreakpointRow, TaskRow } from "../state/port.js";
 import { runAttempt } from "./attempt.js";
+import { budgetCheck } from "./budget.js";
 import { recorder, type RunDeps } from "./deps.js";
+import { checkBeforeTask } from "../rules/attempt-rules.js";
+import { openBreakpoint } from "./pause.js";
+import { resolvedReason, resumeStep, type ResumeStep } from "./resolutions.js";
+import { waitForResolution } from "./wait.js";
 
-export type RunEnd = "succeeded" | "failed" | "interrupted";
+/** `paused`: a task waits at a breakpoint for `orc resolve` (and the work that could run without it has run). */
+export type RunEnd = "succeeded" | "failed" | "interrupted" | "paused";
 
 export interface RunTarget {
   readonly runId: string;
@@ -15,6 +21,8 @@ export interface RunTarget {
   readonly plan: Plan;
   readonly workspace: string;
   readonly resumed: boolean;
+  /** `--wait`: stay up at a breakpoint until it is resolved from another process, then continue in place. */
+  readonly wait?: boolean;
 }
 
 const FINAL: ReadonlySet<TaskStatus> = new Set(["accepted", "failed", "skipped"]);
@@ -55,9 +63,13 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
   const specs = new Map(pipeline.tasks.map((t) => [t.id, t]));
   const order = new Map(plan.tasks.map((t, i) => [t.id, i]));
   const status = new Map<string, TaskStatus>();
+  // Paused tasks: a breakpoint still open keeps waiting; a resolved one is applied (docs/rules.md).
+  const steps = new Map<string, ResumeStep>();
   for (const t of plan.tasks) {
     const stored = rows.get(t.id)?.status;
-    status.set(t.id, stored !== undefined && FINAL.has(stored) ? stored : "pending");
+    const step = resumeStep(rows.get(t.id), snapshot?.breakpoints ?? []);
+    if (step !== undefined) steps.set(t.id, step);
+    status.set(t.id, stored !== undefined && FINAL.has(stored) ? stored : step?.kind === "wait" ? "paused" : "pending");
   }
 
   const inflight = new Map<string, Promise<void>>();
@@ -65,6 +77,11 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
     status.set(task, final);
     record({ type: "task.finished", run: runId, task, status: final, reason });
   };
+
+  for (const [task, step] of steps) {
+    if (step.kind === "accept") finish(task, "accepted", step.reason);
+    if (step.kind === "fail") finish(task, "failed", step.reason);
+  }
 
   const propagateSkips = (): void => {
     for (const t of plan.tasks) {
@@ -76,7 +93,12 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
 
   const startTask = (spec: TaskSpec): void => {
     status.set(spec.id, "running");
-    const work = runTask(deps, target, spec, rows.get(spec.id), finish).finally(() => inflight.delete(spec.id));
+    const step = steps.get(spec.id);
+    const resumed = step?.kind === "continue" ? step : undefined;
+    const pause = (): void => {
+      status.set(spec.id, "paused");
+    };
+    const work = runTask(deps, target, spec, rows.get(spec.id), finish, { resumed, pause }).finally(() => inflight.delete(spec.id));
     inflight.set(spec.id, work);
   };
 
@@ -100,6 +122,17 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
     record({ type: "run.interrupted", run: runId, reason: "interrupted (SIGINT); `orc resume` continues" });
     return "interrupted";
   }
+  const paused = plan.tasks.filter((t) => status.get(t.id) === "paused").map((t) => t.id);
+  if (paused.length > 0) {
+    const open = deps.store.snapshot(runId)?.breakpoints.filter((b) => b.status === "open").map((b) => b.id) ?? [];
+    record({
+      type: "run.paused",
+      run: runId,
+      breakpoints: open,
+      reason: `task${paused.length === 1 ? "" : "s"} ${paused.join(", ")} wait${paused.length === 1 ? "s" : ""} for a human: \`orc breakpoints\`, \`orc resolve BP\`, then \`orc resume ${runId}\``,
+    });
+    return "paused";
+  }
   const failed = plan.tasks.filter((t) => status.get(t.id) !== "accepted").map((t) => `${t.id} ${status.get(t.id) ?? "pending"}`);
   const end = failed.length === 0 ? "succeeded" : "failed";
   record({
@@ -117,16 +150,54 @@ async function runTask(
   task: TaskSpec,
   row: TaskRow | undefined,
   finish: (task: string, final: "accepted" | "failed", reason: string) => void,
+  pausing: { readonly resumed: Extract<ResumeStep, { kind: "continue" }> | undefined; readonly pause: () => void },
 ): Promise<void> {
   const record = recorder(deps);
   record({ type: "task.started", run: target.runId, task: task.id });
-  let decided = row?.attempts.filter((a) => a.status === "decided").length ?? 0;
+  // A paused attempt does not count against max_attempts: what follows it is a human's call.
+  let decided = row?.attempts.filter((a) => a.status === "decided" && a.decision !== "pause").length ?? 0;
+  let note = pausing.resumed?.note ?? "";
+  let resolvedAttempt = pausing.resumed?.resolvedAttempt ?? 0;
+  /** With --wait, the human's resolution of breakpoint `id`; undefined when not waiting or interrupted. */
+  const human = async (id: string): Promise<BreakpointRow | undefined> => {
+    const bp = target.wait === true ? await waitForResolution(deps, id) : undefined;
+    if (bp === undefined) pausing.pause();
+    else record({ type: "task.started", run: target.runId, task: task.id });
+    return bp;
+  };
   let attempt = row?.attempts.reduce((max, a) => Math.max(max, a.attempt), 0) ?? 0;
   let previous = lastDecided(row);
 
   while (decided < task.maxAttempts) {
     if (deps.signal.aborted) return;
+    // Budgets are checked before each attempt starts (run/budget.ts), from what the store says was spent.
+    const overBudget = budgetCheck(deps.store.snapshot(target.runId), target.pipeline.budget, task.id, task.budget);
+    if (overBudget !== undefined) {
+      finish(task.id, "failed", overBudget);
+      return;
+    }
     attempt += 1;
+    if (attempt !== resolvedAttempt) {
+      const before = checkBeforeTask(deps.store, record, { runId: target.runId, pipeline: target.pipeline, task, attempt });
+      if (before?.decision === "fail") {
+        finish(task.id, "failed", before.reasons.join("; "));
+        return;
+      }
+      if (before?.pausedBy !== undefined) {
+        const id = await openBreakpoint(deps, { run: target.runId, task: task.id, attempt, fired: before.pausedBy, reasons: before.reasons, files: [], gates: [] });
+        const bp = await human(id);
+        if (bp === undefined) return;
+        if (bp.resolution === "reject") {
+          finish(task.id, "failed", resolvedReason(bp));
+          return;
+        }
+        // approve or retry: this attempt goes ahead, without asking the before_task rules again.
+        note = bp.note ?? "";
+        resolvedAttempt = attempt;
+        attempt -= 1;
+        continue;
+      }
+    }
     const end = await runAttempt(deps, {
       runId: target.runId,
       pipeline: target.pipeline,
@@ -135,8 +206,22 @@ async function runTask(
       decidedBefore: decided,
       workspace: target.workspace,
       previous,
+      note,
+      projectSummary: deps.projectSummary?.() ?? "",
     });
+    note = "";
     if (end.kind === "interrupted") return;
+    if (end.kind === "paused") {
+      const bp = await human(end.breakpoint);
+      if (bp === undefined) return;
+      if (bp.resolution === "approve" || bp.resolution === "reject") {
+        finish(task.id, bp.resolution === "approve" ? "accepted" : "failed", resolvedReason(bp));
+        return;
+      }
+      note = bp.note ?? "";
+      previous = end.previous;
+      continue;
+    }
     if (end.kind === "prompt-error") {
       finish(task.id, "failed", `prompt could not be rendered: ${end.message}`);
       return;

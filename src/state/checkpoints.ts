@@ -129,6 +129,17 @@ export class ShadowGit {
     });
   }
 
+  /** The unified diff (no renames, 3 lines of context) of `paths` between two trees; "" when they are equal. */
+  patch(fromTree: string, toTree: string, paths: readonly string[]): Promise<string> {
+    return this.serial(async () => {
+      assertObjectId(fromTree);
+      assertObjectId(toTree);
+      if (fromTree === toTree || paths.length === 0) return "";
+      // --literal-pathspecs: a path is a name, never a glob or magic pathspec.
+      return this.git(["--literal-pathspecs", "diff-tree", "-r", "-p", "--no-renames", "--no-ext-diff", "--no-color", fromTree, toTree, "--", ...paths]);
+    });
+  }
+
   /**
    * Keeps `tree` reachable under `refs/orc/<name>` (a commit made with commit-tree) so that git never prunes it.
    * Characters a ref may not hold are %-escaped. Returns the commit id.

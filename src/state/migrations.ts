@@ -116,6 +116,26 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: "the LLM supervisor's memory: judge verdicts by input hash, and the running project summary",
+    up(db) {
+      // judge_verdicts: the fallback when the LLM is unavailable (an identical input gets the verdict it got before).
+      // project_summary: one row, what earlier tasks did; offered to prompt templates and to the judge.
+      db.exec(`
+        CREATE TABLE judge_verdicts (
+          hash       TEXT PRIMARY KEY,
+          verdict    TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        CREATE TABLE project_summary (
+          id         INTEGER PRIMARY KEY CHECK (id = 1),
+          text       TEXT NOT NULL,
+          updated_at TEXT NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 /** The schema version this build writes. */

@@ -40,6 +40,8 @@ export interface TaskRow {
   readonly maxAttempts: number;
   readonly reason?: string;
   readonly attempts: readonly AttemptRow[];
+  /** The judges' confidence in the latest judged attempt (the lowest, with several judge gates); absent when unjudged. */
+  readonly confidence?: number;
 }
 
 /** A breakpoint, open or resolved, as `orc breakpoints` and `orc status --json` print it. */
@@ -84,4 +86,14 @@ export interface StateStore {
   /** Events of one run after `afterSeq` (exclusive), oldest first, at most `limit`. */
   events(runId: string, options?: { readonly afterSeq?: number; readonly limit?: number }): readonly StoredEvent[];
   close(): void;
+  /** The LLM supervisor's memory in the same database; optional so stores without one still satisfy the port. */
+  llmMemory?(): LlmMemory;
+}
+
+/** What the LLM supervisor keeps between runs: judge verdicts by input hash, and the running project summary. */
+export interface LlmMemory {
+  verdict(hash: string): string | undefined;
+  saveVerdict(hash: string, payload: string): void;
+  summary(): string;
+  saveSummary(text: string): void;
 }

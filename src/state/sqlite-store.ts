@@ -5,7 +5,8 @@ import type { AgentOutcome, BreakpointContext, BreakpointResolution, Decision, E
 import type { Failure } from "../core/failure.js";
 import { err, ok, type Result } from "../core/result.js";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, StateSchemaError, assertSupportedVersion, migrate } from "./migrations.js";
-import type { AttemptRow, BreakpointRow, RunRow, RunSnapshot, StateStore, StoredEvent, TaskRow } from "./port.js";
+import { judgedConfidence, SqliteLlmMemory } from "./llm-memory.js";
+import type { AttemptRow, BreakpointRow, LlmMemory, RunRow, RunSnapshot, StateStore, StoredEvent, TaskRow } from "./port.js";
 
 export const STATE_DB_FILE = "state.db";
 
@@ -24,8 +25,9 @@ export interface OpenStateStoreOptions {
 const RUN_COLUMNS = `r.id, r.status, r.pipeline, r.pipeline_file, r.workspace, r.created_at, r.finished_at, r.reason, r.pid,
   (SELECT e.time FROM events e WHERE e.run_id = r.id ORDER BY e.seq DESC LIMIT 1) AS updated_at`;
 
-const BREAKPOINT_SELECT = `SELECT b.id, b.run_id, b.task_id, b.attempt, b.rule, b.status, o.payload AS opened, r.payload AS resolved
-  FROM breakpoints b JOIN events o ON o.seq = b.opened_seq LEFT JOIN events r ON r.seq = b.resolved_seq`;
+/** s: the breakpoint.opened event (its start), c: breakpoint.resolved (its close). */
+const BREAKPOINT_SELECT = `SELECT b.id, b.run_id, b.task_id, b.attempt, b.rule, b.status, s.payload AS opened, c.payload AS resolved
+  FROM breakpoints b JOIN events s ON s.seq = b.opened_seq LEFT JOIN events c ON c.seq = b.resolved_seq`;
 
 /**
  * The hot-path queries, exported so a test can EXPLAIN each one and prove it is an index lookup or a bounded range
@@ -238,6 +240,16 @@ export class SqliteStateStore implements StateStore {
     this.snapshotTx = (id) => snapshotTx.deferred(id);
   }
 
+  private memory: SqliteLlmMemory | undefined;
+
+  llmMemory(): LlmMemory {
+    this.assertOpen();
+    // A read-only store of a missing database has no tables: it remembers nothing.
+    if (this.missing) return { verdict: () => undefined, saveVerdict: () => undefined, summary: () => "", saveSummary: () => undefined };
+    this.memory ??= new SqliteLlmMemory(this.db, this.readonly);
+    return this.memory;
+  }
+
   append(event: EventInput): StoredEvent {
     this.assertOpen();
     if (this.readonly) throw new Error("the state store was opened read-only: append is not allowed");
@@ -391,6 +403,9 @@ export class SqliteStateStore implements StateStore {
       case "rule.fired":
       case "breakpoint.notified":
         return; // ledger only
+      case "agent.session":
+      case "agent.waiting":
+        return; // ledger only: run/agent-call.ts reads them back when a task continues or resumes
       default:
         assertNever(e);
     }
@@ -441,7 +456,9 @@ export class SqliteStateStore implements StateStore {
       else attempts.set(a.task_id, [row]);
     }
     const tasks = this.s.tasks.all(id).map((t): TaskRow => {
-      const base = { id: t.id, status: t.status, maxAttempts: t.max_attempts, attempts: attempts.get(t.id) ?? [] };
+      const list = attempts.get(t.id) ?? [];
+      const confidence = judgedConfidence(list);
+      const base = { id: t.id, status: t.status, maxAttempts: t.max_attempts, attempts: list, ...(confidence === undefined ? {} : { confidence }) };
       return t.reason === null ? base : { ...base, reason: t.reason };
     });
     return { run: toRunRow(runRow), tasks, breakpoints: this.s.runBreakpoints.all(id).map(toBreakpointRow) };

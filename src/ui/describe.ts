@@ -1,5 +1,6 @@
 import { formatDuration } from "../core/duration.js";
 import type { RunEvent } from "../core/events.js";
+import { agentStats, describeWait } from "./describe-agent.js";
 
 /**
  * One human line per event (or undefined for events a person does not need to see), shared by the plain and the
@@ -18,8 +19,12 @@ export function describeEvent(event: RunEvent, maxAttempts: ReadonlyMap<string, 
     case "agent.finished": {
       const r = event.result;
       const how = r.end === "exited" ? `exited ${r.exitCode ?? "?"}` : r.end === "spawn-error" ? `could not start (${r.error ?? ""})` : r.end;
-      return `[${event.task}] agent ${how} after ${formatDuration(r.durationMs)}`;
+      return `[${event.task}] agent ${how} after ${formatDuration(r.durationMs)}${agentStats(r)}`;
     }
+    case "agent.session":
+      return undefined;
+    case "agent.waiting":
+      return describeWait(event.task, event.until, event.limit, Date.parse(event.time));
     case "changes.detected": {
       const added = event.files.reduce((n, f) => n + f.added, 0);
       const removed = event.files.reduce((n, f) => n + f.removed, 0);
@@ -39,6 +44,16 @@ export function describeEvent(event: RunEvent, maxAttempts: ReadonlyMap<string, 
       return `run ${event.run} paused: ${event.reason}`;
     case "run.finished":
       return `run ${event.run} ${event.status}: ${event.reason}`;
+    case "rule.fired":
+      return `[${event.task}] rule ${event.rule} (${event.source}) → ${event.action}: ${event.message}`;
+    case "breakpoint.opened":
+      return `[${event.task}] paused at breakpoint ${event.id} (${event.rule}): ${event.message}`;
+    case "breakpoint.resolved":
+      return `[${event.task}] breakpoint ${event.id} resolved: ${event.resolution}${event.note !== "" ? ` (note: ${event.note})` : ""}`;
+    case "breakpoint.notified":
+      return event.ok ? undefined : `breakpoint ${event.id}: ${event.channel} notification failed: ${event.detail}`;
+    case "run.paused":
+      return `run ${event.run} paused at ${event.breakpoints.join(", ")}: ${event.reason}`;
   }
 }
 

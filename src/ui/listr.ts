@@ -9,6 +9,9 @@ interface Row {
   wrapper?: Wrapper;
   finish?: ((outcome: "accepted" | "failed" | "skipped" | "stopped", reason: string) => void) | undefined;
   pending?: { outcome: "accepted" | "failed" | "skipped" | "stopped"; reason: string };
+  /** The latest title and output set before listr2 started the row (events can beat listr2's first tick). */
+  title?: string;
+  output?: string;
 }
 
 /**
@@ -35,6 +38,8 @@ export class ListrReporter implements Reporter {
           new Promise<void>((resolve, reject) => {
             const row = this.rows.get(t.id) ?? {};
             row.wrapper = wrapper;
+            if (row.title !== undefined) wrapper.title = row.title;
+            if (row.output !== undefined) wrapper.output = row.output;
             row.finish = (outcome, reason) => {
               wrapper.title = `${t.id}: ${outcome === "stopped" ? "interrupted" : outcome}`;
               if (outcome === "accepted") resolve();
@@ -65,7 +70,7 @@ export class ListrReporter implements Reporter {
       this.start(describeEvent(event, this.maxAttempts));
       return;
     }
-    if (event.type === "run.interrupted" || event.type === "run.finished") {
+    if (event.type === "run.interrupted" || event.type === "run.finished" || event.type === "run.paused") {
       for (const row of this.rows.values()) this.settle(row, "stopped", event.reason);
       this.footer = describeEvent(event, this.maxAttempts);
       return;
@@ -77,11 +82,18 @@ export class ListrReporter implements Reporter {
       this.settle(row, event.status, event.reason);
       return;
     }
-    const line = describeEvent(event, this.maxAttempts);
-    if (row.wrapper !== undefined && line !== undefined) {
-      if (event.type === "attempt.started") row.wrapper.title = `${event.task} (attempt ${event.attempt}/${this.maxAttempts.get(event.task) ?? "?"})`;
-      row.wrapper.output = line.replace(`[${event.task}] `, "");
+    if (event.type === "breakpoint.opened") {
+      this.settle(row, "stopped", describeEvent(event, this.maxAttempts) ?? "paused at a breakpoint");
+      return;
     }
+    const line = describeEvent(event, this.maxAttempts);
+    if (line === undefined) return;
+    if (event.type === "attempt.started") {
+      row.title = `${event.task} (attempt ${event.attempt}/${this.maxAttempts.get(event.task) ?? "?"})`;
+      if (row.wrapper !== undefined) row.wrapper.title = row.title;
+    }
+    row.output = line.replace(`[${event.task}] `, "");
+    if (row.wrapper !== undefined) row.wrapper.output = row.output;
   }
 
   private settle(row: Row, outcome: "accepted" | "failed" | "skipped" | "stopped", reason: string): void {

@@ -4,6 +4,7 @@
  */
 import { Type, type SchemaOptions, type Static, type TUnsafe } from "@sinclair/typebox";
 import { AGENT_KINDS } from "../../core/kinds.js";
+import { PERMISSION_MODES, SESSION_MODES } from "../../core/pipeline.js";
 import { FORMAT_VERSION, ID_PATTERN, ID_RULE, REPORT_FORMATS } from "./constants.js";
 
 // Run-time values live in constants.ts (no TypeBox there); re-exported so existing imports keep working.
@@ -76,6 +77,74 @@ export const Uses = StringList(
   "A rule pack: a local path, an npm package name, or a git URL",
 );
 
+const ToolList = (doc: Doc) => Type.Array(Type.String({ description: 'A tool name or pattern, e.g. "Edit" or "Bash(npm test:*)".' }), doc);
+
+/** Settings of the coding-agent kinds (claude-code, codex, qwen-code, opencode, aider); docs/agents.md maps them to flags. */
+const CodingAgentFields = {
+  model: Type.Optional(Type.String({ title: "Model", description: "The model the agent uses (passed to its --model flag).", minLength: 1 })),
+  permission_mode: Type.Optional(
+    StringEnum(PERMISSION_MODES, {
+      title: "Permission mode",
+      description: "claude-code: how tool permissions are granted (--permission-mode). Default: acceptEdits.",
+    }),
+  ),
+  allowed_tools: Type.Optional(ToolList({ title: "Allowed tools", description: "Tools the agent may use without asking." })),
+  disallowed_tools: Type.Optional(ToolList({ title: "Disallowed tools", description: "Tools the agent must not use." })),
+  max_turns: Type.Optional(Type.Integer({ title: "Maximum turns", description: "Most model round trips in one attempt.", minimum: 1 })),
+  max_budget_usd: Type.Optional(
+    Type.Number({ title: "Maximum budget (USD)", description: "The agent's own spending cap for one attempt.", exclusiveMinimum: 0 }),
+  ),
+  append_system_prompt: Type.Optional(
+    Type.String({ title: "Extra system prompt", description: "Text appended to the agent's system prompt." }),
+  ),
+  mcp_config: Type.Optional(
+    Type.String({ title: "MCP configuration", description: "Path of an MCP servers file, relative to the project root (else to this file)." }),
+  ),
+  add_dirs: Type.Optional(
+    Type.Array(Type.String({ description: "A directory, relative to the project root (else to this file)." }), {
+      title: "Extra directories",
+      description: "Directories outside the workspace the agent may work in.",
+    }),
+  ),
+  args: Type.Optional(
+    Type.Array(Type.String({ description: "One argument." }), {
+      title: "Extra arguments",
+      description: "Arguments appended to the agent's command line as given (never through a shell).",
+    }),
+  ),
+  session: Type.Optional(
+    StringEnum(SESSION_MODES, {
+      title: "Session",
+      description: "resume (default): a retry continues the agent's conversation with the follow-up prompt; fresh: each attempt starts anew.",
+    }),
+  ),
+  limits: Type.Optional(
+    Strict(
+      {
+        wait: Type.Optional(
+          Duration({ title: "Wait", description: "How long to wait after a rate or usage limit that names no reset time. Default: 1m." }),
+        ),
+        max_wait: Type.Optional(
+          Duration({ title: "Maximum wait", description: "The longest wait for a limit to lift; beyond it the run pauses for a human. Default: 6h." }),
+        ),
+      },
+      { title: "Limits", description: "What to do when the agent hits a rate, usage or overload limit: wait, then continue the session." },
+    ),
+  ),
+};
+
+/** `budget:` at pipeline (the whole run) and task level; checked before each attempt starts. */
+export const Budget = Strict(
+  {
+    usd: Type.Optional(Type.Number({ title: "USD", description: "Most the agents may cost, in US dollars.", exclusiveMinimum: 0 })),
+    tokens: Type.Optional(
+      Type.Integer({ title: "Tokens", description: "Most tokens (input, output and cache together) the agents may use.", minimum: 1 }),
+    ),
+    wall_time: Type.Optional(Duration({ title: "Wall time", description: "Longest time from the first attempt's start." })),
+  },
+  { title: "Budget", description: "Spending limits checked before each attempt starts; reaching one ends the task as budget-exhausted." },
+);
+
 const AgentObject = Strict(
   {
     kind: Type.Optional(
@@ -108,6 +177,7 @@ const AgentObject = Strict(
         description: "Kind-specific settings, passed to the agent plugin untouched.",
       }),
     ),
+    ...CodingAgentFields,
   },
   { title: "Agent settings", description: "How the agent is started." },
 );
@@ -166,7 +236,32 @@ export const Gates = Type.Record(Type.String(), Gate, {
   description: "Named quality gates that tasks refer to by name.",
 });
 
+/** Where in an attempt a rule is evaluated (docs/rules.md). */
+export const RuleHookField = StringEnum(["before_task", "after_attempt", "before_accept", "on_failure"] as const, {
+  title: "Hook",
+  description:
+    "When the rule is evaluated: before_task (before each attempt starts), after_attempt (after the gates; the default), before_accept (only when the attempt would be accepted), on_failure (only when it would not).",
+});
+
+/** `notify:` in orchestrator.yaml: who hears about a breakpoint opening. */
+export const Notify = Strict(
+  {
+    webhook: Type.Optional(
+      Type.String({ title: "Webhook", description: "URL that receives a JSON POST for each breakpoint that opens (retried with backoff).", minLength: 1 }),
+    ),
+    command: Type.Optional(
+      Type.String({
+        title: "Command",
+        description: "Command line run by `sh -c` for each breakpoint that opens; the breakpoint arrives as JSON on stdin and in ORC_BREAKPOINT_* variables.",
+        minLength: 1,
+      }),
+    ),
+  },
+  { title: "Notifications", description: "Who is told when a breakpoint opens." },
+);
+
 export type RawAgent = Static<typeof Agent>;
+export type RawBudget = Static<typeof Budget>;
 export type RawGate = Static<typeof Gate>;
 export type RawGates = Static<typeof Gates>;
 export type RawStringList = Static<ReturnType<typeof StringList>>;

@@ -1,16 +1,12 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { Agent, Concurrency, JSON_SCHEMA_DRAFT, MaxAttempts, SCHEMA_BASE_URL, Strict, Uses, Version } from "./fragments.js";
+import { Llm } from "./llm.js";
+import { Agent, Concurrency, JSON_SCHEMA_DRAFT, MaxAttempts, Notify, SCHEMA_BASE_URL, Strict, Uses, Version } from "./fragments.js";
 
 export const OrchestratorSchema = Strict(
   {
     version: Type.Optional(Version),
     agent: Type.Optional(Agent),
-    llm: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), {
-        title: "LLM",
-        description: "Settings for the local LLM used by judge gates, passed to the LLM plugin untouched.",
-      }),
-    ),
+    llm: Type.Optional(Llm),
     state: Type.Optional(
       Type.Union(
         [
@@ -29,6 +25,7 @@ export const OrchestratorSchema = Strict(
     concurrency: Type.Optional(Concurrency),
     max_attempts: Type.Optional(MaxAttempts),
     uses: Type.Optional(Uses),
+    notify: Type.Optional(Notify),
   },
   {
     $schema: JSON_SCHEMA_DRAFT,

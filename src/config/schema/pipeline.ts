@@ -1,11 +1,13 @@
 import { Type, type Static } from "@sinclair/typebox";
 import {
   Agent,
+  Budget,
   BREAKPOINT_ACTIONS,
   Concurrency,
   Gates,
   Id,
   JSON_SCHEMA_DRAFT,
+  RuleHookField,
   MaxAttempts,
   SCHEMA_BASE_URL,
   Strict,
@@ -53,6 +55,7 @@ export const TaskSchema = Strict(
       ),
     ),
     agent: Type.Optional(Agent),
+    budget: Type.Optional(Budget),
   },
   { title: "Task", description: "One unit of work handed to an agent." },
 );
@@ -65,7 +68,8 @@ export const BreakpointSchema = Strict(
       description: 'A safe expression over the attempt\'s context, e.g. "changes.lines_changed > 800".',
     }),
     action: StringEnum(BREAKPOINT_ACTIONS, { title: "Action", description: "What happens when the condition holds." }),
-    message: Type.Optional(Type.String({ title: "Message", description: "Shown to the human when the breakpoint fires." })),
+    message: Type.Optional(Type.String({ title: "Message", description: "Shown to the human when the breakpoint fires (Liquid over the rule context)." })),
+    hook: Type.Optional(RuleHookField),
   },
   { title: "Breakpoint", description: "A rule that stops the run for a human (or rejects, fails or warns) when its condition holds." },
 );
@@ -78,6 +82,7 @@ export const PipelineSchema = Strict(
     ),
     uses: Type.Optional(Uses),
     agent: Type.Optional(Agent),
+    budget: Type.Optional(Budget),
     defaults: Type.Optional(
       Strict(
         {
@@ -93,6 +98,12 @@ export const PipelineSchema = Strict(
     tasks: Type.Array(TaskSchema, { title: "Tasks", description: "The tasks, in file order.", minItems: 1 }),
     breakpoints: Type.Optional(
       Type.Array(BreakpointSchema, { title: "Breakpoints", description: "Conditions that stop the run for a human." }),
+    ),
+    disable_rules: Type.Optional(
+      StringList(
+        { title: "Disabled rules", description: "Rules of the packs in `uses:` to turn off, by id (`rule` or `pack/rule`)." },
+        "Id of a pack's rule",
+      ),
     ),
     retry_template: Type.Optional(
       Type.String({

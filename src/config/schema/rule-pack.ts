@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { BREAKPOINT_ACTIONS, Gates, Id, JSON_SCHEMA_DRAFT, SCHEMA_BASE_URL, Strict, StringEnum } from "./fragments.js";
+import { BREAKPOINT_ACTIONS, Gates, Id, JSON_SCHEMA_DRAFT, RuleHookField, SCHEMA_BASE_URL, Strict, StringEnum } from "./fragments.js";
 
 export const RuleSchema = Strict(
   {
@@ -9,10 +9,8 @@ export const RuleSchema = Strict(
       description: 'A safe expression over the attempt\'s context, e.g. "changes.files.exists(f, f.startsWith(\\"tests/\\"))".',
     }),
     action: StringEnum(BREAKPOINT_ACTIONS, { title: "Action", description: "What happens when the condition holds." }),
-    message: Type.Optional(Type.String({ title: "Message", description: "Explains the rule when it fires." })),
-    hook: Type.Optional(
-      Type.String({ title: "Hook", description: "The point in an attempt at which the rule is evaluated. Default: after the gates." }),
-    ),
+    message: Type.Optional(Type.String({ title: "Message", description: "Explains the rule when it fires (Liquid over the rule context)." })),
+    hook: Type.Optional(RuleHookField),
   },
   { title: "Rule", description: "A policy rule evaluated over each attempt." },
 );

@@ -2,11 +2,13 @@
 import { OrchestratorSchema } from "./orchestrator.js";
 import { PipelineSchema } from "./pipeline.js";
 import { RulePackSchema } from "./rule-pack.js";
+import { VerdictSchema } from "./verdict.js";
 
 export const SCHEMAS = {
   orchestrator: OrchestratorSchema,
   pipeline: PipelineSchema,
   "rule-pack": RulePackSchema,
+  verdict: VerdictSchema,
 } as const;
 
 export type SchemaName = keyof typeof SCHEMAS;

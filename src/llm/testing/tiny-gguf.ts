@@ -185,14 +185,14 @@ export function tinyGguf(options: TinyGgufOptions = {}): Buffer {
   contexts.forEach((ctx, k) => {
     const row = idOf(ctx) * n;
     embd[row + k + 1] = 1;
-    const prefs = [...(steer[ctx] ?? "")];
+    const prefs = Array.from(steer[ctx] ?? "");
     prefs.forEach((next, rank) => {
       out[idOf(next) * n + k + 1] = 100 - rank * 5;
     });
   });
   // Global bias: `order` first, then other printable ASCII, whitespace and control bytes last. Of the specials only
   // <|im_end|> (end of turn) is likely: the grammar allows it once the JSON is complete, and then it ends the answer.
-  const order = [...(options.order ?? "")];
+  const order = Array.from(options.order ?? "");
   for (let t = 0; t < vocab; t++) {
     const ch = tokens[t] ?? "";
     const rank = order.indexOf(ch);

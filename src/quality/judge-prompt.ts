@@ -1,0 +1,84 @@
+import type { FileChange, GateOutcome } from "../core/events.js";
+import type { TemplateSource } from "../core/pipeline.js";
+import { renderTemplate } from "../prompts/engine.js";
+
+/**
+ * The judge's prompt, in two parts: `system` is the same for every attempt of a task (instructions, the task, the
+ * project summary), so a provider that keeps a prefix evaluates it once; `prompt` is this attempt's evidence rendered
+ * by the rubric. Everything fits `budget` tokens: the diff gets what the rest leaves, claims and outputs are capped.
+ */
+export const JUDGE_INSTRUCTIONS = [
+  "You are orc's judge: a strict reviewer of a coding agent's work.",
+  "You answer only with JSON. You never trust a claim the evidence does not show; an unsupported claim is an issue.",
+  'Use "needs_human" when the evidence is not enough to decide.',
+].join("\n");
+
+/** ChatML roles and markers around the two parts (`<|im_start|>system\n` …), counted generously. */
+const CHAT_MARKUP_TOKENS = 40;
+
+export interface JudgePromptInput {
+  readonly rubric: TemplateSource;
+  readonly threshold: number;
+  readonly taskPrompt: string;
+  readonly summary: string;
+  readonly attempt: number;
+  readonly claims: string;
+  readonly files: readonly FileChange[];
+  readonly gates: readonly GateOutcome[];
+  readonly diff: string;
+}
+
+export interface Tokenizer {
+  countTokens(text: string): Promise<number>;
+  truncate(text: string, maxTokens: number): Promise<string>;
+}
+
+export type JudgePrompt =
+  | { readonly ok: true; readonly system: string; readonly prompt: string; readonly diffTruncated: boolean }
+  | { readonly ok: false; readonly message: string };
+
+/** `text` within `maxTokens` tokens, a note included when it had to be cut. */
+async function cap(tok: Tokenizer, text: string, maxTokens: number, what: string): Promise<string> {
+  const tokens = await tok.countTokens(text);
+  if (tokens <= maxTokens) return text;
+  const note = (kept: number): string => `\n… (${what} cut to fit the judge's budget: ${String(tokens)} tokens, kept the first ${String(kept)})`;
+  const keep = Math.max(0, maxTokens - (await tok.countTokens(note(tokens))));
+  return `${keep > 0 ? await tok.truncate(text, keep) : ""}${note(keep)}`;
+}
+
+export async function buildJudgePrompt(input: JudgePromptInput, tok: Tokenizer, budget: number): Promise<JudgePrompt> {
+  const taskPrompt = await cap(tok, input.taskPrompt, Math.floor(budget / 4), "task");
+  const summary = input.summary === "" ? "" : await cap(tok, input.summary, Math.floor(budget / 8), "summary");
+  const system = [JUDGE_INSTRUCTIONS, "", "## The task", taskPrompt, ...(summary === "" ? [] : ["", "## The project so far", summary])].join("\n");
+  const claims = await cap(tok, input.claims, Math.floor(budget / 8), "claims");
+  const gates = await Promise.all(
+    input.gates.map(async (g) => ({
+      id: g.gate,
+      passed: g.passed,
+      summary: g.summary,
+      tests: g.tests ?? null,
+      output_tail: await cap(tok, g.outputTail, Math.floor(budget / 16), "output"),
+    })),
+  );
+  const context = (diff: string): Record<string, unknown> => ({
+    threshold: input.threshold,
+    attempt: input.attempt,
+    claims,
+    files: input.files.slice(0, 200),
+    gates,
+    diff,
+    summary,
+    task: { prompt: taskPrompt },
+  });
+  const empty = renderTemplate(input.rubric, context(""));
+  if (!empty.ok) return empty;
+  const used = (await tok.countTokens(system)) + (await tok.countTokens(empty.text)) + CHAT_MARKUP_TOKENS;
+  const diffTokens = await tok.countTokens(input.diff);
+  const room = Math.max(0, budget - used);
+  if (diffTokens <= room) {
+    const full = renderTemplate(input.rubric, context(input.diff));
+    return full.ok ? { ok: true, system, prompt: full.text, diffTruncated: false } : full;
+  }
+  const cut = renderTemplate(input.rubric, context(await cap(tok, input.diff, room, "diff")));
+  return cut.ok ? { ok: true, system, prompt: cut.text, diffTruncated: true } : cut;
+}

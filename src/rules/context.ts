@@ -1,0 +1,333 @@
+/**
+ * The typed context a rule's `when:` sees (documented field by field in docs/rules.md). Every signal is computed here
+ * from what orc already recorded (the diff, gate evidence, earlier attempts in the DB): no token is spent on it.
+ * Keys are snake_case because users type them in YAML. Numbers are never null (CEL refuses `null > 1`): an unknown
+ * count is -1 and a missing object is present with zeros and a `reported`/`present` flag.
+ */
+import picomatch from "picomatch";
+import type { AgentOutcome, FileChange, GateOutcome, JudgeVerdict, TestCounts } from "../core/events.js";
+import type { RuleHook, TaskSpec } from "../core/pipeline.js";
+import type { AttemptRow } from "../state/port.js";
+
+export interface TestsContext {
+  readonly reported: boolean;
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly total: number;
+}
+
+export interface FileContext {
+  readonly path: string;
+  readonly status: "added" | "modified" | "deleted";
+  readonly added: number;
+  readonly removed: number;
+  readonly binary: boolean;
+  readonly is_test: boolean;
+  readonly protected: boolean;
+}
+
+export interface GateContext {
+  readonly passed: boolean;
+  readonly kind: string;
+  readonly exit_code: number;
+  readonly end: string;
+  readonly summary: string;
+  readonly output_tail: string;
+  readonly tests: TestsContext;
+}
+
+export interface RuleContext {
+  readonly hook: RuleHook;
+  readonly task: { readonly id: string; readonly max_attempts: number; readonly protect: readonly string[]; readonly gates: readonly string[] };
+  readonly attempt: number;
+  /** What orc decided before the rules: accept, retry or fail ("none" at before_task). */
+  readonly decision: string;
+  readonly reasons: readonly string[];
+  readonly agent: {
+    readonly ran: boolean;
+    readonly ok: boolean;
+    readonly exit_code: number;
+    readonly end: string;
+    readonly duration_ms: number;
+    readonly claims: string;
+    readonly output_tail: string;
+    readonly cost_usd: number;
+    readonly tokens: number;
+  };
+  readonly changes: {
+    readonly count: number;
+    readonly lines_changed: number;
+    readonly added: number;
+    readonly removed: number;
+    readonly files: readonly FileContext[];
+    readonly paths: readonly string[];
+    readonly deleted: readonly string[];
+    readonly created: readonly string[];
+    readonly test_files: readonly string[];
+    readonly deleted_tests: readonly string[];
+    /** Lines added to / removed from test files (without the +/- marker), from the checkpoint diff. */
+    readonly tests: { readonly added_lines: readonly string[]; readonly removed_lines: readonly string[]; readonly patch: string };
+  };
+  /** Changed paths that match the task's `protect:` globs. */
+  readonly protected: readonly string[];
+  readonly gates: Readonly<Record<string, GateContext>>;
+  readonly gates_failed: readonly string[];
+  /** Test counts summed over the gates that wrote a report. */
+  readonly tests: TestsContext;
+  /** The first judge gate's verdict (`present` false when no judge ran); `needs_human` is true if any judge asked. */
+  readonly verdict: {
+    readonly present: boolean;
+    /** pass | fail | needs_human | none */
+    readonly verdict: string;
+    readonly needs_human: boolean;
+    readonly confidence: number;
+    readonly issues: readonly string[];
+    readonly contradicted_claims: readonly string[];
+    readonly summary: string;
+  };
+  readonly cost: { readonly attempt_usd: number; readonly task_usd: number; readonly run_usd: number; readonly tokens: number };
+  readonly time: { readonly attempt_ms: number; readonly task_ms: number; readonly run_ms: number };
+  readonly history: {
+    /** Earlier decided attempts of this task. */
+    readonly attempts: number;
+    /** How many earlier attempts, counting back from the last, failed with the same evidence as this one. */
+    readonly same_failure_count: number;
+    /** Earlier attempts in a row (counting back) that changed no file. */
+    readonly no_change_count: number;
+    /** This attempt changed exactly the files, with the same line counts, as the previous one. */
+    readonly same_diff: boolean;
+    /** The most tests any earlier attempt's reports counted; -1 when none reported. */
+    readonly previous_tests_total: number;
+    /** Earlier attempts in a row (counting back) in which a judge gate could not reach a verdict. */
+    readonly judge_errors: number;
+  };
+  readonly signals: {
+    readonly repeated_failure: boolean;
+    readonly identical_diff: boolean;
+    readonly no_change: boolean;
+    readonly no_progress: boolean;
+    readonly fewer_tests: boolean;
+    /** A judge gate of this attempt could not reach a verdict (crashed, timed out, no model). */
+    readonly judge_error: boolean;
+  };
+}
+
+function judgeError(gates: readonly GateOutcome[]): boolean {
+  return gates.some((g) => g.kind === "judge" && g.end !== "exited");
+}
+
+/** Paths that are tests by the usual conventions of JS/TS, Python, Go, Ruby, Java and Rust projects. */
+const TEST_PATH = /(^|\/)(tests?|__tests__|spec|specs)\/|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)test_[^/]*\.py$|_test\.(py|go|rb)$|_spec\.rb$|Tests?\.(java|kt|cs)$/;
+
+export function isTestPath(path: string): boolean {
+  return TEST_PATH.test(path);
+}
+
+export function verdictOf(gate: GateOutcome): JudgeVerdict | undefined {
+  return gate.verdict;
+}
+
+function agentCost(agent: AgentOutcome | undefined): { usd: number; tokens: number } {
+  const a = agent as (AgentOutcome & { costUsd?: number; tokens?: Partial<Record<string, number>> }) | undefined;
+  const usd = typeof a?.costUsd === "number" ? a.costUsd : 0;
+  const tokens = a?.tokens === undefined ? 0 : Object.values(a.tokens).reduce<number>((n, v) => n + (typeof v === "number" ? v : 0), 0);
+  return { usd, tokens };
+}
+
+function testsOf(counts: TestCounts | undefined): TestsContext {
+  return counts === undefined ? { reported: false, passed: 0, failed: 0, skipped: 0, total: 0 } : { reported: true, ...counts };
+}
+
+function sumTests(gates: readonly GateOutcome[]): TestsContext {
+  const reported = gates.filter((g) => g.tests !== undefined);
+  const sum = (key: keyof TestCounts): number => reported.reduce((n, g) => n + (g.tests?.[key] ?? 0), 0);
+  return { reported: reported.length > 0, passed: sum("passed"), failed: sum("failed"), skipped: sum("skipped"), total: sum("total") };
+}
+
+/** Evidence of a failure with the noise that differs between identical failures (timings, durations) taken out. */
+export function failureSignature(gates: readonly GateOutcome[], agent: AgentOutcome | undefined): string {
+  // Timings differ between two runs of the same failing test: durations and decimal numbers are masked.
+  const strip = (text: string): string =>
+    text
+      .replace(/\d+(\.\d+)?\s*(ms|s|m)\b/g, "#")
+      .replace(/\d+\.\d+/g, "#")
+      .replace(/\s+/g, " ")
+      .trim()
+      .slice(-2_000);
+  const failed = gates.filter((g) => !g.passed).map((g) => `${g.gate}:${g.exitCode ?? "-"}:${strip(g.outputTail)}`);
+  if (failed.length > 0) return failed.join("\n");
+  if (agent !== undefined && (agent.end !== "exited" || agent.exitCode !== 0)) return `agent:${agent.end}:${agent.exitCode ?? "-"}:${strip(agent.outputTail)}`;
+  return "";
+}
+
+function diffSignature(files: readonly FileChange[]): string {
+  return files.map((f) => `${f.path}:${f.status}:${f.added}:${f.removed}`).join("\n");
+}
+
+/** Splits a unified diff into the lines added and removed (headers left out). */
+export function patchLines(patch: string): { added: string[]; removed: string[] } {
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const line of patch.split("\n")) {
+    if (line.startsWith("+++") || line.startsWith("---")) continue;
+    if (line.startsWith("+")) added.push(line.slice(1));
+    else if (line.startsWith("-")) removed.push(line.slice(1));
+  }
+  return { added, removed };
+}
+
+export interface ContextInput {
+  readonly hook: RuleHook;
+  readonly task: TaskSpec;
+  readonly attempt: number;
+  readonly decision: string;
+  readonly reasons: readonly string[];
+  readonly agent: AgentOutcome | undefined;
+  readonly files: readonly FileChange[];
+  readonly protectedTouched: readonly string[];
+  readonly gates: readonly GateOutcome[];
+  /** Unified diff of the changed test files ("" when none or unknown). */
+  readonly testPatch: string;
+  /** Earlier attempts of this task, from the DB (only decided ones count). */
+  readonly earlier: readonly AttemptRow[];
+  /** Cost of every earlier attempt of the run (all tasks). */
+  readonly runCostUsd: number;
+  readonly times: { readonly attemptStart: number; readonly taskStart: number; readonly runStart: number; readonly now: number };
+}
+
+export function buildRuleContext(input: ContextInput): RuleContext {
+  const { agent, files, gates } = input;
+  const isProtected = input.task.protect.length === 0 ? () => false : picomatch([...input.task.protect], { dot: true });
+  const fileContexts: FileContext[] = files.map((f) => ({ ...f, is_test: isTestPath(f.path), protected: isProtected(f.path) }));
+  const patch = patchLines(input.testPatch);
+  const cost = agentCost(agent);
+  const earlier = input.earlier.filter((a) => a.status === "decided" && a.attempt < input.attempt);
+  const earlierCost = earlier.reduce((n, a) => n + agentCost(a.agent).usd, 0);
+
+  const signature = failureSignature(gates, agent);
+  let sameFailure = 0;
+  if (signature !== "") {
+    for (const a of [...earlier].reverse()) {
+      if (failureSignature(a.gates, a.agent) !== signature) break;
+      sameFailure++;
+    }
+  }
+  let noChange = 0;
+  for (const a of [...earlier].reverse()) {
+    if ((a.changes?.files.length ?? 0) > 0) break;
+    noChange++;
+  }
+  let judgeErrors = 0;
+  for (const a of [...earlier].reverse()) {
+    if (!judgeError(a.gates)) break;
+    judgeErrors++;
+  }
+  const last = earlier.at(-1);
+  const sameDiff = files.length > 0 && last !== undefined && diffSignature(last.changes?.files ?? []) === diffSignature(files);
+  const previousTotals = earlier.map((a) => sumTests(a.gates)).filter((t) => t.reported).map((t) => t.total);
+  const previousTestsTotal = previousTotals.length === 0 ? -1 : Math.max(...previousTotals);
+  const tests = sumTests(gates);
+  const verdicts = gates.map(verdictOf).filter((v): v is JudgeVerdict => v !== undefined);
+  const verdict = verdicts[0];
+
+  const gateMap: Record<string, GateContext> = {};
+  for (const g of gates) {
+    gateMap[g.gate] = {
+      passed: g.passed,
+      kind: g.kind,
+      exit_code: g.exitCode ?? -1,
+      end: g.end,
+      summary: g.summary,
+      output_tail: g.outputTail,
+      tests: testsOf(g.tests),
+    };
+  }
+  const agentRan = agent !== undefined;
+  return {
+    hook: input.hook,
+    task: { id: input.task.id, max_attempts: input.task.maxAttempts, protect: input.task.protect, gates: input.task.gates },
+    attempt: input.attempt,
+    decision: input.decision,
+    reasons: input.reasons,
+    agent: {
+      ran: agentRan,
+      ok: agentRan && agent.end === "exited" && agent.exitCode === 0,
+      exit_code: agent?.exitCode ?? -1,
+      end: agent?.end ?? "none",
+      duration_ms: agent?.durationMs ?? 0,
+      claims: agent?.claims ?? "",
+      output_tail: agent?.outputTail ?? "",
+      cost_usd: cost.usd,
+      tokens: cost.tokens,
+    },
+    changes: {
+      count: files.length,
+      lines_changed: files.reduce((n, f) => n + f.added + f.removed, 0),
+      added: files.reduce((n, f) => n + f.added, 0),
+      removed: files.reduce((n, f) => n + f.removed, 0),
+      files: fileContexts,
+      paths: files.map((f) => f.path),
+      deleted: files.filter((f) => f.status === "deleted").map((f) => f.path),
+      created: files.filter((f) => f.status === "added").map((f) => f.path),
+      test_files: fileContexts.filter((f) => f.is_test).map((f) => f.path),
+      deleted_tests: fileContexts.filter((f) => f.is_test && f.status === "deleted").map((f) => f.path),
+      tests: { added_lines: patch.added, removed_lines: patch.removed, patch: input.testPatch },
+    },
+    protected: input.protectedTouched,
+    gates: gateMap,
+    gates_failed: gates.filter((g) => !g.passed).map((g) => g.gate),
+    tests,
+    verdict: {
+      present: verdict !== undefined,
+      verdict: verdict?.verdict ?? "none",
+      needs_human: verdicts.some((v) => v.needsHuman),
+      confidence: verdict?.confidence ?? -1,
+      issues: verdict?.issues ?? [],
+      contradicted_claims: verdict?.contradictedClaims ?? [],
+      summary: verdict === undefined ? "" : [verdict.verdict, ...verdict.issues, ...verdict.contradictedClaims.map((c) => `contradicted: ${c}`)].join("; "),
+    },
+    cost: { attempt_usd: cost.usd, task_usd: earlierCost + cost.usd, run_usd: input.runCostUsd + cost.usd, tokens: cost.tokens },
+    time: {
+      attempt_ms: input.times.now - input.times.attemptStart,
+      task_ms: input.times.now - input.times.taskStart,
+      run_ms: input.times.now - input.times.runStart,
+    },
+    history: {
+      attempts: earlier.length,
+      same_failure_count: sameFailure,
+      no_change_count: noChange,
+      same_diff: sameDiff,
+      previous_tests_total: previousTestsTotal,
+      judge_errors: judgeErrors,
+    },
+    signals: {
+      repeated_failure: sameFailure > 0,
+      identical_diff: sameDiff,
+      no_change: agentRan && files.length === 0,
+      no_progress: agentRan && files.length === 0 && noChange > 0,
+      fewer_tests: tests.reported && previousTestsTotal >= 0 && tests.total < previousTestsTotal,
+      judge_error: judgeError(gates),
+    },
+  };
+}
+
+/** A context with every field at its neutral value: the base that `orc rules test` fixtures and dry runs override. */
+export function emptyRuleContext(hook: RuleHook = "after_attempt"): RuleContext {
+  const now = Date.now();
+  return buildRuleContext({
+    hook,
+    task: { id: "task", prompt: { path: "builtin:fixture", source: "" }, needs: [], gates: [], maxAttempts: 3, priority: 0, protect: [], agent: { kind: "command", timeoutMs: 0, inactivityTimeoutMs: 0, env: {}, options: {} } },
+    attempt: 1,
+    decision: "accept",
+    reasons: [],
+    agent: { exitCode: 0, signal: null, end: "exited", durationMs: 0, outputTail: "", claims: "" },
+    files: [],
+    protectedTouched: [],
+    gates: [],
+    testPatch: "",
+    earlier: [],
+    runCostUsd: 0,
+    times: { attemptStart: now, taskStart: now, runStart: now, now },
+  });
+}

@@ -1,0 +1,122 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { judgeSteer, type JudgeSteer } from "../src/llm/testing/judge-steer.js";
+import { writeTinyGguf } from "../src/llm/testing/tiny-gguf.js";
+import { Rig } from "./helpers/rig.js";
+
+interface Verdict {
+  verdict: string;
+  confidence: number;
+  issues: string[];
+  contradictedClaims: string[];
+  followUp?: string;
+  needsHuman: boolean;
+}
+interface Status {
+  run: { status: string };
+  tasks: {
+    id: string;
+    status: string;
+    confidence?: number;
+    attempts: { prompt: string; decision?: string; reasons: string[]; gates: { gate: string; kind: string; passed: boolean; summary: string; verdict?: Verdict }[] }[];
+  }[];
+}
+
+/** The agent says it is done and writes a file; what it was told is in its prompt file. */
+const AGENT = `
+import { readFileSync, writeFileSync } from "node:fs";
+const prompt = readFileSync(0, "utf8");
+writeFileSync("prompt-" + process.env.ORC_TASK_ID + "-" + process.env.ORC_ATTEMPT + ".txt", prompt);
+writeFileSync(process.env.ORC_TASK_ID + ".txt", "attempt " + process.env.ORC_ATTEMPT + "\\n");
+console.log("Done: wrote " + process.env.ORC_TASK_ID + ".txt and all tests pass");
+`;
+
+describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)", () => {
+  let rig: Rig;
+  const env = { NODE_LLAMA_CPP_SKIP_DOWNLOAD: "true" };
+  beforeEach(() => {
+    rig = new Rig();
+    rig.write("agent.mjs", AGENT);
+  });
+  afterEach(() => {
+    rig.cleanup();
+  });
+
+  function project(steer: JudgeSteer | undefined, tasks: string): void {
+    if (steer !== undefined) writeTinyGguf(rig.path("judge.gguf"), { steer: judgeSteer(steer) });
+    rig.write(
+      "orchestrator.yaml",
+      steer === undefined ? "version: 1\n" : "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 4096, timeout: 30s }\n",
+    );
+    rig.write(
+      "pipeline.yaml",
+      `version: 1\nname: judged\nagent: { kind: command, run: node agent.mjs }\ngates:\n  review: { judge: { threshold: 0.7 } }\ntasks:\n${tasks}`,
+    );
+  }
+
+  it("a failing verdict decides a retry; verdict, confidence and reasons show in status --json and in the retry prompt", () => {
+    project({ verdict: "fail", confidence: "0.1" }, "  - { id: greet, prompt: Write greet.txt, gates: [review], max_attempts: 2 }\n");
+    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toContain("[greet] gate review failed: fail, confidence 0.10, threshold 0.70: faulty code; contradicted: faulty code");
+    expect(run.stdout).toContain("[greet] attempt 1: retry (gate review failed: fail, confidence 0.10");
+
+    const status = rig.json<Status>(["status", "--json"]);
+    const task = status.tasks[0];
+    expect(task?.status).toBe("failed");
+    expect(task?.confidence).toBe(0.1);
+    const first = task?.attempts[0];
+    expect(first?.decision).toBe("retry");
+    expect(first?.reasons).toEqual(["gate review failed: fail, confidence 0.10, threshold 0.70: faulty code; contradicted: faulty code"]);
+    expect(first?.gates[0]).toMatchObject({
+      gate: "review",
+      kind: "judge",
+      passed: false,
+      verdict: { verdict: "fail", confidence: 0.1, issues: ["faulty code"], contradictedClaims: ["faulty code"], followUp: "faulty code", needsHuman: false },
+    });
+
+    expect(rig.orc(["status"]).stdout).toMatch(/greet +failed +2\/2 attempts {2}confidence 0\.10 {2}gate review failed: fail, confidence 0\.10/);
+
+    const retry = rig.read("prompt-greet-2.txt");
+    expect(retry).toContain("Write greet.txt");
+    expect(retry).toContain("The judge's verdict: fail (confidence 0.1)\n- issue: faulty code\n- your claim contradicted by the evidence: faulty code\nWhat to do next: faulty code");
+    expect(task?.attempts[1]?.prompt).toBe(retry);
+  });
+
+  it("a passing verdict above the threshold accepts; the project summary reaches the next task's template", () => {
+    project(
+      { verdict: "pass", confidence: "0.9", items: false },
+      "  - { id: a, prompt: Write a.txt, gates: [review] }\n" +
+        '  - { id: b, needs: [a], prompt: "Write b.txt. So far:\\n{{ project.summary }}", gates: [review] }\n',
+    );
+    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const status = rig.json<Status>(["status", "--json"]);
+    expect(status.tasks.map((t) => [t.id, t.status, t.confidence])).toEqual([
+      ["a", "accepted", 0.9],
+      ["b", "accepted", 0.9],
+    ]);
+    expect(status.tasks[0]?.attempts[0]?.gates[0]?.summary).toBe("pass, confidence 0.90 >= 0.70");
+    expect(rig.read("prompt-b-1.txt")).toBe("Write b.txt. So far:\n- a: Done: wrote a.txt and all tests pass [files: a.txt, prompt-a-1.txt]");
+  });
+
+  it("optimize_prompts: the LLM rewrites the retry prompt (within the budget) and the agent gets the rewrite", () => {
+    project({ verdict: "fail", confidence: "0.1" }, "  - { id: greet, prompt: Write greet.txt, gates: [review], max_attempts: 2 }\n");
+    rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 4096, optimize_prompts: true, max_prompt_tokens: 2000 }\n");
+    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    expect(run.code, run.stderr).toBe(1);
+    // The tiny model's rewrite of any prompt is its steered phrase: what the agent read is the LLM's text, not the template's.
+    expect(rig.read("prompt-greet-1.txt")).toBe("Write greet.txt");
+    expect(rig.read("prompt-greet-2.txt")).toBe("faulty code");
+    expect(rig.json<Status>(["status", "--json"]).tasks[0]?.attempts[1]?.prompt).toBe("faulty code");
+  });
+
+  it("with no model configured, the judge fails closed and asks for a human (never a silent accept)", () => {
+    project(undefined, "  - { id: greet, prompt: Write greet.txt, gates: [review], max_attempts: 1 }\n");
+    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    expect(run.code).not.toBe(0);
+    const gate = rig.json<Status>(["status", "--json"]).tasks[0]?.attempts[0]?.gates[0];
+    expect(gate?.passed).toBe(false);
+    expect(gate?.verdict).toMatchObject({ verdict: "needs_human", needsHuman: true });
+    expect(gate?.summary).toMatch(/^needs a human: LLM unavailable: no model configured \(set llm.model in orchestrator.yaml/);
+  });
+});

@@ -1,0 +1,62 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ORC, REPO, Rig } from "./helpers/rig.js";
+
+/**
+ * What the built orc loads to check a file: the precompiled validators (dist/config/validators/*.cjs), not TypeBox
+ * (the schema source, ~90 ms to load) nor ajv's compiler (~110 ms with compiling the pipeline schema).
+ */
+describe("orc validate and plan start cold without TypeBox or ajv's compiler", () => {
+  let rig: Rig;
+  beforeEach(() => {
+    rig = new Rig();
+    rig.write("orchestrator.yaml", "version: 1\nconcurrency: 2\n");
+    rig.write("ok.yaml", "version: 1\nagent: { kind: command, run: \"true\" }\ntasks:\n  - id: a\n    prompt: do it\n  - id: b\n    needs: a\n    prompt: then this\n");
+    rig.write("bad.yaml", "version: 1\ntasks:\n  - id: a\n    prompt: do it\n    nedds: [b]\n    max_attempts: 0\n");
+  });
+  afterEach(() => {
+    rig.cleanup();
+  });
+
+  function traced(args: readonly string[]): { code: number | null; stdout: string; stderr: string; loaded: string } {
+    const trace = rig.path("loaded.txt");
+    rmSync(trace, { force: true });
+    const result = spawnSync(process.execPath, ["--import", join(REPO, "tests", "fixtures", "trace-imports.mjs"), ORC, ...args], {
+      cwd: rig.dir,
+      encoding: "utf8",
+      env: rig.env({ ORC_TRACE_IMPORTS: trace }),
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr, loaded: readFileSync(trace, "utf8") };
+  }
+
+  function expectPrecompiledOnly(loaded: string): void {
+    expect(loaded).toContain("dist/config/validators/pipeline.cjs");
+    expect(loaded).toContain("dist/vendor/yaml.cjs"); // the build's one-file yaml
+    expect(loaded).not.toContain("@sinclair/typebox");
+    expect(loaded).not.toMatch(/^(require|import) \S*ajv(\/dist\/ajv\.js)?$/m);
+    expect(loaded).not.toContain("ajv/dist/compile");
+  }
+
+  it("validates good and bad files with the same diagnostics as ever", () => {
+    const good = traced(["validate", "ok.yaml", "orchestrator.yaml"]);
+    expect(good.stderr).toBe("");
+    expect(good.stdout).toBe("2 files valid\n");
+    expect(good.code).toBe(0);
+    expectPrecompiledOnly(good.loaded);
+
+    const bad = traced(["validate", "bad.yaml"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('bad.yaml:5:5: error: task "a": unknown key "nedds" (did you mean "needs"?)');
+    expect(bad.stderr).toContain('bad.yaml:6:19: error: task "a": max_attempts must be at least 1 (found 0)');
+    expectPrecompiledOnly(bad.loaded);
+  });
+
+  it("plans without them either", () => {
+    const plan = traced(["plan", "ok.yaml"]);
+    expect(plan.stderr).toBe("");
+    expect(plan.code).toBe(0);
+    expectPrecompiledOnly(plan.loaded);
+  });
+});
