@@ -15,6 +15,7 @@ interface Agent {
   sessionId?: string;
   costUsd?: number;
   turns?: number;
+  messages?: string[];
   tokens?: { input: number; output: number; cacheRead: number; cacheWrite: number };
   toolCalls?: ToolCall[];
   permissionDenials?: ToolCall[];
@@ -69,6 +70,8 @@ describe("claude-code agent (real CLI, fake model API)", () => {
     expect(agent?.tokens?.input).toBeGreaterThan(0);
     expect(agent?.isError).toBe(false);
     expect(agent?.claims).toContain("Done.");
+    expect(agent?.messages).toEqual([agent?.claims]);
+    expect(rig.orc(["status"], { env: env() }).stdout).toMatch(/notes +accepted +1\/3 attempts {2}\$0\.\d{4}, \d+ tokens/);
     // The session the API saw is the one orc recorded.
     expect(api.for("write").map((r) => r.sessionId)).toContain(agent?.sessionId);
   });
@@ -103,6 +106,21 @@ describe("claude-code agent (real CLI, fake model API)", () => {
     const seen = api.for("fix-on-retry").filter((r) => r.sessionId === first?.agent?.sessionId);
     expect(seen.length).toBeGreaterThanOrEqual(3);
     expect(Math.max(...seen.map((r) => r.messages))).toBeGreaterThan(3);
+  });
+
+  it("starts a new session on each attempt with `session: fresh`", async () => {
+    pipeline(
+      "timeout: 60s, session: fresh",
+      "  - { id: anew, prompt: 'Make good.txt. [[fake:fix-on-retry]]', gates: [good], max_attempts: 2 }\n",
+      "gates:\n  good: { run: test -f good.txt }\n",
+    );
+    const result = await orc(["apply", "pipeline.yaml", "--workspace", "ws"]);
+    // A fresh session never sees the first prompt again, so the scripted model never learns the fix.
+    expect(result.code).not.toBe(0);
+    const [first, second] = status().tasks[0]?.attempts ?? [];
+    expect(first?.agent?.sessionId).toBeDefined();
+    expect(second?.agent?.sessionId).toBeDefined();
+    expect(second?.agent?.sessionId).not.toBe(first?.agent?.sessionId);
   });
 
   it("does not accept a run whose write was denied, though the CLI exits 0 with subtype success", async () => {
@@ -150,6 +168,53 @@ describe("claude-code agent (real CLI, fake model API)", () => {
     const attempts = status().tasks[0]?.attempts ?? [];
     expect(attempts).toHaveLength(1);
     expect(attempts[0]?.decision).toBe("accept");
+  });
+
+  it("keeps waiting after `orc resume` when interrupted during a limit wait, instead of calling the API early", async () => {
+    pipeline("timeout: 60s, limits: { wait: 1s, max_wait: 60s }", "  - { id: patient, prompt: 'Write it. [[fake:limit-once patient.txt 3]]', max_attempts: 1 }\n");
+    const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"], { env: env() });
+    await running.waitFor("[patient] usage limit: waiting");
+    running.child.kill("SIGINT");
+    expect(await running.finished()).toBe(130);
+    const paused = status();
+    expect(paused.run.status).toBe("paused");
+
+    const resumed = await orc(["resume", paused.run.id, "--json"]);
+    expect(resumed.code).toBe(0);
+    const waits = resumed.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; until?: string }).filter((e) => e.type === "agent.waiting");
+    expect(waits).toHaveLength(1);
+    const until = Date.parse(waits[0]?.until ?? "");
+    // The only calls: the limited one before the interruption, then one after the reset time (not before).
+    const calls = api.for("limit-once").filter((r) => r.args[0] === "patient.txt");
+    expect(calls[0]?.at).toBeLessThan(until);
+    expect(calls.slice(1).every((r) => r.at >= until)).toBe(true);
+    expect(calls[1]?.sessionId).toBe(calls[0]?.sessionId);
+    expect(existsSync(rig.path("ws", "patient.txt"))).toBe(true);
+  });
+
+  it("stops at a breakpoint when a limit lifts later than max_wait", async () => {
+    pipeline("timeout: 60s, limits: { wait: 1s, max_wait: 10s }", "  - { id: capped, prompt: 'Anything. [[fake:limit-far]]' }\n");
+    const result = await orc(["apply", "pipeline.yaml", "--workspace", "ws"]);
+    expect(result.stdout).toContain("rule agent-limit-beyond-max-wait (builtin) → pause: the agent hit a usage limit");
+    const s = status();
+    expect(s.run.status).toBe("paused");
+    expect(s.tasks[0]?.status).toBe("paused");
+    // Called once: orc did not hammer the API while the limit holds.
+    expect(api.for("limit-far")).toHaveLength(1);
+  });
+
+  it("ends a task as budget-exhausted when its spending reaches the budget before the next attempt", async () => {
+    pipeline(
+      "timeout: 60s",
+      "  - { id: pricey, prompt: 'Make good.txt. [[fake:fix-on-retry]]', gates: [good], max_attempts: 3, budget: { usd: 0.000001 } }\n",
+      "gates:\n  good: { run: test -f never.txt }\n",
+    );
+    const result = await orc(["apply", "pipeline.yaml", "--workspace", "ws"]);
+    expect(result.code).not.toBe(0);
+    const task = status().tasks[0];
+    expect(task?.status).toBe("failed");
+    expect(task?.attempts).toHaveLength(1);
+    expect(task?.reason).toMatch(/^budget-exhausted: task pricey budget used up \(cost \$0\.\d{4} of \$0\.000001\)$/);
   });
 
   it("kills a stalled stream with the inactivity watchdog within its timeout", async () => {

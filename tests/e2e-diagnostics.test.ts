@@ -41,7 +41,7 @@ const CASES: readonly { readonly mistake: string; readonly file: string; readonl
     mistake: "an unknown agent kind",
     file: "kind.yaml",
     yaml: "agent: { kind: claude-cod }\ntasks:\n  - { id: a, prompt: x }\n",
-    stderr: "pipelines/kind.yaml:1:16: error: unknown agent kind \"claude-cod\"; this build supports: command\n   1 | agent: { kind: claude-cod }\n     |                ^^^^^^^^^^\n",
+    stderr: "pipelines/kind.yaml:1:16: error: unknown agent kind \"claude-cod\" (did you mean \"claude-code\"?)\n   1 | agent: { kind: claude-cod }\n     |                ^^^^^^^^^^\n",
   },
   {
     mistake: "a bad duration",

@@ -1,7 +1,10 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { judgeSteer, type JudgeSteer } from "../src/llm/testing/judge-steer.js";
 import { writeTinyGguf } from "../src/llm/testing/tiny-gguf.js";
-import { Rig } from "./helpers/rig.js";
+import { ORC, REPO, Rig } from "./helpers/rig.js";
 
 interface Verdict {
   verdict: string;
@@ -108,6 +111,23 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
     expect(rig.read("prompt-greet-1.txt")).toBe("Write greet.txt");
     expect(rig.read("prompt-greet-2.txt")).toBe("faulty code");
     expect(rig.json<Status>(["status", "--json"]).tasks[0]?.attempts[1]?.prompt).toBe("faulty code");
+  });
+
+  it("node-llama-cpp is loaded only by a run that has a judge gate", () => {
+    project({ verdict: "pass", confidence: "0.9", items: false }, "  - { id: a, prompt: Write a.txt }\n");
+    rig.write("judged.yaml", `version: 1\nname: judged\nagent: { kind: command, run: node agent.mjs }\ngates:\n  review: { judge: {} }\ntasks:\n  - { id: b, prompt: Write b.txt, gates: [review] }\n`);
+    const loaded = (file: string): string => {
+      const trace = rig.path(`${file}.loaded`);
+      const result = spawnSync(process.execPath, ["--import", join(REPO, "tests", "fixtures", "trace-imports.mjs"), ORC, "apply", file], {
+        cwd: rig.dir,
+        encoding: "utf8",
+        env: rig.env({ ...env, ORC_TRACE_IMPORTS: trace }),
+      });
+      expect(result.status, result.stderr).toBe(0);
+      return readFileSync(trace, "utf8");
+    };
+    expect(loaded("pipeline.yaml")).not.toContain("node-llama-cpp");
+    expect(loaded("judged.yaml")).toContain("node-llama-cpp");
   });
 
   it("with no model configured, the judge fails closed and asks for a human (never a silent accept)", () => {

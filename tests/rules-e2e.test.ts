@@ -81,7 +81,8 @@ describe("the breakpoint cycle: pause → breakpoints → resolve → resume", (
 
   const env = () => ({ BEHAVIOUR: "skip-marker", PROMPT_LOG: rig.path("prompts") });
   const pause = (): Breakpoint => {
-    expect(rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: env() }).code).toBe(3);
+    const applied = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: env() });
+    expect(applied.code, `${applied.stdout}\n${applied.stderr}`).toBe(3);
     const open = rig.json<Breakpoint[]>(["breakpoints", "--json"]);
     expect(open).toHaveLength(1);
     const bp = open[0];
@@ -158,7 +159,8 @@ describe("the breakpoint cycle: pause → breakpoints → resolve → resume", (
 
   it("resume before resolving keeps waiting (exit 3); resolve refuses bad input with exit 2", () => {
     const bp = pause();
-    expect(rig.orc(["resume", bp.run], { env: env() }).code).toBe(3);
+    const waiting = rig.orc(["resume", bp.run], { env: env() });
+    expect(waiting.code, `${waiting.stdout}\n${waiting.stderr}`).toBe(3);
     expect(rig.json<Breakpoint[]>(["breakpoints", "--json"])).toHaveLength(1);
 
     const none = rig.orc(["resolve", bp.id]);

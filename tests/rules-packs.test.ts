@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Rig } from "./helpers/rig.js";
@@ -114,6 +115,13 @@ disable_rules: [stuck/no-change]
     expect(validated.stderr).toContain("npm package no-such-orc-pack-xyz is not installed");
     rig.write("pipeline.yaml", guardedPipeline());
     expect(rig.orc(["validate", "pipeline.yaml"]).code).toBe(0);
+
+    // git's ext:: transport runs a command: a pack URL may only fetch.
+    rig.write("pipeline.yaml", guardedPipeline("", JSON.stringify([`ext::sh -c touch% ${rig.path("PWNED")}.git`])));
+    const ext = applyHonest();
+    expect(ext.code).toBe(2);
+    expect(ext.stderr).toContain("transport 'ext' not allowed");
+    expect(existsSync(rig.path("PWNED"))).toBe(false);
 
     rig.write("packs/bad.yaml", "name: bad\nversion: 1\nrules:\n  - id: r\n    when: \"changes.count > \"\n    action: pause\n");
     rig.write("pipeline.yaml", guardedPipeline("", "[./packs/bad.yaml]"));

@@ -91,6 +91,7 @@ export function readAiderOutput(stdout: string): Pick<AgentOutcome, "toolCalls" 
 
 export const aiderAgent: AgentPlugin = {
   kind: "aider",
+  sessions: true,
 
   async run(input: AgentRunInput): Promise<AgentOutcome> {
     const history = input.previousSessionId ?? aiderHistoryFile(input);

@@ -68,6 +68,7 @@ export function outcomeFrom(stream: ClaudeStream, base: AgentOutcome, stderrTail
     ...field("tokens", r?.tokens),
     ...field("turns", r?.turns),
     ...(tools.length > 0 ? { toolCalls: [...tools] } : {}),
+    ...(stream.messages.length > 0 ? { messages: [...stream.messages] } : {}),
     ...(stream.denials.length > 0 ? { permissionDenials: [...stream.denials] } : {}),
     ...(r !== undefined || missingResult ? { isError } : {}),
     ...field("apiErrorStatus", status),
@@ -77,6 +78,7 @@ export function outcomeFrom(stream: ClaudeStream, base: AgentOutcome, stderrTail
 
 export const claudeCodeAgent: AgentPlugin = {
   kind: "claude-code",
+  sessions: true,
 
   async run(input: AgentRunInput): Promise<AgentOutcome> {
     const stream = new ClaudeStream((id) => input.onSession?.(id));

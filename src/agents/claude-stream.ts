@@ -11,6 +11,16 @@ import { arr, num, obj, str, type Json } from "./json-lines.js";
 /** Tool calls kept per attempt; a runaway agent must not grow the ledger without bound. */
 export const MAX_TOOL_CALLS = 500;
 
+/** Assistant messages kept per attempt, and characters kept of each. */
+export const MAX_MESSAGES = 20;
+export const MAX_MESSAGE_CHARS = 2000;
+
+/** Appends a message, keeping the last MAX_MESSAGES, each at most MAX_MESSAGE_CHARS. */
+export function keepMessage(messages: string[], text: string): void {
+  messages.push(text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text);
+  if (messages.length > MAX_MESSAGES) messages.shift();
+}
+
 /** The input fields that name the file a tool works on, by tool family. */
 const PATH_KEYS = ["file_path", "notebook_path", "path"] as const;
 
@@ -54,6 +64,7 @@ export class ClaudeStream {
   result: ClaudeResult | undefined;
   readonly toolCalls: AgentToolCall[] = [];
   readonly denials: AgentToolCall[] = [];
+  readonly messages: string[] = [];
   private readonly byId = new Map<string, number>();
   private readonly deniedIds = new Set<string>();
 
@@ -112,7 +123,10 @@ export class ClaudeStream {
       const b = obj(block);
       if (b?.type === "text") {
         const text = str(b.text);
-        if (text !== undefined && text.trim() !== "") this.lastAssistantText = text;
+        if (text !== undefined && text.trim() !== "") {
+          this.lastAssistantText = text;
+          keepMessage(this.messages, text);
+        }
       } else if (b?.type === "tool_use" && this.toolCalls.length < MAX_TOOL_CALLS) {
         const id = str(b.id);
         if (id !== undefined) this.byId.set(id, this.toolCalls.length);

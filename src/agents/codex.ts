@@ -7,7 +7,7 @@
  */
 import type { AgentOutcome, AgentTokens, AgentToolCall } from "../core/events.js";
 import type { PermissionMode } from "../core/pipeline.js";
-import { MAX_TOOL_CALLS } from "./claude-stream.js";
+import { keepMessage, MAX_TOOL_CALLS } from "./claude-stream.js";
 import { agentEnv, executableFor, field, flag, processFields } from "./cli-support.js";
 import { arr, JsonLines, num, obj, str, type Json } from "./json-lines.js";
 import { classifyLimit } from "./limits.js";
@@ -45,6 +45,7 @@ export class CodexStream {
   tokens: AgentTokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
   error: string | undefined;
   readonly toolCalls: AgentToolCall[] = [];
+  readonly messages: string[] = [];
 
   constructor(private readonly onSession: (id: string) => void = () => undefined) {}
 
@@ -90,7 +91,10 @@ export class CodexStream {
     switch (item?.type) {
       case "agent_message": {
         const text = str(item.text);
-        if (text !== undefined && text.trim() !== "") this.lastMessage = text;
+        if (text !== undefined && text.trim() !== "") {
+          this.lastMessage = text;
+          keepMessage(this.messages, text);
+        }
         return;
       }
       case "command_execution": {
@@ -125,6 +129,7 @@ export function codexOutcome(stream: CodexStream, base: AgentOutcome): AgentOutc
     ...field("sessionId", stream.sessionId),
     ...(stream.turns > 0 ? { tokens: stream.tokens, turns: stream.turns } : {}),
     ...(stream.toolCalls.length > 0 ? { toolCalls: [...stream.toolCalls] } : {}),
+    ...(stream.messages.length > 0 ? { messages: [...stream.messages] } : {}),
     ...(base.end === "exited" ? { isError: stream.error !== undefined } : {}),
     ...field("apiErrorStatus", apiErrorStatus),
     ...field("limit", limit),
@@ -133,6 +138,7 @@ export function codexOutcome(stream: CodexStream, base: AgentOutcome): AgentOutc
 
 export const codexAgent: AgentPlugin = {
   kind: "codex",
+  sessions: true,
 
   async run(input: AgentRunInput): Promise<AgentOutcome> {
     const stream = new CodexStream((id) => input.onSession?.(id));

@@ -7,7 +7,7 @@
  * with `--session`. OpenCode retries 429s by itself without printing anything: the inactivity watchdog bounds that.
  */
 import type { AgentOutcome, AgentTokens, AgentToolCall } from "../core/events.js";
-import { MAX_TOOL_CALLS } from "./claude-stream.js";
+import { keepMessage, MAX_TOOL_CALLS } from "./claude-stream.js";
 import { agentEnv, executableFor, field, flag, processFields } from "./cli-support.js";
 import { JsonLines, num, obj, str, type Json } from "./json-lines.js";
 import { classifyLimit } from "./limits.js";
@@ -36,6 +36,7 @@ export class OpencodeStream {
   error: { message: string; status?: number } | undefined;
   readonly toolCalls: AgentToolCall[] = [];
   readonly denials: AgentToolCall[] = [];
+  readonly messages: string[] = [];
 
   constructor(private readonly onSession: (id: string) => void = () => undefined) {}
 
@@ -49,7 +50,10 @@ export class OpencodeStream {
     switch (r.type) {
       case "text": {
         const text = str(part?.text);
-        if (text !== undefined && text.trim() !== "") this.lastText = text;
+        if (text !== undefined && text.trim() !== "") {
+          this.lastText = text;
+          keepMessage(this.messages, text);
+        }
         return;
       }
       case "tool_use":
@@ -116,6 +120,7 @@ export function opencodeOutcome(stream: OpencodeStream, base: AgentOutcome): Age
     ...(stream.sawCost ? { costUsd: stream.costUsd } : {}),
     ...(stream.steps > 0 ? { tokens: stream.tokens, turns: stream.steps } : {}),
     ...(stream.toolCalls.length > 0 ? { toolCalls: [...stream.toolCalls] } : {}),
+    ...(stream.messages.length > 0 ? { messages: [...stream.messages] } : {}),
     ...(stream.denials.length > 0 ? { permissionDenials: [...stream.denials] } : {}),
     ...(base.end === "exited" ? { isError: err !== undefined } : {}),
     ...field("apiErrorStatus", err?.status),
@@ -125,6 +130,7 @@ export function opencodeOutcome(stream: OpencodeStream, base: AgentOutcome): Age
 
 export const opencodeAgent: AgentPlugin = {
   kind: "opencode",
+  sessions: true,
 
   async run(input: AgentRunInput): Promise<AgentOutcome> {
     const stream = new OpencodeStream((id) => input.onSession?.(id));

@@ -28,5 +28,10 @@ export interface AgentRunInput {
 /** An agent adapter, chosen by `kind`. Implementations live one per file next to this port. */
 export interface AgentPlugin {
   readonly kind: string;
+  /**
+   * The agent has sessions a retry can continue and may report rate or usage limits: the run loop then reads the
+   * task's agent history from the ledger before each attempt (run/agent-call.ts). Absent: plain processes.
+   */
+  readonly sessions?: boolean;
   run(input: AgentRunInput): Promise<AgentOutcome>;
 }

@@ -45,6 +45,7 @@ export function qwenArgs(input: AgentRunInput): string[] {
 
 export const qwenCodeAgent: AgentPlugin = {
   kind: "qwen-code",
+  sessions: true,
 
   async run(input: AgentRunInput): Promise<AgentOutcome> {
     const stream = new ClaudeStream((id) => input.onSession?.(id));

@@ -12,6 +12,8 @@ export async function packGit(): Promise<GitRunner> {
     HOME: process.env.HOME ?? "/",
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_TERMINAL_PROMPT: "0",
+    // No `ext::` (runs a command) or other exotic transports: a pack URL only ever fetches.
+    GIT_ALLOW_PROTOCOL: "file:git:http:https:ssh",
     GIT_ASKPASS: "",
     SSH_ASKPASS: "",
     LC_ALL: "C",

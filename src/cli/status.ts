@@ -9,7 +9,16 @@ function attemptsLine(task: TaskRow): string {
   const n = task.attempts.filter((a) => a.status === "decided").length;
   const why = task.reason ?? last?.reasons.join("; ") ?? "";
   const confidence = task.confidence === undefined ? "" : `  confidence ${task.confidence.toFixed(2)}`;
-  return `  ${task.id.padEnd(20)} ${task.status.padEnd(9)} ${String(n).padStart(2)}/${task.maxAttempts} attempts${confidence}${why !== "" ? `  ${why}` : ""}`;
+  return `  ${task.id.padEnd(20)} ${task.status.padEnd(9)} ${String(n).padStart(2)}/${task.maxAttempts} attempts${confidence}${spentOn(task)}${why !== "" ? `  ${why}` : ""}`;
+}
+
+/** `  $0.0123, 4567 tokens` for agents that report cost or usage (coding-agent CLIs); "" otherwise. */
+function spentOn(task: TaskRow): string {
+  const agents = task.attempts.map((a) => a.agent).filter((a) => a?.costUsd !== undefined || a?.tokens !== undefined);
+  if (agents.length === 0) return "";
+  const usd = agents.reduce((sum, a) => sum + (a?.costUsd ?? 0), 0);
+  const tokens = agents.reduce((sum, a) => sum + (a?.tokens === undefined ? 0 : a.tokens.input + a.tokens.output + a.tokens.cacheRead + a.tokens.cacheWrite), 0);
+  return `  $${usd.toFixed(4)}, ${tokens} tokens`;
 }
 
 export function renderStatus(s: RunSnapshot): string {

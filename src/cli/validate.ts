@@ -1,8 +1,7 @@
 import { diagnosticToJson } from "../core/diagnostic.js";
-import { resolve } from "node:path";
-import { loadPipeline, useKind, validateFiles } from "../config/index.js";
+import { useKind, validateFiles } from "../config/index.js";
 import type { Failure } from "../core/failure.js";
-import type { Settings } from "../core/pipeline.js";
+import type { Pipeline, Settings } from "../core/pipeline.js";
 import { withRules } from "./packs.js";
 import { settingsFor, type GlobalOptions } from "./context.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
@@ -14,9 +13,9 @@ export async function validateCommand(files: readonly string[], options: GlobalO
     reportFailure(io, settings.failure, options);
     return exitCodeFor(settings.failure);
   }
-  const { diagnostics, sources } = await validateFiles([...files], settings.value);
+  const { diagnostics, sources, pipelines } = await validateFiles([...files], settings.value);
   if (!diagnostics.some((d) => d.severity === "error")) {
-    const packs = await packProblem(files, settings.value, io);
+    const packs = await packProblem(pipelines.values(), settings.value);
     if (packs !== undefined) {
       reportFailure(io, packs, options);
       return exitCodeFor(packs);
@@ -32,12 +31,14 @@ export async function validateCommand(files: readonly string[], options: GlobalO
   return errors.length > 0 ? EXIT.usage : EXIT.ok;
 }
 
-/** Packs config/ cannot check (shipped, npm, git) are resolved and read for each valid pipeline; the first problem. */
-async function packProblem(files: readonly string[], settings: Settings, io: Io): Promise<Failure | undefined> {
-  for (const file of files) {
-    const pipeline = await loadPipeline(resolve(io.cwd, file), settings);
-    if (!pipeline.ok || !(pipeline.value.uses ?? []).some((u) => useKind(u) !== "local")) continue; // not a pipeline, or local packs only
-    const ruled = await withRules(pipeline.value, settings);
+/**
+ * Packs config/ cannot check (shipped, npm, git) are resolved and read for each valid pipeline; the first problem.
+ * The pipelines are the ones validateFiles built: loading each file again would parse it twice.
+ */
+async function packProblem(pipelines: Iterable<Pipeline>, settings: Settings): Promise<Failure | undefined> {
+  for (const pipeline of pipelines) {
+    if (!(pipeline.uses ?? []).some((u) => useKind(u) !== "local")) continue; // local packs only
+    const ruled = await withRules(pipeline, settings);
     if (!ruled.ok) return ruled.failure;
   }
   return undefined;

@@ -60,8 +60,11 @@ export function readCodingAgent(agent: RawAgentObject, path: Path, scope: Scope)
   });
 }
 
-/** A level's coding-agent fields override the inherited ones; `limits` merges field by field. */
-export function mergeCodingAgent(base: AgentSpec, layer: CodingAgentLayer): Partial<AgentSpec> {
+/**
+ * A level's coding-agent fields override the inherited ones; `limits` merges field by field. Model names, tool names
+ * and flags belong to a kind: a level that switches kind inherits only `session` and `limits`.
+ */
+export function mergeCodingAgent(base: AgentSpec, layer: CodingAgentLayer, sameKind = true): Partial<AgentSpec> {
   const limits =
     layer.limits === undefined && base.limits === undefined
       ? undefined
@@ -71,7 +74,7 @@ export function mergeCodingAgent(base: AgentSpec, layer: CodingAgentLayer): Part
         };
   const rest: Omit<CodingAgentLayer, "limits"> & { limits?: unknown } = { ...layer };
   delete rest.limits;
-  const inherited: Partial<AgentSpec> = defined({
+  const inherited: Partial<AgentSpec> = !sameKind ? defined({ session: base.session }) : defined({
     model: base.model,
     permissionMode: base.permissionMode,
     allowedTools: base.allowedTools,

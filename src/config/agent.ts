@@ -64,7 +64,7 @@ export function mergeAgent(base: AgentSpec, layer: AgentLayer | undefined): Agen
     inactivityTimeoutMs: layer.inactivityTimeoutMs ?? base.inactivityTimeoutMs,
     env: { ...base.env, ...layer.env },
     options: { ...(sameKind ? base.options : {}), ...layer.options },
-    ...mergeCodingAgent(base, layer.coding ?? {}),
+    ...mergeCodingAgent(base, layer.coding ?? {}, sameKind),
   };
 }
 

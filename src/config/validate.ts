@@ -1,6 +1,6 @@
 import { basename, resolve } from "node:path";
 import type { Diagnostic } from "../core/diagnostic.js";
-import type { Settings } from "../core/pipeline.js";
+import type { Pipeline, Settings } from "../core/pipeline.js";
 import { CONFIG_FILE } from "./find-config.js";
 import { analysePipeline } from "./pipeline.js";
 import { analyseRulePack } from "./rule-pack.js";
@@ -13,6 +13,8 @@ export interface Validation {
   readonly diagnostics: Diagnostic[];
   /** The text of each file read (absolute path → text), to show the lines diagnostics point at. */
   readonly sources: Map<string, string>;
+  /** Each file checked as a pipeline that has no errors (absolute path → the pipeline loadPipeline would return). */
+  readonly pipelines: Map<string, Pipeline>;
 }
 
 /**
@@ -24,6 +26,7 @@ export async function validateFiles(files: readonly string[], settings: Settings
   await Promise.resolve(); // async by contract: fetching `uses:` packs from npm or git will be.
   const packs: PackResults = { diagnostics: [], sources: new Map(), checked: new Set() };
   const diagnostics: Diagnostic[] = [];
+  const pipelines = new Map<string, Pipeline>();
   for (const file of new Set(files.map((f) => resolve(f)))) {
     const parsed = readYamlFile(file);
     if (parsed.text !== undefined) packs.sources.set(file, parsed.text);
@@ -35,9 +38,11 @@ export async function validateFiles(files: readonly string[], settings: Settings
       packs.checked.add(file);
       diagnostics.push(...analyseRulePack(parsed));
     } else {
-      diagnostics.push(...analysePipeline(parsed, settings, packs).diagnostics);
+      const analysis = analysePipeline(parsed, settings, packs);
+      diagnostics.push(...analysis.diagnostics);
+      if (analysis.pipeline !== undefined) pipelines.set(file, analysis.pipeline);
     }
     diagnostics.push(...packs.diagnostics.splice(0));
   }
-  return { diagnostics, sources: packs.sources };
+  return { diagnostics, sources: packs.sources, pipelines };
 }

@@ -42,9 +42,9 @@ export function readYamlFile(file: string): YamlFile {
 
 export function parseYaml(file: string, text: string): YamlFile {
   const fail = (out: Diagnostics): YamlFile => ({ file, text, out, value: undefined });
-  const early = new Diagnostics(file, new Locator(text));
   const scan = prescan(text);
   if (!Array.isArray(scan)) {
+    const early = new Diagnostics(file, new Locator(text));
     early.add(early.locator.offsets(scan.offset), "error", scan.code, scan.message);
     return fail(early);
   }

@@ -29,6 +29,8 @@ export interface AgentOutcome {
   /** Model round trips the agent reported (claude-code `num_turns`). */
   readonly turns?: number;
   readonly toolCalls?: readonly AgentToolCall[];
+  /** The agent's text messages in order (the last ones, each cut to a bounded length); `claims` is the final one. */
+  readonly messages?: readonly string[];
   /** Tool uses the agent's permission system refused: a blocked write is never a success. */
   readonly permissionDenials?: readonly AgentToolCall[];
   /** The agent's own verdict on its run (claude-code `is_error`); true is a failure whatever the exit code. */

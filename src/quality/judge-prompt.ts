@@ -55,6 +55,7 @@ export async function buildJudgePrompt(input: JudgePromptInput, tok: Tokenizer, 
     input.gates.map(async (g) => ({
       id: g.gate,
       passed: g.passed,
+      exit_code: g.exitCode,
       summary: g.summary,
       tests: g.tests ?? null,
       output_tail: await cap(tok, g.outputTail, Math.floor(budget / 16), "output"),

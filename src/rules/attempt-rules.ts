@@ -61,10 +61,11 @@ export interface AfterAttemptInput {
 /** Evaluates the after_attempt hook, then before_accept or on_failure, and returns the decision the rules leave. */
 export async function decideWithRules(store: StateStore, record: Record, input: AfterAttemptInput): Promise<RuledDecision & { fired: readonly FiredRule[] }> {
   const rules = effectiveRules(input.pipeline);
-  // The built-in rules read only judge verdicts: with no other rule and no judge gate there is nothing to evaluate,
-  // and an attempt costs no DB snapshot and no git diff.
+  // The built-in rules read only judge verdicts and agent limits: with no other rule, no judge gate and no limit there
+  // is nothing to evaluate, and an attempt costs no DB snapshot and no git diff.
   const onlyBuiltin = rules.every((r) => r.source === "builtin");
-  if (rules.length === 0 || (onlyBuiltin && !input.gates.some((g) => g.kind === "judge"))) return { ...input.base, fired: [] };
+  const builtinIdle = !input.gates.some((g) => g.kind === "judge") && input.agent.limit === undefined;
+  if (rules.length === 0 || (onlyBuiltin && builtinIdle)) return { ...input.base, fired: [] };
   const h = history(store, input.runId, input.task.id);
   const testFiles = input.files.filter((f) => isTestPath(f.path) && !f.binary).map((f) => f.path);
   const context: ContextInput = {

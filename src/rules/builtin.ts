@@ -21,6 +21,15 @@ export const BUILTIN_RULES: readonly RuleSpec[] = [
     hook: "after_attempt",
     source: "builtin",
   },
+  {
+    // run/agent-call.ts waits out limits up to agent.limits.max_wait; one that lifts later needs a human's call.
+    id: "agent-limit-beyond-max-wait",
+    when: "agent.limited",
+    action: "pause",
+    message: "the agent hit a {{ agent.limit_kind }} limit that lifts later than limits.max_wait allows ({{ agent.limit_reset_at }}); resolve, then `orc resume` once it has lifted",
+    hook: "after_attempt",
+    source: "builtin",
+  },
 ];
 
 /** The rules a run evaluates: resolved at load time (`rules`), else the pipeline's own breakpoints; builtins first. */

@@ -54,6 +54,15 @@ export interface RuleContext {
     readonly output_tail: string;
     readonly cost_usd: number;
     readonly tokens: number;
+    /** The agent reported an error (claude-code `is_error`, an API error of another CLI). */
+    readonly is_error: boolean;
+    readonly permission_denials: number;
+    /** The run ended on a rate, usage or overload limit that lifts later than `agent.limits.max_wait`. */
+    readonly limited: boolean;
+    /** `rate`, `usage`, `overloaded`, or "" when not limited. */
+    readonly limit_kind: string;
+    /** When the limit lifts (ISO 8601), "" when unknown. */
+    readonly limit_reset_at: string;
   };
   readonly changes: {
     readonly count: number;
@@ -260,6 +269,11 @@ export function buildRuleContext(input: ContextInput): RuleContext {
       output_tail: agent?.outputTail ?? "",
       cost_usd: cost.usd,
       tokens: cost.tokens,
+      is_error: agent?.isError === true,
+      permission_denials: agent?.permissionDenials?.length ?? 0,
+      limited: agent?.limit !== undefined,
+      limit_kind: agent?.limit?.kind ?? "",
+      limit_reset_at: agent?.limit?.resetAt ?? "",
     },
     changes: {
       count: files.length,

@@ -18,6 +18,7 @@ import type { Diagnostic } from "../core/diagnostic.js";
 import type { Failure } from "../core/failure.js";
 import type { PackInfo, Pipeline, RuleSpec, Settings } from "../core/pipeline.js";
 import { err, ok, type Result } from "../core/result.js";
+import { BUILTIN_RULES } from "./builtin.js";
 
 /** Runs git with `args` in `cwd`; resolves to stdout, rejects with a readable message. */
 export type GitRunner = (args: readonly string[], cwd: string) => Promise<string>;
@@ -150,7 +151,7 @@ export function mergeRules(packs: readonly LoadedRulePack[], pipeline: Pipeline)
     const pack = slash === -1 ? undefined : name.slice(0, slash);
     const rule = byId.get(id);
     if (rule === undefined || (pack !== undefined && packOf.get(id) !== pack)) {
-      const builtin = id === "judge-needs-human" || id === "judge-failed-twice";
+      const builtin = BUILTIN_RULES.some((r) => r.id === id);
       if (!builtin) return err(`disable_rules names ${JSON.stringify(name)}, but no pack in uses: has that rule`);
       continue;
     }

@@ -72,7 +72,7 @@ export function waitUntil(limit: AgentLimit, streak: number, waitMs: number, now
 export async function callAgent(deps: RunDeps, plugin: AgentPlugin, call: AgentCall, record: (event: EventInput) => void): Promise<AgentOutcome> {
   const { runId, task, attempt } = call;
   const limits = task.agent.limits ?? DEFAULT_AGENT_LIMITS;
-  const history = taskAgentHistory(deps.store, runId, task.id);
+  const history: TaskAgentHistory = plugin.sessions === true ? taskAgentHistory(deps.store, runId, task.id) : {};
   let sessionId = task.agent.session === "fresh" && history.wait === undefined ? undefined : history.wait?.sessionId ?? history.sessionId;
 
   // A wait persisted by an earlier process (`orc resume` during a limit) is kept, and shown again.

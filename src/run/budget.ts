@@ -57,8 +57,14 @@ export function exhausted(budget: Budget | undefined, spent: Spend, scope: strin
 }
 
 /** The first exhausted budget (the run's, then the task's) before the next attempt of `taskId`. */
-export function budgetCheck(snapshot: RunSnapshot | undefined, runBudget: Budget | undefined, taskId: string, taskBudget: Budget | undefined): string | undefined {
+export function budgetCheck(
+  snapshot: () => RunSnapshot | undefined,
+  runBudget: Budget | undefined,
+  taskId: string,
+  taskBudget: Budget | undefined,
+): string | undefined {
+  // No budget, no snapshot: an attempt without limits costs no extra read of the store.
   if (runBudget === undefined && taskBudget === undefined) return undefined;
-  const spent = spending(snapshot);
+  const spent = spending(snapshot());
   return exhausted(runBudget, spent.run, "run") ?? exhausted(taskBudget, spent.tasks.get(taskId) ?? NOTHING_SPENT, `task ${taskId}`);
 }

@@ -171,7 +171,7 @@ async function runTask(
   while (decided < task.maxAttempts) {
     if (deps.signal.aborted) return;
     // Budgets are checked before each attempt starts (run/budget.ts), from what the store says was spent.
-    const overBudget = budgetCheck(deps.store.snapshot(target.runId), target.pipeline.budget, task.id, task.budget);
+    const overBudget = budgetCheck(() => deps.store.snapshot(target.runId), target.pipeline.budget, task.id, task.budget);
     if (overBudget !== undefined) {
       finish(task.id, "failed", overBudget);
       return;

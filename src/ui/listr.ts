@@ -1,6 +1,7 @@
 import { Listr, type ListrTaskWrapper, type DefaultRenderer, type SimpleRenderer } from "listr2";
 import type { RunEvent } from "../core/events.js";
 import { describeEvent, type ReportedTask } from "./describe.js";
+import { describeWait } from "./describe-agent.js";
 import type { Reporter, Sink } from "./reporter.js";
 
 type Wrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
@@ -12,6 +13,8 @@ interface Row {
   /** The latest title and output set before listr2 started the row (events can beat listr2's first tick). */
   title?: string;
   output?: string;
+  /** Ticks the countdown of a rate or usage limit wait (agent.waiting) once a second. */
+  countdown?: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -78,6 +81,19 @@ export class ListrReporter implements Reporter {
     if (!("task" in event)) return;
     const row = this.rows.get(event.task);
     if (row === undefined) return;
+    clearInterval(row.countdown);
+    if (event.type === "agent.waiting") {
+      // A live countdown on the terminal only: the ledger holds the one agent.waiting event, not every tick.
+      const { task, until, limit } = event;
+      const tick = (): void => {
+        row.output = describeWait(task, until, limit).replace(`[${task}] `, "");
+        if (row.wrapper !== undefined) row.wrapper.output = row.output;
+      };
+      tick();
+      row.countdown = setInterval(tick, 1000);
+      row.countdown.unref();
+      return;
+    }
     if (event.type === "task.finished") {
       this.settle(row, event.status, event.reason);
       return;
@@ -105,6 +121,7 @@ export class ListrReporter implements Reporter {
   }
 
   async close(): Promise<void> {
+    for (const row of this.rows.values()) clearInterval(row.countdown);
     for (const row of this.rows.values()) this.settle(row, "stopped", "run ended");
     if (this.done !== undefined) await this.done;
     if (this.footer !== undefined) this.out.write(`${this.footer}\n`);

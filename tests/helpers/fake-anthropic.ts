@@ -8,7 +8,9 @@
  *                       session), else bad.txt
  *   outside             Write outside the workspace (the CLI's permission check refuses it)
  *   status CODE         answers every request with that HTTP error
- *   limit-once FILE     the first request of each session: 429 "usage limit reached|RESET" (2 s ahead); then `write`
+ *   limit-once FILE [S] the first request of each session: 429 "usage limit reached|RESET" (S seconds ahead,
+ *                       default 2); then `write`
+ *   limit-far           every request: 429 with a reset an hour ahead
  *   stall               headers and message_start, then silence
  *   stall-once FILE     the first request for this marker stalls; later ones `write`
  * Every request is recorded (script, session header, message count) for the test to assert on.
@@ -22,6 +24,8 @@ export interface FakeRequest {
   readonly sessionId: string | undefined;
   readonly messages: number;
   readonly body: string;
+  /** When the request arrived (ms since the epoch). */
+  readonly at: number;
 }
 
 interface Msg {
@@ -92,7 +96,7 @@ export class FakeAnthropic {
       const args = (marker?.[2] ?? "").trim().split(" ").filter((a) => a !== "");
       const sessionHeader = req.headers["x-claude-code-session-id"];
       const sessionId = typeof sessionHeader === "string" ? sessionHeader : undefined;
-      this.requests.push({ script, args, sessionId, messages: messages.length, body });
+      this.requests.push({ script, args, sessionId, messages: messages.length, body, at: Date.now() });
       const cwd = /Primary working directory: ([^\s\\"]+)/.exec(body)?.[1] ?? "/nonexistent";
       const toolResults = this.toolResultsSincePrompt(messages);
       const hasTools = (parsed.tools?.length ?? 0) > 0;
@@ -105,9 +109,14 @@ export class FakeAnthropic {
       }
       if (script === "limit-once" && !this.seen.has(`limit:${sessionId ?? ""}`)) {
         this.seen.add(`limit:${sessionId ?? ""}`);
-        const reset = Math.ceil(Date.now() / 1000) + 2;
+        const reset = Math.ceil(Date.now() / 1000) + Number(args[1] ?? 2);
         res.writeHead(429, { "content-type": "application/json", "retry-after": "0" });
         res.end(JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: `Claude AI usage limit reached|${reset}` } }));
+        return;
+      }
+      if (script === "limit-far") {
+        res.writeHead(429, { "content-type": "application/json", "retry-after": "0" });
+        res.end(JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: `Claude AI usage limit reached|${Math.ceil(Date.now() / 1000) + 3600}` } }));
         return;
       }
       if (script === "stall" || (script === "stall-once" && !this.seen.has("stall-once"))) {
