@@ -7,9 +7,8 @@
  */
 import type { AgentOutcome } from "../core/events.js";
 import { ClaudeStream } from "./claude-stream.js";
-import { agentEnv, executableFor, field, flag, processFields } from "./cli-support.js";
+import { field, flag, processFields, runJsonLinesCli } from "./cli-support.js";
 import { claimsFrom } from "./command.js";
-import { JsonLines } from "./json-lines.js";
 import { classifyLimit } from "./limits.js";
 import type { AgentPlugin, AgentRunInput } from "./port.js";
 
@@ -82,22 +81,13 @@ export const claudeCodeAgent: AgentPlugin = {
 
   async run(input: AgentRunInput): Promise<AgentOutcome> {
     const stream = new ClaudeStream((id) => input.onSession?.(id));
-    const lines = new JsonLines((record) => {
-      stream.record(record);
-    });
-    const outcome = await input.transport.run({
-      command: executableFor(input, "claude"),
+    const outcome = await runJsonLinesCli(input, {
+      executable: "claude",
       args: claudeArgs(input),
-      cwd: input.workspace,
-      env: agentEnv(input),
-      timeoutMs: input.spec.timeoutMs,
-      inactivityTimeoutMs: input.spec.inactivityTimeoutMs,
-      signal: input.signal,
-      onStdout: (chunk) => {
-        lines.push(chunk);
+      onRecord: (record) => {
+        stream.record(record);
       },
     });
-    lines.end();
     return outcomeFrom(stream, processFields(outcome, input), outcome.stderrTail);
   },
 };

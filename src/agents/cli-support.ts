@@ -6,6 +6,7 @@ import type { AgentOutcome } from "../core/events.js";
 import type { ProcessOutcome } from "../transports/port.js";
 import { errorFor } from "./command.js";
 import { findExecutable } from "./find-executable.js";
+import { JsonLines } from "./json-lines.js";
 import type { AgentRunInput } from "./port.js";
 
 /**
@@ -68,4 +69,29 @@ export function flag(args: string[], name: string, value: string | number | read
     return;
   }
   if (value.length > 0) args.push(name, ...value);
+}
+
+/**
+ * Runs a coding-agent CLI that prints one JSON record per line, handing each record to `onRecord` as it arrives
+ * (so a session id is known before the process ends). Every JSON-streaming adapter goes through here.
+ */
+export async function runJsonLinesCli(
+  input: AgentRunInput,
+  cli: { readonly executable: string; readonly args: readonly string[]; readonly onRecord: (record: Readonly<Record<string, unknown>>) => void },
+): Promise<ProcessOutcome> {
+  const lines = new JsonLines(cli.onRecord);
+  const outcome = await input.transport.run({
+    command: executableFor(input, cli.executable),
+    args: cli.args,
+    cwd: input.workspace,
+    env: agentEnv(input),
+    timeoutMs: input.spec.timeoutMs,
+    inactivityTimeoutMs: input.spec.inactivityTimeoutMs,
+    signal: input.signal,
+    onStdout: (chunk) => {
+      lines.push(chunk);
+    },
+  });
+  lines.end();
+  return outcome;
 }

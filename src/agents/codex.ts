@@ -8,8 +8,8 @@
 import type { AgentOutcome, AgentTokens, AgentToolCall } from "../core/events.js";
 import type { PermissionMode } from "../core/pipeline.js";
 import { keepMessage, MAX_TOOL_CALLS } from "./claude-stream.js";
-import { agentEnv, executableFor, field, flag, processFields } from "./cli-support.js";
-import { arr, JsonLines, num, obj, str, type Json } from "./json-lines.js";
+import { field, flag, processFields, runJsonLinesCli } from "./cli-support.js";
+import { arr, num, obj, str, type Json } from "./json-lines.js";
 import { classifyLimit } from "./limits.js";
 import type { AgentPlugin, AgentRunInput } from "./port.js";
 
@@ -142,22 +142,13 @@ export const codexAgent: AgentPlugin = {
 
   async run(input: AgentRunInput): Promise<AgentOutcome> {
     const stream = new CodexStream((id) => input.onSession?.(id));
-    const lines = new JsonLines((record) => {
-      stream.record(record);
-    });
-    const outcome = await input.transport.run({
-      command: executableFor(input, "codex"),
+    const outcome = await runJsonLinesCli(input, {
+      executable: "codex",
       args: codexArgs(input),
-      cwd: input.workspace,
-      env: agentEnv(input),
-      timeoutMs: input.spec.timeoutMs,
-      inactivityTimeoutMs: input.spec.inactivityTimeoutMs,
-      signal: input.signal,
-      onStdout: (chunk) => {
-        lines.push(chunk);
+      onRecord: (record) => {
+        stream.record(record);
       },
     });
-    lines.end();
     return codexOutcome(stream, processFields(outcome, input));
   },
 };

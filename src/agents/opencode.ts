@@ -8,8 +8,8 @@
  */
 import type { AgentOutcome, AgentTokens, AgentToolCall } from "../core/events.js";
 import { keepMessage, MAX_TOOL_CALLS } from "./claude-stream.js";
-import { agentEnv, executableFor, field, flag, processFields } from "./cli-support.js";
-import { JsonLines, num, obj, str, type Json } from "./json-lines.js";
+import { field, flag, processFields, runJsonLinesCli } from "./cli-support.js";
+import { num, obj, str, type Json } from "./json-lines.js";
 import { classifyLimit } from "./limits.js";
 import type { AgentPlugin, AgentRunInput } from "./port.js";
 
@@ -134,22 +134,13 @@ export const opencodeAgent: AgentPlugin = {
 
   async run(input: AgentRunInput): Promise<AgentOutcome> {
     const stream = new OpencodeStream((id) => input.onSession?.(id));
-    const lines = new JsonLines((record) => {
-      stream.record(record);
-    });
-    const outcome = await input.transport.run({
-      command: executableFor(input, "opencode"),
+    const outcome = await runJsonLinesCli(input, {
+      executable: "opencode",
       args: opencodeArgs(input),
-      cwd: input.workspace,
-      env: agentEnv(input),
-      timeoutMs: input.spec.timeoutMs,
-      inactivityTimeoutMs: input.spec.inactivityTimeoutMs,
-      signal: input.signal,
-      onStdout: (chunk) => {
-        lines.push(chunk);
+      onRecord: (record) => {
+        stream.record(record);
       },
     });
-    lines.end();
     return opencodeOutcome(stream, processFields(outcome, input));
   },
 };

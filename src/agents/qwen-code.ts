@@ -8,8 +8,7 @@ import type { AgentOutcome } from "../core/events.js";
 import type { PermissionMode } from "../core/pipeline.js";
 import { outcomeFrom } from "./claude-code.js";
 import { ClaudeStream } from "./claude-stream.js";
-import { agentEnv, executableFor, flag, processFields } from "./cli-support.js";
-import { JsonLines } from "./json-lines.js";
+import { flag, processFields, runJsonLinesCli } from "./cli-support.js";
 import type { AgentPlugin, AgentRunInput } from "./port.js";
 
 /** orc's permission modes as Qwen Code's approval modes. */
@@ -49,22 +48,13 @@ export const qwenCodeAgent: AgentPlugin = {
 
   async run(input: AgentRunInput): Promise<AgentOutcome> {
     const stream = new ClaudeStream((id) => input.onSession?.(id));
-    const lines = new JsonLines((record) => {
-      stream.record(record);
-    });
-    const outcome = await input.transport.run({
-      command: executableFor(input, "qwen"),
+    const outcome = await runJsonLinesCli(input, {
+      executable: "qwen",
       args: qwenArgs(input),
-      cwd: input.workspace,
-      env: agentEnv(input),
-      timeoutMs: input.spec.timeoutMs,
-      inactivityTimeoutMs: input.spec.inactivityTimeoutMs,
-      signal: input.signal,
-      onStdout: (chunk) => {
-        lines.push(chunk);
+      onRecord: (record) => {
+        stream.record(record);
       },
     });
-    lines.end();
     return outcomeFrom(stream, processFields(outcome, input), outcome.stderrTail);
   },
 };

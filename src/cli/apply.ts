@@ -6,7 +6,7 @@ import type { GlobalOptions } from "./context.js";
 import { openWritableStore } from "./context.js";
 import { drive, reporterFor } from "./drive.js";
 import { exitCodeFor } from "./exit-codes.js";
-import { reportFailure, type Io } from "./io.js";
+import { fail, reportFailure, type Io } from "./io.js";
 import { loadForRun } from "./load.js";
 
 function isDirectory(path: string): boolean {
@@ -34,8 +34,7 @@ export async function applyCommand(
 
   const opened = await openWritableStore(settings);
   if (!opened.ok) {
-    reportFailure(io, opened.failure, options);
-    return exitCodeFor(opened.failure);
+    return fail(io, opened.failure, options);
   }
   const store = opened.value;
   const runId = newRunId();

@@ -1,7 +1,7 @@
 import type { BreakpointRow } from "../state/port.js";
-import { openStore, settingsFor, type GlobalOptions } from "./context.js";
-import { EXIT, exitCodeFor } from "./exit-codes.js";
-import { reportFailure, type Io } from "./io.js";
+import { withReadonlyStore, type GlobalOptions } from "./context.js";
+import { EXIT } from "./exit-codes.js";
+import { fail, type Io } from "./io.js";
 
 /** One breakpoint as a person reads it: why, the diff stats, the gate evidence, the verdict, and how to resolve it. */
 export function renderBreakpoint(b: BreakpointRow): string {
@@ -22,27 +22,14 @@ export function renderBreakpoint(b: BreakpointRow): string {
 }
 
 /** `orc breakpoints [RUN]`: the open breakpoints of RUN, or of every run. */
-export async function breakpointsCommand(runId: string | undefined, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
-  const settings = settingsFor(io, options);
-  if (!settings.ok) {
-    reportFailure(io, settings.failure, options);
-    return exitCodeFor(settings.failure);
-  }
-  const opened = await openStore(settings.value, { readonly: true });
-  if (!opened.ok) {
-    reportFailure(io, opened.failure, options);
-    return exitCodeFor(opened.failure);
-  }
-  const store = opened.value;
-  try {
+export function breakpointsCommand(runId: string | undefined, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
+  return withReadonlyStore(io, options, (store) => {
     let open: readonly BreakpointRow[];
     if (runId === undefined) open = store?.openBreakpoints() ?? [];
     else {
       const snapshot = store?.snapshot(runId);
       if (snapshot === undefined) {
-        const failure = { reason: "unknown-run", run: runId } as const;
-        reportFailure(io, failure, options);
-        return exitCodeFor(failure);
+        return fail(io, { reason: "unknown-run", run: runId }, options);
       }
       open = snapshot.breakpoints.filter((b) => b.status === "open");
     }
@@ -50,7 +37,5 @@ export async function breakpointsCommand(runId: string | undefined, options: Glo
     else if (open.length === 0) io.stdout.write(runId === undefined ? "no open breakpoints\n" : `run ${runId} has no open breakpoints\n`);
     else io.stdout.write(`${open.map(renderBreakpoint).join("\n\n")}\n`);
     return EXIT.ok;
-  } finally {
-    store?.close();
-  }
+  });
 }

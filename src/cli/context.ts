@@ -5,7 +5,7 @@ import { ok, type Result } from "../core/result.js";
 import type { Failure } from "../core/failure.js";
 import { loadSettings } from "../config/index.js";
 import type { StateStore } from "../state/port.js";
-import type { Io } from "./io.js";
+import { fail, type Io } from "./io.js";
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -29,4 +29,24 @@ export async function openStore(settings: Settings, options: { readonly readonly
 export async function openWritableStore(settings: Settings): Promise<Result<StateStore, Failure>> {
   const { openState } = await import("../state/sqlite-store.js");
   return openState(settings.stateDir, { readonly: false });
+}
+
+/**
+ * Runs `use` with the project's state store opened read-only (undefined when the project has no state yet) and
+ * closes it afterwards. Settings or store failures are printed and become the exit code.
+ */
+export async function withReadonlyStore(
+  io: Io,
+  options: GlobalOptions & { readonly json: boolean },
+  use: (store: StateStore | undefined) => Promise<number> | number,
+): Promise<number> {
+  const settings = settingsFor(io, options);
+  if (!settings.ok) return fail(io, settings.failure, options);
+  const opened = await openStore(settings.value, { readonly: true });
+  if (!opened.ok) return fail(io, opened.failure, options);
+  try {
+    return await use(opened.value);
+  } finally {
+    opened.value?.close();
+  }
 }

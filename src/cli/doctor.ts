@@ -1,15 +1,14 @@
 import { settingsFor, type GlobalOptions } from "./context.js";
 import type { CheckResult } from "./doctor/check.js";
 import { CHECKS } from "./doctor/checks.js";
-import { EXIT, exitCodeFor } from "./exit-codes.js";
-import { reportFailure, type Io } from "./io.js";
+import { EXIT } from "./exit-codes.js";
+import { fail, type Io } from "./io.js";
 
 /** `orc doctor`: is this machine ready to run orc? Exit 0 when no check fails, 1 otherwise (warnings do not fail). */
 export async function doctorCommand(options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
   const settings = settingsFor(io, options);
   if (!settings.ok) {
-    reportFailure(io, settings.failure, options);
-    return exitCodeFor(settings.failure);
+    return fail(io, settings.failure, options);
   }
   const ctx = { settings: settings.value, env: io.env, cwd: io.cwd };
   const results: (CheckResult & { readonly name: string })[] = [];

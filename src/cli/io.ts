@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { diagnosticToJson } from "../core/diagnostic.js";
 import type { Failure } from "../core/failure.js";
 import { formatDiagnostic } from "../core/diagnostic-format.js";
+import { exitCodeFor } from "./exit-codes.js";
 
 /** Where a command writes; injected so the commands stay testable and core code never touches the console. */
 export interface Io {
@@ -36,6 +37,12 @@ export function reportFailure(io: Io, failure: Failure, options: { readonly json
   const message = describeFailure(failure);
   if (options.json) io.stdout.write(`${JSON.stringify([{ severity: "error", code: failure.reason, message }])}\n`);
   else io.stderr.write(`orc: error: ${message}\n`);
+}
+
+/** Prints the failure and returns its exit code: `return fail(io, failure, options)` ends a command. */
+export function fail(io: Io, failure: Failure, options: { readonly json: boolean }): number {
+  reportFailure(io, failure, options);
+  return exitCodeFor(failure);
 }
 
 export function describeFailure(failure: Failure): string {

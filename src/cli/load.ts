@@ -3,9 +3,9 @@ import type { Pipeline, Settings } from "../core/pipeline.js";
 import { loadPipeline } from "../config/index.js";
 import { buildPlan, type Plan } from "../plan/plan.js";
 import { settingsFor, type GlobalOptions } from "./context.js";
-import { exitCodeFor } from "./exit-codes.js";
+
 import { withRules } from "./packs.js";
-import { reportFailure, type Io } from "./io.js";
+import { fail, type Io } from "./io.js";
 
 export type Loaded = { readonly settings: Settings; readonly pipeline: Pipeline; readonly plan: Plan };
 
@@ -19,19 +19,16 @@ export async function loadForRun(
 ): Promise<Loaded | number> {
   const settings = settingsFor(io, options);
   if (!settings.ok) {
-    reportFailure(io, settings.failure, options);
-    return exitCodeFor(settings.failure);
+    return fail(io, settings.failure, options);
   }
   const pipeline = await loadPipeline(resolve(io.cwd, file), settings.value);
   if (!pipeline.ok) {
-    reportFailure(io, pipeline.failure, options);
-    return exitCodeFor(pipeline.failure);
+    return fail(io, pipeline.failure, options);
   }
   // Rule packs (local, npm, git) are resolved once, here: the run stores the rules, so resume never fetches again.
   const ruled = resolvePacks ? await withRules(pipeline.value, settings.value) : ({ ok: true, value: pipeline.value } as const);
   if (!ruled.ok) {
-    reportFailure(io, ruled.failure, options);
-    return exitCodeFor(ruled.failure);
+    return fail(io, ruled.failure, options);
   }
   return { settings: settings.value, pipeline: ruled.value, plan: buildPlan(ruled.value) };
 }

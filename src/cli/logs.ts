@@ -2,9 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { RunEvent } from "../core/events.js";
 import type { StateStore } from "../state/port.js";
 import { describeEvent } from "../ui/describe.js";
-import { openStore, settingsFor, type GlobalOptions } from "./context.js";
-import { EXIT, exitCodeFor } from "./exit-codes.js";
-import { reportFailure, type Io } from "./io.js";
+import { withReadonlyStore, type GlobalOptions } from "./context.js";
+import { EXIT } from "./exit-codes.js";
+import { fail, type Io } from "./io.js";
 
 const FOLLOW_POLL_MS = 200;
 const PAGE = 1_000;
@@ -20,27 +20,11 @@ function settled(store: StateStore, runId: string): boolean {
   return store.getRun(runId)?.status !== "running";
 }
 
-export async function logsCommand(runId: string, options: GlobalOptions & { readonly json: boolean; readonly follow: boolean }, io: Io): Promise<number> {
-  const settings = settingsFor(io, options);
-  if (!settings.ok) {
-    reportFailure(io, settings.failure, options);
-    return exitCodeFor(settings.failure);
-  }
-  const opened = await openStore(settings.value, { readonly: true });
-  if (!opened.ok) {
-    reportFailure(io, opened.failure, options);
-    return exitCodeFor(opened.failure);
-  }
-  const store = opened.value;
-  if (store?.getRun(runId) === undefined) {
-    store?.close();
-    const failure = { reason: "unknown-run", run: runId } as const;
-    reportFailure(io, failure, options);
-    return exitCodeFor(failure);
-  }
-  const maxAttempts = new Map<string, number>();
-  let after = 0;
-  try {
+export function logsCommand(runId: string, options: GlobalOptions & { readonly json: boolean; readonly follow: boolean }, io: Io): Promise<number> {
+  return withReadonlyStore(io, options, async (store) => {
+    if (store?.getRun(runId) === undefined) return fail(io, { reason: "unknown-run", run: runId }, options);
+    const maxAttempts = new Map<string, number>();
+    let after = 0;
     for (;;) {
       // Read in bounded pages so memory stays flat however long the ledger is.
       const page = store.events(runId, { afterSeq: after, limit: PAGE });
@@ -56,7 +40,5 @@ export async function logsCommand(runId: string, options: GlobalOptions & { read
       }
       await sleep(FOLLOW_POLL_MS);
     }
-  } finally {
-    store.close();
-  }
+  });
 }

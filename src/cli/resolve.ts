@@ -1,8 +1,8 @@
 import type { BreakpointResolution } from "../core/events.js";
 import { usage, type Failure } from "../core/failure.js";
 import { openWritableStore, settingsFor, type GlobalOptions } from "./context.js";
-import { EXIT, exitCodeFor } from "./exit-codes.js";
-import { reportFailure, type Io } from "./io.js";
+import { EXIT } from "./exit-codes.js";
+import { fail as failWith, type Io } from "./io.js";
 
 export interface ResolveOptions extends GlobalOptions {
   readonly json: boolean;
@@ -21,10 +21,7 @@ const MAX_NOTE_CHARS = 8_000;
  * reject fails the task, retry runs a new attempt whose prompt carries the note.
  */
 export async function resolveCommand(id: string, options: ResolveOptions, io: Io): Promise<number> {
-  const fail = (failure: Failure): number => {
-    reportFailure(io, failure, options);
-    return exitCodeFor(failure);
-  };
+  const fail = (failure: Failure): number => failWith(io, failure, options);
   const chosen = (["approve", "reject", "retry"] as const).filter((r) => options[r] === true);
   const resolution: BreakpointResolution | undefined = chosen[0];
   if (chosen.length !== 1 || resolution === undefined) return fail(usage("give exactly one of --approve, --reject or --retry"));

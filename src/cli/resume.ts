@@ -3,8 +3,8 @@ import type { Pipeline } from "../core/pipeline.js";
 import { PLAN_VERSION, type Plan } from "../plan/plan.js";
 import { openWritableStore, settingsFor, type GlobalOptions } from "./context.js";
 import { drive, reporterFor } from "./drive.js";
-import { exitCodeFor } from "./exit-codes.js";
-import { reportFailure, type Io } from "./io.js";
+
+import { fail as failWith, type Io } from "./io.js";
 
 function isAlive(pid: number): boolean {
   try {
@@ -23,10 +23,7 @@ function isStoredSpec(spec: unknown): spec is { pipeline: Pipeline; plan: Plan }
 
 /** Continues a paused, interrupted or crashed run from what the DB holds. */
 export async function resumeCommand(runId: string, options: GlobalOptions & { readonly json: boolean; readonly wait?: boolean }, io: Io): Promise<number> {
-  const fail = (failure: Failure): number => {
-    reportFailure(io, failure, options);
-    return exitCodeFor(failure);
-  };
+  const fail = (failure: Failure): number => failWith(io, failure, options);
   const settings = settingsFor(io, options);
   if (!settings.ok) return fail(settings.failure);
   const opened = await openWritableStore(settings.value);

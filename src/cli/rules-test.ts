@@ -6,8 +6,8 @@ import { usage, type Failure } from "../core/failure.js";
 import { shippedPack } from "../rules/packs.js";
 import { EXPECTATIONS, describeMismatch, runCase, type Expectation, type FixtureCase } from "../rules/fixtures.js";
 import type { GlobalOptions } from "./context.js";
-import { EXIT, exitCodeFor } from "./exit-codes.js";
-import { reportFailure, type Io } from "./io.js";
+import { EXIT } from "./exit-codes.js";
+import { fail as failWith, type Io } from "./io.js";
 
 /** PACK is a file, or the name of a shipped pack (`test-integrity`, `orc:test-integrity`). */
 function packFile(pack: string, cwd: string): string {
@@ -59,10 +59,7 @@ function readCases(file: string): { cases: FixtureCase[]; diagnostics: Diagnosti
 
 /** `orc rules test PACK [--fixtures FILE]`: 0 when every case reaches its expected decision, 1 otherwise. */
 export function rulesTestCommand(pack: string, options: GlobalOptions & { readonly json: boolean; readonly fixtures?: string }, io: Io): number {
-  const fail = (failure: Failure): number => {
-    reportFailure(io, failure, options);
-    return exitCodeFor(failure);
-  };
+  const fail = (failure: Failure): number => failWith(io, failure, options);
   const file = packFile(pack, io.cwd);
   if (!existsSync(file)) return fail(usage(`rule pack ${pack} not found (a file, or one of the packs shipped with orc)`));
   const loaded = readRulePack(file);

@@ -1,8 +1,8 @@
 import { formatDuration } from "../core/duration.js";
 import type { RunSnapshot, TaskRow } from "../state/port.js";
-import { openStore, settingsFor, type GlobalOptions } from "./context.js";
-import { EXIT, exitCodeFor } from "./exit-codes.js";
-import { reportFailure, type Io } from "./io.js";
+import { withReadonlyStore, type GlobalOptions } from "./context.js";
+import { EXIT } from "./exit-codes.js";
+import { fail, type Io } from "./io.js";
 
 function attemptsLine(task: TaskRow): string {
   const last = task.attempts.at(-1);
@@ -40,19 +40,8 @@ export function renderStatus(s: RunSnapshot): string {
   return lines.join("\n");
 }
 
-export async function statusCommand(runId: string | undefined, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
-  const settings = settingsFor(io, options);
-  if (!settings.ok) {
-    reportFailure(io, settings.failure, options);
-    return exitCodeFor(settings.failure);
-  }
-  const opened = await openStore(settings.value, { readonly: true });
-  if (!opened.ok) {
-    reportFailure(io, opened.failure, options);
-    return exitCodeFor(opened.failure);
-  }
-  const store = opened.value;
-  try {
+export function statusCommand(runId: string | undefined, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
+  return withReadonlyStore(io, options, (store) => {
     const id = runId ?? store?.latestRun()?.id;
     if (id === undefined) {
       if (runId !== undefined) throw new Error("unreachable");
@@ -60,14 +49,8 @@ export async function statusCommand(runId: string | undefined, options: GlobalOp
       return EXIT.ok;
     }
     const snapshot = store?.snapshot(id);
-    if (snapshot === undefined) {
-      const failure = { reason: "unknown-run", run: id } as const;
-      reportFailure(io, failure, options);
-      return exitCodeFor(failure);
-    }
+    if (snapshot === undefined) return fail(io, { reason: "unknown-run", run: id }, options);
     io.stdout.write(options.json ? `${JSON.stringify(snapshot)}\n` : `${renderStatus(snapshot)}\n`);
     return EXIT.ok;
-  } finally {
-    store?.close();
-  }
+  });
 }

@@ -4,21 +4,19 @@ import type { Failure } from "../core/failure.js";
 import type { Pipeline, Settings } from "../core/pipeline.js";
 import { withRules } from "./packs.js";
 import { settingsFor, type GlobalOptions } from "./context.js";
-import { EXIT, exitCodeFor } from "./exit-codes.js";
-import { reportFailure, type Io } from "./io.js";
+import { EXIT } from "./exit-codes.js";
+import { fail, reportFailure, type Io } from "./io.js";
 
 export async function validateCommand(files: readonly string[], options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
   const settings = settingsFor(io, options);
   if (!settings.ok) {
-    reportFailure(io, settings.failure, options);
-    return exitCodeFor(settings.failure);
+    return fail(io, settings.failure, options);
   }
   const { diagnostics, sources, pipelines } = await validateFiles([...files], settings.value);
   if (!diagnostics.some((d) => d.severity === "error")) {
     const packs = await packProblem(pipelines.values(), settings.value);
     if (packs !== undefined) {
-      reportFailure(io, packs, options);
-      return exitCodeFor(packs);
+      return fail(io, packs, options);
     }
   }
   const errors = diagnostics.filter((d) => d.severity === "error");
