@@ -157,6 +157,15 @@ describe("orc validate: diagnostics", () => {
     expect(existsSync(rig.path(".orc"))).toBe(false);
   });
 
+  it("warns, without failing, that a rule pack's gates are checked but not yet used", () => {
+    rig.write("packs/p.yaml", 'name: p\nversion: 1\nrules:\n  - { id: r, when: "attempt > 5", action: warn }\ngates:\n  lint: { run: "npm run lint" }\n');
+    const result = rig.orc(["validate", "packs/p.yaml"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      "packs/p.yaml:5:1: warning: this version of orc checks a pack's gates but does not add them to pipelines yet\n   5 | gates:\n     | ^^^^^\n",
+    );
+  });
+
   it("says a valid file is valid", () => {
     rig.write("pipelines/ok.yaml", 'agent: { kind: command, run: "true" }\ntasks:\n  - { id: a, prompt: x }\n');
     const result = rig.orc(["validate", "pipelines/ok.yaml"]);

@@ -32,6 +32,11 @@ export function analyseRulePack(parsed: YamlFile): Diagnostic[] {
   for (const [name, file] of Object.entries(value.templates ?? {})) {
     readTemplate(file, ["templates", name], `template ${q(name)}: file`, scope);
   }
+  // Say so rather than ignore them silently: a pack's gates and templates are checked, not yet used by a run.
+  if (value.gates !== undefined) out.warning("pack-gates-unused", "this version of orc checks a pack's gates but does not add them to pipelines yet", ["gates"], "key");
+  if (value.templates !== undefined) {
+    out.warning("pack-templates-unused", "this version of orc checks a pack's templates but does not offer them to pipelines yet", ["templates"], "key");
+  }
   return out.list();
 }
 
