@@ -157,12 +157,21 @@ describe("orc validate: diagnostics", () => {
     expect(existsSync(rig.path(".orc"))).toBe(false);
   });
 
-  it("warns, without failing, that a rule pack's gates are checked but not yet used", () => {
-    rig.write("packs/p.yaml", 'name: p\nversion: 1\nrules:\n  - { id: r, when: "attempt > 5", action: warn }\ngates:\n  lint: { run: "npm run lint" }\n');
-    const result = rig.orc(["validate", "packs/p.yaml"]);
-    expect(result.code).toBe(0);
+  it("checks a task's gates and pack: templates against the rule packs it uses, with positions", () => {
+    rig.write("packs/p.yaml", 'name: p\nversion: 1\nrules: []\ngates:\n  lint: { run: "npm run lint" }\ntemplates:\n  fix: fix.liquid\n');
+    rig.write("packs/fix.liquid", "Fix {{ task.id }}\n");
+    const pipeline = (gate: string, template: string): string =>
+      `agent: { kind: command, run: "true" }\nuses: [./packs/p.yaml]\ntasks:\n  - id: a\n    template: ${template}\n    gates: [${gate}]\n`;
+    rig.write("pipelines/pack-ok.yaml", pipeline("lint", "pack:fix"));
+    expect(rig.orc(["validate", "pipelines/pack-ok.yaml", "packs/p.yaml"])).toEqual({ code: 0, stdout: "2 files valid\n", stderr: "" });
+    rig.write("pipelines/pack-bad.yaml", pipeline("lnt", "pack:fixx"));
+    const result = rig.orc(["validate", "pipelines/pack-bad.yaml"]);
+    expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      "packs/p.yaml:5:1: warning: this version of orc checks a pack's gates but does not add them to pipelines yet\n   5 | gates:\n     | ^^^^^\n",
+      'pipelines/pack-bad.yaml:5:15: error: task "a": template file "pack:fixx": no rule pack in uses: has a template "fixx" (did you mean "fix"?)\n' +
+        "   5 |     template: pack:fixx\n     |               ^^^^^^^^^\n" +
+        'pipelines/pack-bad.yaml:6:13: error: task "a" uses unknown gate "lnt" (did you mean "lint"?)\n' +
+        "   6 |     gates: [lnt]\n     |             ^^^\n",
     );
   });
 

@@ -38,5 +38,5 @@ export async function withRules(pipeline: Pipeline, settings: Settings): Promise
   const { resolveRules } = await import("../rules/packs.js");
   const resolved = await resolveRules(pipeline, settings, await packGit());
   if (!resolved.ok) return resolved;
-  return { ok: true, value: { ...pipeline, rules: resolved.value.rules, packs: resolved.value.packs } };
+  return { ok: true, value: { ...pipeline, ...resolved.value.pipeline, rules: resolved.value.rules, packs: resolved.value.packs } };
 }

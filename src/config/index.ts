@@ -6,3 +6,6 @@ export { formatDiagnostic } from "../core/diagnostic-format.js";
 export { useKind, type UseKind } from "./uses.js";
 export { readRulePack, type LoadedRulePack } from "./rule-pack.js";
 export { readYamlFile, type YamlFile } from "./yaml-file.js";
+export { locatePack, locatePackage, shippedPack, SHIPPED_RULES_DIR, type LocatedPack } from "./pack-locate.js";
+export { mergePackGates, packTemplates } from "./pack-gates.js";
+export { PACK_TEMPLATE } from "./templates.js";

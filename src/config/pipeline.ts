@@ -14,6 +14,7 @@ import { checkRunnable, mergeAgent, readAgent } from "./agent.js";
 import { checkBreakpoints } from "./conditions.js";
 import { budgetField, readBudget } from "./agent-settings.js";
 import { buildGates } from "./gates.js";
+import { mergePackGates, packTemplates, visiblePacks } from "./pack-gates.js";
 import { checkNeeds } from "./graph.js";
 import { refs, type Scope } from "./scope.js";
 import { FORMAT_VERSION } from "./schema/constants.js";
@@ -43,7 +44,12 @@ export async function loadPipeline(file: string, settings: Settings): Promise<Re
 export function analysePipeline(parsed: YamlFile, settings: Settings, packs?: PackResults): PipelineAnalysis {
   const { out, value, file } = parsed;
   if (value === undefined || !checkShape("pipeline", value, out)) return { pipeline: undefined, diagnostics: out.list() };
-  const scope: Scope = { out, root: value, dirs: [settings.root, dirname(file)] };
+  const base: Scope = { out, root: value, dirs: [settings.root, dirname(file)] };
+  const uses = resolveUses(value.uses, base, packs);
+  // Packs config/ can read now (local, shipped, npm) lend their gate and template names, checked here with positions;
+  // with a git pack among them, names none of these define are checked once it is fetched (src/rules/packs.ts).
+  const visible = visiblePacks([...new Set([...settings.uses, ...uses])], [settings.root, dirname(file)]);
+  const scope: Scope = { ...base, packTemplates: { known: packTemplates(visible.packs), complete: visible.complete } };
 
   checkVersion(value.version, out);
   const agent = mergeAgent(settings.agent, readAgent(value.agent, ["agent"], scope));
@@ -51,18 +57,18 @@ export function analysePipeline(parsed: YamlFile, settings: Settings, packs?: Pa
     const hint = value.agent === undefined ? "; set agent.run in the pipeline or in orchestrator.yaml" : "";
     checkRunnable(agent, value.agent === undefined ? [] : ["agent"], scope, hint);
   }
-  const gates = buildGates(value.gates, scope);
+  const gates = mergePackGates(buildGates(value.gates, scope), visible.packs);
   const defaults = value.defaults ?? {};
-  const gateIds = Object.keys(value.gates ?? {});
-  checkGateRefs(refs(defaults.gates, ["defaults", "gates"]), gateIds, "defaults use", scope);
-  const context = { file, defaults, maxAttempts: settings.maxAttempts, agent, gateIds };
+  const gateIds = [...new Set([...Object.keys(value.gates ?? {}), ...visible.packs.flatMap((p) => Object.keys(p.gates))])];
+  const gatesOpen = !visible.complete;
+  checkGateRefs(refs(defaults.gates, ["defaults", "gates"]), gateIds, "defaults use", scope, gatesOpen);
+  const context = { file, defaults, maxAttempts: settings.maxAttempts, agent, gateIds, gatesOpen };
   const { tasks, needs } = buildTasks(value.tasks, context, scope);
   checkNeeds(needs, scope);
   const retryTemplate =
     value.retry_template === undefined
       ? shippedRetryTemplate()
       : readTemplate(value.retry_template, ["retry_template"], "retry_template file", scope);
-  const uses = resolveUses(value.uses, scope, packs);
   checkBreakpoints(value.breakpoints ?? [], scope, parsed.text);
 
   if (out.hasErrors() || retryTemplate === undefined) return { pipeline: undefined, diagnostics: out.list() };

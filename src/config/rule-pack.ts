@@ -6,14 +6,25 @@ import type { Scope } from "./scope.js";
 import { checkWhen } from "./conditions.js";
 import { checkShape } from "./shape.js";
 import { readTemplate } from "./templates.js";
-import type { RuleSpec } from "../core/pipeline.js";
+import type { GateSpec, RuleSpec, TemplateSource } from "../core/pipeline.js";
 import type { RawRulePack } from "./schema/rule-pack.js";
 import { readYamlFile, type YamlFile } from "./yaml-file.js";
 
 /** Checks a rule pack: its shape, unique rule ids, its gates, and that the templates it names exist. */
 export function analyseRulePack(parsed: YamlFile): Diagnostic[] {
+  return checkRulePack(parsed).diagnostics;
+}
+
+interface CheckedPack {
+  readonly diagnostics: Diagnostic[];
+  /** Normalised like a pipeline's gates (a judge rubric read in, relative to the pack file). */
+  readonly gates: Record<string, GateSpec>;
+  readonly templates: Record<string, TemplateSource>;
+}
+
+function checkRulePack(parsed: YamlFile): CheckedPack {
   const { out, value } = parsed;
-  if (value === undefined || !checkShape("rule-pack", value, out)) return out.list();
+  if (value === undefined || !checkShape("rule-pack", value, out)) return { diagnostics: out.list(), gates: {}, templates: {} };
   const scope: Scope = { out, root: value, dirs: [dirname(parsed.file)] };
   const first = new Map<string, number>();
   for (const [index, rule] of value.rules.entries()) {
@@ -28,16 +39,14 @@ export function analyseRulePack(parsed: YamlFile): Diagnostic[] {
   value.rules.forEach((rule, index) => {
     checkWhen(rule.when, ["rules", index, "when"], out, parsed.text);
   });
-  buildGates(value.gates, scope);
+  const templates: Record<string, TemplateSource> = {};
   for (const [name, file] of Object.entries(value.templates ?? {})) {
-    readTemplate(file, ["templates", name], `template ${q(name)}: file`, scope);
+    const template = readTemplate(file, ["templates", name], `template ${q(name)}: file`, scope);
+    if (template !== undefined) templates[name] = template;
   }
-  // Say so rather than ignore them silently: a pack's gates and templates are checked, not yet used by a run.
-  if (value.gates !== undefined) out.warning("pack-gates-unused", "this version of orc checks a pack's gates but does not add them to pipelines yet", ["gates"], "key");
-  if (value.templates !== undefined) {
-    out.warning("pack-templates-unused", "this version of orc checks a pack's templates but does not offer them to pipelines yet", ["templates"], "key");
-  }
-  return out.list();
+  // A pack's own judge gates may name their rubric as `pack:NAME`, from this pack's templates.
+  const gates = buildGates(value.gates, { ...scope, packTemplates: { known: new Map(Object.entries(templates)), complete: true } });
+  return { diagnostics: out.list(), gates, templates };
 }
 
 /** A rule pack read and checked, its rules normalised (hook defaulted, source = the pack's name). */
@@ -46,12 +55,16 @@ export interface LoadedRulePack {
   readonly name: string;
   readonly version: string;
   readonly rules: readonly RuleSpec[];
+  /** The pack's gates (each marked with `pack`: the pack's name), for pipelines that use the pack. */
+  readonly gates: Readonly<Record<string, GateSpec>>;
+  /** The pack's named templates, which a pipeline names as `pack:NAME`. */
+  readonly templates: Readonly<Record<string, TemplateSource>>;
 }
 
 /** Reads and checks the pack in `file` (absolute); `pack` is undefined when it has errors. */
 export function readRulePack(file: string): { readonly pack: LoadedRulePack | undefined; readonly diagnostics: Diagnostic[]; readonly text: string | undefined } {
   const parsed = readYamlFile(file);
-  const diagnostics = analyseRulePack(parsed);
+  const { diagnostics, gates, templates } = checkRulePack(parsed);
   const value = parsed.value as RawRulePack | undefined;
   if (value === undefined || diagnostics.some((d) => d.severity === "error")) return { pack: undefined, diagnostics, text: parsed.text };
   const rules = value.rules.map(
@@ -64,5 +77,6 @@ export function readRulePack(file: string): { readonly pack: LoadedRulePack | un
       source: value.name,
     }),
   );
-  return { pack: { file, name: value.name, version: String(value.version), rules }, diagnostics, text: parsed.text };
+  const marked = Object.fromEntries(Object.entries(gates).map(([id, gate]) => [id, { ...gate, pack: value.name }]));
+  return { pack: { file, name: value.name, version: String(value.version), rules, gates: marked, templates }, diagnostics, text: parsed.text };
 }

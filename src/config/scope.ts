@@ -1,3 +1,4 @@
+import type { TemplateSource } from "../core/pipeline.js";
 import type { Path } from "./describe.js";
 import type { Diagnostics } from "./diagnostics.js";
 
@@ -7,6 +8,8 @@ export interface Scope {
   readonly root: unknown;
   /** Directories a relative path in the file resolves against, in order of preference. */
   readonly dirs: readonly string[];
+  /** Templates the rule packs in `uses:` offer as `pack:NAME`; `complete` false when some pack (git) is not read yet. */
+  readonly packTemplates?: { readonly known: ReadonlyMap<string, TemplateSource>; readonly complete: boolean };
 }
 
 /** A string the user wrote and where: list shorthands (`needs: design`) expand to one entry pointing at the scalar. */

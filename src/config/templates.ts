@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TemplateSource } from "../core/pipeline.js";
-import { q, type Path } from "./describe.js";
+import { didYouMean, q, type Path } from "./describe.js";
 import { describeReadProblem, readText } from "./read-text.js";
 import type { Scope } from "./scope.js";
 
@@ -15,11 +15,27 @@ export function resolveFile(file: string, dirs: readonly string[]): string {
 
 /** Reads a template a file names (`what` is e.g. `task "x": template file`), or reports why it cannot. */
 export function readTemplate(file: string, path: Path, what: string, scope: Scope): TemplateSource | undefined {
+  if (file.startsWith(PACK_TEMPLATE)) return packTemplate(file, path, what, scope);
   const absolute = resolveFile(file, scope.dirs);
   const text = readText(absolute);
   if (text.ok) return { path: absolute, source: text.value };
   const code = text.failure.kind === "missing" ? "missing-template" : "unreadable-template";
   scope.out.error(code, `${what} ${q(file)} ${describeReadProblem(text.failure)}`, path);
+  return undefined;
+}
+
+/** `pack:NAME` names a template from the `templates:` of a rule pack in `uses:` (a later pack wins). */
+export const PACK_TEMPLATE = "pack:";
+
+function packTemplate(ref: string, path: Path, what: string, scope: Scope): TemplateSource | undefined {
+  const name = ref.slice(PACK_TEMPLATE.length);
+  const packs = scope.packTemplates ?? { known: new Map<string, TemplateSource>(), complete: true };
+  const found = packs.known.get(name);
+  if (found !== undefined) return { ...found, ref };
+  // A git pack is fetched only when the run starts: the name is checked then (src/rules/pack-gates.ts).
+  if (!packs.complete) return { path: ref, source: "", ref };
+  const hint = scope.out.full ? "" : didYouMean(name, [...packs.known.keys()]);
+  scope.out.error("unknown-template", `${what} ${q(ref)}: no rule pack in uses: has a template ${q(name)}${hint}`, path);
   return undefined;
 }
 

@@ -39,6 +39,8 @@ export interface TemplateSource {
   /** Absolute path it was read from, or `builtin:NAME`. */
   readonly path: string;
   readonly source: string;
+  /** `pack:NAME` as the pipeline wrote it, when the template is a rule pack's (re-resolved once every pack is read). */
+  readonly ref?: string;
 }
 
 export interface AgentSpec {
@@ -97,6 +99,8 @@ export type GateSpec = CommandGateSpec | JudgeGateSpec;
 export interface CommandGateSpec {
   readonly kind: "command";
   readonly id: string;
+  /** Name of the rule pack that defined the gate; absent for the pipeline's own gates. */
+  readonly pack?: string;
   readonly run: string;
   readonly timeoutMs: number;
   /** A test report the command writes; its counts become evidence. */
@@ -106,6 +110,8 @@ export interface CommandGateSpec {
 export interface JudgeGateSpec {
   readonly kind: "judge";
   readonly id: string;
+  /** Name of the rule pack that defined the gate; absent for the pipeline's own gates. */
+  readonly pack?: string;
   readonly rubric?: TemplateSource;
   readonly threshold: number;
   /** The whole judgement (both tries); each LLM request also has `llm.timeout`. Optional for runs stored before. */

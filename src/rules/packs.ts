@@ -8,17 +8,18 @@
  *
  * Precedence (docs/rules.md): packs in `uses:` order (orchestrator.yaml's first); a later pack's rule replaces an
  * earlier one with the same id; a pipeline breakpoint replaces a pack rule with its id; `disable_rules` removes rules.
+ * Packs' gates and templates join the pipeline's by the same order (src/rules/pack-gates.ts).
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
-import { readRulePack, useKind, type LoadedRulePack } from "../config/index.js";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { locatePackage as locateConfigPackage, readRulePack, useKind, type LoadedRulePack } from "../config/index.js";
 import type { Diagnostic } from "../core/diagnostic.js";
 import type { Failure } from "../core/failure.js";
 import type { PackInfo, Pipeline, RuleSpec, Settings } from "../core/pipeline.js";
 import { err, ok, type Result } from "../core/result.js";
 import { BUILTIN_RULES } from "./builtin.js";
+import { applyPackGates } from "./pack-gates.js";
 
 /** Runs git with `args` in `cwd`; resolves to stdout, rejects with a readable message. */
 export type GitRunner = (args: readonly string[], cwd: string) => Promise<string>;
@@ -28,46 +29,11 @@ interface Located {
   readonly info: Omit<PackInfo, "name" | "version" | "file">;
 }
 
-function packageDir(name: string, from: readonly string[]): string | undefined {
-  for (const start of from) {
-    for (let dir = resolve(start); ; dir = dirname(dir)) {
-      const candidate = join(dir, "node_modules", ...name.split("/"));
-      if (existsSync(join(candidate, "package.json"))) return candidate;
-      if (dirname(dir) === dir) break;
-    }
-  }
-  return undefined;
-}
-
-/** The packs shipped with orc, in `rules/` of its package. */
-export const SHIPPED_RULES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "rules");
-
-export function shippedPack(name: string): string | undefined {
-  const bare = name.startsWith("orc:") ? name.slice(4) : name;
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(bare)) return undefined;
-  const file = join(SHIPPED_RULES_DIR, `${bare}.yaml`);
-  return existsSync(file) ? file : undefined;
-}
+export { SHIPPED_RULES_DIR, shippedPack } from "../config/index.js";
 
 function locatePackage(name: string, settings: Settings, pipeline: Pipeline): Result<Located, string> {
-  // `orc:NAME` is always a shipped pack; a bare NAME is an npm package when one is installed, else a shipped pack.
-  const shipped = shippedPack(name);
-  if (name.startsWith("orc:")) return shipped === undefined ? err(`orc ships no rule pack ${name.slice(4)} (it has: test-integrity, safety, budget, stuck)`) : ok({ file: shipped, info: { source: name, kind: "shipped" } });
-  const installed = packageDir(name, [settings.root, dirname(pipeline.file)]);
-  if (installed === undefined && shipped !== undefined) return ok({ file: shipped, info: { source: name, kind: "shipped" } });
-  if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(name)) return err(`${JSON.stringify(name)} is not an npm package name, a path or a git URL`);
-  const dir = packageDir(name, [settings.root, dirname(pipeline.file)]);
-  if (dir === undefined) return err(`npm package ${name} is not installed (looked for node_modules/${name} from ${settings.root} upwards)`);
-  let entry = "pack.yaml";
-  try {
-    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { orc?: { pack?: unknown } };
-    if (typeof pkg.orc?.pack === "string") entry = pkg.orc.pack;
-  } catch {
-    return err(`npm package ${name}: package.json is not valid JSON`);
-  }
-  const file = resolve(dir, entry);
-  if (!file.startsWith(dir + sep)) return err(`npm package ${name}: its pack file ${entry} is outside the package`);
-  return ok({ file, info: { source: name, kind: "package" } });
+  const located = locateConfigPackage(name, [settings.root, dirname(pipeline.file)]);
+  return located.ok ? ok({ file: located.value.file, info: { source: name, kind: located.value.kind } }) : located;
 }
 
 /** `URL#REF:PATH` split; the URL itself may contain `:` (scheme, scp-like), so only the part after `#` is split. */
@@ -82,6 +48,8 @@ export function parseGitUse(entry: string): { url: string; ref: string; path: st
 }
 
 const SHA = /^[0-9a-f]{40}$/;
+/** Files beside a git pack copied out with it (templates, rubrics); a pack repository is small. */
+const MAX_PACK_FILES = 200;
 
 async function locateGit(entry: string, settings: Settings, git: GitRunner): Promise<Result<Located, string>> {
   const { url, ref, path } = parseGitUse(entry);
@@ -117,15 +85,31 @@ async function locateGit(entry: string, settings: Settings, git: GitRunner): Pro
   } catch {
     return err(`git pack ${entry}: ${path} does not exist at ${ref} (${commit.slice(0, 12)})`);
   }
-  const file = join(cache, "checkout", commit, ...path.split("/"));
+  const checkout = join(cache, "checkout", commit);
+  const file = join(checkout, ...path.split("/"));
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text);
+  // The files beside the pack (its templates, judge rubrics) come too: the pack names them relative to itself.
+  const folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
+  try {
+    const beside = (await git(["ls-tree", "-r", "--name-only", commit, "--", folder], cache)).split("\n").filter((f) => f !== "" && f !== path);
+    for (const other of beside.slice(0, MAX_PACK_FILES)) {
+      const target = join(checkout, ...other.split("/"));
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, await git(["show", `${commit}:${other}`], cache));
+    }
+  } catch (error) {
+    // git itself failed here: say so rather than go on with a pack whose templates are half copied.
+    return err(`git pack ${entry}: could not copy the files beside ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   return ok({ file, info: { source: entry, kind: "git", commit } });
 }
 
 export interface ResolvedRules {
   readonly rules: readonly RuleSpec[];
   readonly packs: readonly PackInfo[];
+  /** The pipeline's gates with every pack's added, and its tasks with `pack:NAME` templates read from the packs. */
+  readonly pipeline: Pick<Pipeline, "gates" | "tasks">;
   /** Problems in the packs' files (file:line:col), to print like any config diagnostic. */
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -178,5 +162,7 @@ export async function resolveRules(pipeline: Pipeline, settings: Settings, git: 
   if (diagnostics.some((d) => d.severity === "error")) return err({ reason: "config", diagnostics });
   const rules = mergeRules(loaded, pipeline);
   if (!rules.ok) return err({ reason: "usage", message: rules.failure });
-  return ok({ rules: rules.value, packs: infos, diagnostics });
+  const gates = applyPackGates(pipeline, loaded);
+  if (!gates.ok) return err({ reason: "usage", message: gates.failure });
+  return ok({ rules: rules.value, packs: infos, pipeline: gates.value, diagnostics });
 }

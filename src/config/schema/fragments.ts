@@ -212,7 +212,7 @@ const GateObject = Strict(
       Strict(
         {
           rubric: Type.Optional(
-            Type.String({ title: "Rubric template", description: "Liquid template with the rubric the judge scores against." }),
+            Type.String({ title: "Rubric template", description: "Liquid template with the rubric the judge scores against (a path, or `pack:NAME` for a rule pack's template)." }),
           ),
           threshold: Type.Optional(
             Type.Number({ title: "Threshold", description: "Lowest score (0 to 1) that passes. Default: 0.7.", minimum: 0, maximum: 1 }),

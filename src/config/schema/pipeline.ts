@@ -36,7 +36,7 @@ export const TaskSchema = Strict(
     template: Type.Optional(
       Type.String({
         title: "Prompt template",
-        description: "Path of a Liquid template file with the prompt, relative to the project root (else to the pipeline file). Give `prompt` or `template`, not both.",
+        description: "Path of a Liquid template file with the prompt, relative to the project root (else to the pipeline file), or `pack:NAME` for a template of a rule pack in `uses:`. Give `prompt` or `template`, not both.",
       }),
     ),
     needs: Type.Optional(

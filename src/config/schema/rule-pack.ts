@@ -24,7 +24,7 @@ export const RulePackSchema = Strict(
     templates: Type.Optional(
       Type.Record(Type.String(), Type.String({ description: "Path of a Liquid template, relative to the pack file." }), {
         title: "Templates",
-        description: "Named Liquid templates the pack provides.",
+        description: "Named Liquid templates the pack provides; a pipeline names one as `pack:NAME`.",
       }),
     ),
   },
