@@ -231,6 +231,7 @@ tasks:
       "run.started",
       "task.started",
       "attempt.started",
+      "agent.spawned",
       "agent.finished",
       "changes.detected",
       "attempt.decided",

@@ -83,15 +83,20 @@ tasks:
     for (let i = 0; i < 500 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
     running.child.kill("SIGKILL");
     await running.finished();
-    // The orphaned agent is not orc's to clean up after a SIGKILL; stop it so it cannot write late.
-    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    // The agent runs in its own process group, so it outlives orc's SIGKILL...
+    const orphan = Number(readFileSync(pidFile, "utf8"));
+    expect(isAlive(orphan)).toBe(true);
 
     const crashed = rig.json<Status>(["status", "--json"]);
     expect(crashed.run.status).toBe("running");
 
+    // ...until `orc resume` recognises it (pid and start time recorded at spawn) and stops it before starting anew.
     rig.write("FAST", "");
     const resumed = rig.orc(["resume", crashed.run.id]);
     expect(resumed.code).toBe(0);
+    // The pid named is the agent's process group leader (the `sh -c` of the command agent, or the agent itself).
+    expect(resumed.stdout).toMatch(/\[first\] attempt 1 interrupted; stopped its agent \(pid \d+\), still running after orc was killed\n/);
+    expect(await gone(orphan)).toBe(true);
     const after = rig.json<Status>(["status", "--json"]);
     expect(after.run.status).toBe("succeeded");
     expect(after.tasks[0]?.attempts.map((a) => a.status)).toEqual(["interrupted", "decided"]);

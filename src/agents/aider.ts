@@ -103,6 +103,7 @@ export const aiderAgent: AgentPlugin = {
       timeoutMs: input.spec.timeoutMs,
       inactivityTimeoutMs: input.spec.inactivityTimeoutMs,
       signal: input.signal,
+      ...(input.onSpawn === undefined ? {} : { onSpawn: input.onSpawn }),
     });
     const base = processFields(outcome, input);
     const read = readAiderOutput(outcome.stdoutTail);

@@ -88,6 +88,7 @@ export async function runJsonLinesCli(
     timeoutMs: input.spec.timeoutMs,
     inactivityTimeoutMs: input.spec.inactivityTimeoutMs,
     signal: input.signal,
+    ...(input.onSpawn === undefined ? {} : { onSpawn: input.onSpawn }),
     onStdout: (chunk) => {
       lines.push(chunk);
     },

@@ -76,6 +76,7 @@ export const commandAgent: AgentPlugin = {
       timeoutMs: spec.timeoutMs,
       inactivityTimeoutMs: spec.inactivityTimeoutMs,
       signal: input.signal,
+      ...(input.onSpawn === undefined ? {} : { onSpawn: input.onSpawn }),
     });
     const error = errorFor(outcome, spec.timeoutMs, spec.inactivityTimeoutMs);
     return {

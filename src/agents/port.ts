@@ -1,4 +1,4 @@
-import type { AgentOutcome } from "../core/events.js";
+import type { AgentOutcome, SpawnedProcess } from "../core/events.js";
 import type { AgentSpec } from "../core/pipeline.js";
 import type { Transport } from "../transports/port.js";
 
@@ -23,6 +23,8 @@ export interface AgentRunInput {
   readonly previousSessionId?: string;
   /** Called as soon as the agent announces its session, so the run can record it before the agent finishes. */
   readonly onSession?: (sessionId: string) => void;
+  /** Told the agent process's pid (its process group) as soon as it starts, so a later `resume` can stop an orphan. */
+  readonly onSpawn?: (process: SpawnedProcess) => void;
 }
 
 /** An agent adapter, chosen by `kind`. Implementations live one per file next to this port. */

@@ -9,6 +9,12 @@ export type Decision = "accept" | "retry" | "fail" | "pause";
 export type BreakpointResolution = "approve" | "reject" | "retry";
 export type ProcessEnd = "exited" | "timeout" | "stalled" | "cancelled" | "spawn-error";
 
+/** A started process, named so it can be recognised later: its pid and, where known, its start time. */
+export interface SpawnedProcess {
+  readonly pid: number;
+  readonly startTime?: string;
+}
+
 export interface AgentOutcome {
   readonly exitCode: number | null;
   readonly signal: string | null;
@@ -149,7 +155,15 @@ export type RunEvent =
       readonly decision: Decision;
       readonly reasons: readonly string[];
     })
-  | (Base & { readonly type: "attempt.interrupted"; readonly task: string; readonly attempt: number })
+  | (Base & {
+      readonly type: "attempt.interrupted";
+      readonly task: string;
+      readonly attempt: number;
+      /** Set by `orc resume` when it stopped the attempt's agent, still running after orc itself was killed. */
+      readonly orphanStopped?: number;
+    })
+  /** The agent process started; recorded so a `resume` after `kill -9` of orc can stop it if it is still running. */
+  | (Base & { readonly type: "agent.spawned"; readonly task: string; readonly attempt: number; readonly process: SpawnedProcess })
   /** The agent announced its session (recorded at once, so a retry after a crash or SIGINT can continue it). */
   | (Base & { readonly type: "agent.session"; readonly task: string; readonly attempt: number; readonly sessionId: string })
   /**

@@ -103,6 +103,9 @@ export async function callAgent(deps: RunDeps, plugin: AgentPlugin, call: AgentC
         announced = id;
         record({ type: "agent.session", run: runId, task: task.id, attempt, sessionId: id });
       },
+      onSpawn: (process) => {
+        record({ type: "agent.spawned", run: runId, task: task.id, attempt, process });
+      },
     };
     const outcome = await plugin.run(input);
     if (aborted() || outcome.limit === undefined) return outcome;

@@ -7,6 +7,7 @@ import type { BreakpointRow, TaskRow } from "../state/port.js";
 import { runAttempt } from "./attempt.js";
 import { budgetCheck } from "./budget.js";
 import { recorder, type RunDeps } from "./deps.js";
+import { attemptKey, spawnedProcesses } from "./orphans.js";
 import { checkBeforeTask } from "../rules/attempt-rules.js";
 import { openBreakpoint } from "./pause.js";
 import { resolvedReason, resumeStep, type ResumeStep } from "./resolutions.js";
@@ -53,11 +54,15 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
 
   const snapshot = deps.store.snapshot(runId);
   const rows = new Map((snapshot?.tasks ?? []).map((t) => [t.id, t]));
-  // A crash or kill -9 leaves attempts marked running: close them so they neither count nor block.
-  for (const row of rows.values()) {
-    for (const attempt of row.attempts) {
-      if (attempt.status === "running") record({ type: "attempt.interrupted", run: runId, task: row.id, attempt: attempt.attempt });
-    }
+  // A crash or kill -9 leaves attempts marked running: close them so they neither count nor block. Their agents may
+  // still be running (in their own process groups, out of the dead orc's reach): stop them before anything new
+  // starts in the same workspace.
+  const unfinished = [...rows.values()].flatMap((row) => row.attempts.filter((a) => a.status === "running").map((a) => ({ task: row.id, attempt: a.attempt })));
+  const spawned = spawnedProcesses(deps.store, runId, new Set(unfinished.map((u) => attemptKey(u.task, u.attempt))));
+  for (const { task, attempt } of unfinished) {
+    const orphan = spawned.get(attemptKey(task, attempt));
+    const stopped = orphan !== undefined && deps.transport.stopOrphan?.(orphan) === true;
+    record({ type: "attempt.interrupted", run: runId, task, attempt, ...(stopped ? { orphanStopped: orphan.pid } : {}) });
   }
 
   const specs = new Map(pipeline.tasks.map((t) => [t.id, t]));

@@ -350,6 +350,7 @@ export class SqliteStateStore implements StateStore {
       case "breakpoint.notified":
         return; // ledger only
       case "agent.session":
+      case "agent.spawned":
       case "agent.waiting":
         return; // ledger only: run/agent-call.ts reads them back when a task continues or resumes
       default:

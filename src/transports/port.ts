@@ -1,4 +1,4 @@
-import type { ProcessEnd } from "../core/events.js";
+import type { ProcessEnd, SpawnedProcess } from "../core/events.js";
 
 /** One process to run, with every limit the supervisor enforces. */
 export interface ProcessSpec {
@@ -22,6 +22,8 @@ export interface ProcessSpec {
   readonly signal?: AbortSignal;
   /** Streamed output, for agents that parse events as they arrive. */
   readonly onStdout?: (chunk: string) => void;
+  /** Called once the process exists (its pid is also its process group id). */
+  readonly onSpawn?: (process: SpawnedProcess) => void;
   readonly onStderr?: (chunk: string) => void;
 }
 
@@ -45,4 +47,6 @@ export interface ProcessOutcome {
 export interface Transport {
   readonly kind: string;
   run(spec: ProcessSpec): Promise<ProcessOutcome>;
+  /** Kills the group of a process started by an earlier orc that died without stopping it; true if one was killed. */
+  stopOrphan?(process: SpawnedProcess): boolean;
 }

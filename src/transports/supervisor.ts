@@ -21,6 +21,7 @@ import { existsSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import type { ProcessEnd } from "../core/events.js";
 import type { ProcessOutcome, ProcessSpec } from "./port.js";
+import { identify } from "./process-identity.js";
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
 export const DEFAULT_KILL_GRACE_MS = 2000;
@@ -265,6 +266,7 @@ export function supervise(spec: ProcessSpec): Promise<ProcessOutcome> {
     }
 
     if (child.pid === undefined) return; // spawn failed: `error` follows on the next tick and ends the run.
+    if (spec.onSpawn !== undefined) spec.onSpawn(identify(child.pid));
 
     if (timeoutMs > 0) overallTimer = setTimeout(() => { terminate("timeout"); }, timeoutMs);
     if (inactivityMs > 0) inactivityTimer = setTimeout(checkInactivity, inactivityMs);

@@ -37,7 +37,11 @@ export function describeEvent(event: RunEvent, maxAttempts: ReadonlyMap<string, 
     case "attempt.decided":
       return `[${event.task}] attempt ${event.attempt}: ${event.decision}${event.decision === "accept" ? "" : ` (${event.reasons.join("; ")})`}`;
     case "attempt.interrupted":
-      return `[${event.task}] attempt ${event.attempt} interrupted`;
+      return event.orphanStopped === undefined
+        ? `[${event.task}] attempt ${event.attempt} interrupted`
+        : `[${event.task}] attempt ${event.attempt} interrupted; stopped its agent (pid ${event.orphanStopped}), still running after orc was killed`;
+    case "agent.spawned":
+      return undefined;
     case "task.finished":
       return `[${event.task}] ${event.status}: ${event.reason}`;
     case "run.interrupted":
