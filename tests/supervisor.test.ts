@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { getEventListeners } from "node:events";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DRAIN_CAP_MS, TailBuffer, supervise } from "../src/transports/supervisor.js";
 import { LocalTransport } from "../src/transports/local.js";
 import type { ProcessSpec } from "../src/transports/port.js";
+import { isAlive } from "./helpers/rig.js";
 
 const env = { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin" };
 const dir = mkdtempSync(path.join(tmpdir(), "orc-supervisor-"));
@@ -24,21 +25,6 @@ afterAll(() => {
 
 function sh(command: string, extra: Partial<ProcessSpec> = {}): Promise<Awaited<ReturnType<typeof supervise>>> {
   return supervise({ command, shell: true, cwd: dir, env, ...extra });
-}
-
-/** Alive and not a zombie (a killed orphan may linger as a zombie until its new parent reaps it). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 async function eventually(check: () => boolean, ms = 1000): Promise<boolean> {
