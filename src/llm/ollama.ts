@@ -1,6 +1,6 @@
 import { err, ok, type Result } from "../core/result.js";
 import { fetchJson, num, pick } from "./http-json.js";
-import { estimateTokens, type LlmFailure, type LlmInfo, type LlmProvider, type LlmReply, type LlmRequest, type LlmSettings } from "./port.js";
+import { estimateTokens, truncateEstimated, type LlmFailure, type LlmInfo, type LlmProvider, type LlmReply, type LlmRequest, type LlmSettings } from "./port.js";
 
 export const DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434";
 const PROBE_TIMEOUT_MS = 5_000;
@@ -60,7 +60,7 @@ export class OllamaProvider implements LlmProvider {
   }
 
   truncate(text: string, maxTokens: number): Promise<string> {
-    return Promise.resolve(estimateTokens(text) <= maxTokens ? text : text.slice(0, Math.max(0, maxTokens) * 3));
+    return Promise.resolve(truncateEstimated(text, maxTokens));
   }
 
   close(): Promise<void> {

@@ -93,3 +93,8 @@ export const CHARS_PER_TOKEN_ESTIMATE = 3;
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / CHARS_PER_TOKEN_ESTIMATE);
 }
+
+/** Cuts `text` to at most `maxTokens` by the same estimate (for providers without a tokenizer). */
+export function truncateEstimated(text: string, maxTokens: number): string {
+  return estimateTokens(text) <= maxTokens ? text : text.slice(0, Math.max(0, maxTokens) * CHARS_PER_TOKEN_ESTIMATE);
+}

@@ -15,8 +15,8 @@
  *   stall-once FILE     the first request for this marker stalls; later ones `write`
  * Every request is recorded (script, session header, message count) for the test to assert on.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { LoopbackServer } from "./loopback-server.js";
 
 export interface FakeRequest {
   readonly script: string;
@@ -37,37 +37,21 @@ const MARKER = /\[\[fake:([a-z-]+)((?: [^\]\s]+)*)\]\]/;
 
 export class FakeAnthropic {
   readonly requests: FakeRequest[] = [];
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly http = new LoopbackServer();
   private readonly seen = new Set<string>();
   private n = 0;
   url = "";
 
   async start(): Promise<string> {
-    const server = createServer((req, res) => {
+    const port = await this.http.start((req, res) => {
       this.handle(req, res);
     });
-    server.on("connection", (s) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.server = server;
-    const address = server.address();
-    if (address === null || typeof address === "string") throw new Error("no port");
-    this.url = `http://127.0.0.1:${address.port}`;
+    this.url = `http://127.0.0.1:${port}`;
     return this.url;
   }
 
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    if (server === undefined) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve();
-      });
-    });
+  stop(): Promise<void> {
+    return this.http.stop();
   }
 
   /** Environment for the `claude` child (through orc's own environment). */

@@ -7,8 +7,8 @@
  *   status CODE      answers with that HTTP error
  * Requests without tools (OpenCode's title generation) get a short text. Every request is recorded.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { LoopbackServer } from "./loopback-server.js";
 
 export interface FakeChatRequest {
   readonly script: string;
@@ -26,36 +26,20 @@ const MARKER = /\[\[fake:([a-z-]+)((?: [^\]\s"\\]+)*)\]\]/;
 
 export class FakeOpenAI {
   readonly requests: FakeChatRequest[] = [];
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly http = new LoopbackServer();
   private n = 0;
   url = "";
 
   async start(): Promise<string> {
-    const server = createServer((req, res) => {
+    const port = await this.http.start((req, res) => {
       this.handle(req, res);
     });
-    server.on("connection", (s) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.server = server;
-    const address = server.address();
-    if (address === null || typeof address === "string") throw new Error("no port");
-    this.url = `http://127.0.0.1:${address.port}/v1`;
+    this.url = `http://127.0.0.1:${port}/v1`;
     return this.url;
   }
 
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    if (server === undefined) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve();
-      });
-    });
+  stop(): Promise<void> {
+    return this.http.stop();
   }
 
   /** OpenCode configuration (OPENCODE_CONFIG_CONTENT) with one provider, `fake`, pointing here. */
