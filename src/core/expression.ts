@@ -3,7 +3,28 @@
  * maintained library (@marcbachmann/cel-js; never `eval`). Both config/ (syntax errors become diagnostics at the
  * expression's file:line:col) and rules/ (evaluation over an attempt's context) use this one wrapper.
  */
-import { parse } from "@marcbachmann/cel-js";
+import { createRequire } from "node:module";
+
+type CelLibrary = typeof import("@marcbachmann/cel-js");
+
+/**
+ * The library costs ~20 ms of module start-up, so it is loaded on first need, not with orc: `orc validate` of a
+ * pipeline without conditions never loads it, and `orc apply` starts loading it (loadExpressionLanguage) while it
+ * waits for git anyway, and awaits it before the first rule is evaluated.
+ */
+let library: CelLibrary | undefined;
+let loading: Promise<CelLibrary> | undefined;
+
+export function loadExpressionLanguage(): Promise<void> {
+  loading ??= import("@marcbachmann/cel-js").then((loaded) => (library = loaded));
+  return loading.then(() => undefined);
+}
+
+/** Synchronous callers (config/ checking a `when:`) load it here: Node >= 20.19 requires an ES module in one step. */
+function cel(): CelLibrary {
+  library ??= createRequire(import.meta.url)("@marcbachmann/cel-js") as CelLibrary;
+  return library;
+}
 
 /** A problem in an expression, with its offset (0-based, in UTF-16 units) inside the expression's text. */
 export interface ExpressionProblem {
@@ -42,6 +63,7 @@ export function compileExpression(source: string): Compiled {
     return { ok: false, problem: { message: `the condition is longer than ${MAX_EXPRESSION_CHARS} characters`, offset: 0 } };
   }
   if (source.trim() === "") return { ok: false, problem: { message: "the condition is empty", offset: 0 } };
+  const { parse } = cel();
   let program: (context: Record<string, unknown>) => unknown;
   try {
     program = parse(source);

@@ -13,11 +13,14 @@ const MAX_FILES = 8;
  */
 export class ProjectSummary {
   private readonly pending = new Map<string, { claims: string; files: readonly string[] }>();
+  /** The summary as this run last read or wrote it: every attempt's prompt asks for it, so it is read once. */
+  private current: string | undefined;
 
   constructor(private readonly memory: LlmMemory | undefined) {}
 
   text(): string {
-    return this.memory?.summary() ?? "";
+    this.current ??= this.memory?.summary() ?? "";
+    return this.current;
   }
 
   onEvent(event: RunEvent): void {
@@ -40,6 +43,7 @@ export class ProjectSummary {
     const shown = files.slice(0, MAX_FILES).join(", ") + (files.length > MAX_FILES ? ` (+${String(files.length - MAX_FILES)} more)` : "");
     const line = `- ${task}: ${said === "" ? "done" : said}${shown === "" ? "" : ` [files: ${shown}]`}`;
     const lines = [...this.text().split("\n").filter((l) => l !== ""), line].slice(-MAX_LINES);
-    this.memory?.saveSummary(lines.join("\n"));
+    this.current = lines.join("\n");
+    this.memory?.saveSummary(this.current);
   }
 }

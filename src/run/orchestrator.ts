@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import type { TaskStatus } from "../core/events.js";
+import { loadExpressionLanguage } from "../core/expression.js";
 import type { Pipeline, TaskSpec } from "../core/pipeline.js";
 import type { Plan } from "../plan/plan.js";
 import { describePrevious, type PreviousAttempt } from "../prompts/context.js";
@@ -159,6 +160,8 @@ async function runTask(
 ): Promise<void> {
   const record = recorder(deps);
   record({ type: "task.started", run: target.runId, task: task.id });
+  // Rules are evaluated below (before_task) and after each attempt; their conditions need the CEL library.
+  await loadExpressionLanguage();
   // A paused attempt does not count against max_attempts: what follows it is a human's call.
   let decided = row?.attempts.filter((a) => a.status === "decided" && a.decision !== "pause").length ?? 0;
   let note = pausing.resumed?.note ?? "";

@@ -21,7 +21,12 @@ export interface ChangeWatcherOptions {
   readonly settleMs?: number;
 }
 
-const ALWAYS_IGNORED = [".git", ".orc", "node_modules", "**/.git", "**/.orc", "**/node_modules"];
+/**
+ * Top-level entries as paths (a prefix test) and deeper ones as one regular expression, matched against the path
+ * relative to the workspace: @parcel/watcher compiles every glob and regex into a std::regex on every call, and the
+ * three any-depth globs this replaces cost ~90 µs a call, more than walking a small workspace.
+ */
+const ALWAYS_IGNORED: readonly (string | RegExp)[] = [".git", ".orc", "node_modules", /(^|\/)(\.git|\.orc|node_modules)$/];
 const DEFAULT_SETTLE_MS = 12;
 
 /**
@@ -56,7 +61,7 @@ export class ChangeWatcher {
     this.workspace = resolve(options.workspace);
     this.snapshotFile = resolve(options.snapshotFile);
     this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
-    const ignore = [...ALWAYS_IGNORED, ...(options.ignore ?? []).map((p) => (isAbsolute(p) ? resolve(p) : p))];
+    const ignore: (string | RegExp)[] = [...ALWAYS_IGNORED, ...(options.ignore ?? []).map((p) => (isAbsolute(p) ? resolve(p) : p))];
     const snapshotDir = dirname(this.snapshotFile);
     if (inside(this.workspace, snapshotDir)) ignore.push(snapshotDir);
     this.options = { ignore, backend: options.backend ?? "brute-force" };
