@@ -1,4 +1,3 @@
-import { loadExpressionLanguage } from "../core/expression.js";
 import type { Pipeline, Settings } from "../core/pipeline.js";
 import type { Plan } from "../plan/plan.js";
 import { executeRun, type RunEnd } from "../run/orchestrator.js";
@@ -31,9 +30,6 @@ export async function drive(options: {
   readonly wait?: boolean;
 }): Promise<number> {
   const interrupt = interruptSignal();
-  // Rules need the CEL library before the first attempt is decided: load it while git prepares the checkpoint store.
-  // A failure to load surfaces where the run awaits it (run/orchestrator.ts), not here.
-  loadExpressionLanguage().catch(() => undefined);
   try {
     const deps = await buildRunDeps({
       settings: options.settings,

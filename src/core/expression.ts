@@ -9,8 +9,8 @@ type CelLibrary = typeof import("@marcbachmann/cel-js");
 
 /**
  * The library costs ~20 ms of module start-up, so it is loaded on first need, not with orc: `orc validate` of a
- * pipeline without conditions never loads it, and `orc apply` starts loading it (loadExpressionLanguage) while it
- * waits for git anyway, and awaits it before the first rule is evaluated.
+ * pipeline without conditions never loads it, nor does a run whose attempts give its rules nothing to evaluate. A
+ * run awaits loadExpressionLanguage() before it evaluates a rule (rules/attempt-rules.ts).
  */
 let library: CelLibrary | undefined;
 let loading: Promise<CelLibrary> | undefined;

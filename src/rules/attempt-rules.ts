@@ -4,6 +4,7 @@
  * that fired, and fold them into the decision.
  */
 import type { AgentOutcome, Decision, EventInput, FileChange, GateOutcome } from "../core/events.js";
+import { loadExpressionLanguage } from "../core/expression.js";
 import type { Pipeline, TaskSpec } from "../core/pipeline.js";
 import type { AttemptRow, StateStore } from "../state/port.js";
 import { effectiveRules } from "./builtin.js";
@@ -83,19 +84,21 @@ export async function decideWithRules(store: StateStore, record: Record, input: 
     runCostUsd: h.runCostUsd,
     times: { attemptStart: input.attemptStart, taskStart: h.taskStart ?? input.attemptStart, runStart: h.runStart, now: Date.now() },
   };
+  await loadExpressionLanguage();
   const fired = evaluateRules(rules, hooksAfter(input.base.decision), buildRuleContext(context));
   recordFired(record, input.runId, input.task.id, input.attempt, fired);
   return { ...applyRules(input.base, fired, input.attemptsLeft), fired };
 }
 
 /** The before_task hook, before attempt `attempt` starts: no agent result, no changes, no gates yet. */
-export function checkBeforeTask(
+export async function checkBeforeTask(
   store: StateStore,
   record: Record,
   input: { readonly runId: string; readonly pipeline: Pipeline; readonly task: TaskSpec; readonly attempt: number },
-): RuledDecision | undefined {
+): Promise<RuledDecision | undefined> {
   const rules = effectiveRules(input.pipeline).filter((r) => r.hook === "before_task");
   if (rules.length === 0) return undefined;
+  await loadExpressionLanguage();
   const h = history(store, input.runId, input.task.id);
   const now = Date.now();
   const context = buildRuleContext({

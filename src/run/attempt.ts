@@ -7,6 +7,7 @@ import { renderTemplate } from "../prompts/engine.js";
 import { agentProblem, decide } from "./decide.js";
 import { callAgent } from "./agent-call.js";
 import { recorder, type AttemptChanges, type AttemptEvidence, type RunDeps } from "./deps.js";
+import { journalOf } from "./journal.js";
 import { protectedTouched } from "./protect.js";
 import { decideWithRules } from "../rules/attempt-rules.js";
 import { humanNote, openBreakpoint } from "./pause.js";
@@ -89,6 +90,7 @@ function attemptEvidence(
 export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<AttemptEnd> {
   const { runId, task, attempt } = input;
   const record = recorder(deps);
+  const journal = journalOf(deps);
   const rendered = renderPrompt(input);
   if (!rendered.ok) return { kind: "prompt-error", message: rendered.message };
   // A retry prompt may be rewritten by the LLM (optimize_prompts); a first prompt is the user's own words.
@@ -99,7 +101,8 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
 
   const promptFile = join(deps.promptDir, `${task.id}.${attempt}.md`);
   writeFileSync(promptFile, prompt.text);
-  record({ type: "attempt.started", run: runId, task: task.id, attempt, prompt: prompt.text });
+  // Committed with the agent's pid (agent.spawned), or with whatever ends the attempt first: run/journal.ts.
+  journal.defer({ type: "attempt.started", run: runId, task: task.id, attempt, prompt: prompt.text });
 
   // A function, not a property read, so TypeScript does not narrow it to `false` after the first check.
   const aborted = (): boolean => deps.signal.aborted;
@@ -116,7 +119,11 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
   record({ type: "agent.finished", run: runId, task: task.id, attempt, result: agent });
 
   const changes = await deps.changes.after(before, `${task.id}/${attempt}`);
-  record({ type: "changes.detected", run: runId, task: task.id, attempt, ...changes });
+  const detected = { type: "changes.detected", run: runId, task: task.id, attempt, ...changes } as const;
+  // With no gate to wait for, the changes are committed with the decision a moment later; with gates, they are
+  // committed (and shown) before the first gate starts.
+  if (task.gates.length === 0) journal.defer(detected);
+  else record(detected);
 
   const gates: GateOutcome[] = [];
   // A crashed or timed-out agent is retried on its own evidence; running the gates on its half-done work would only
@@ -163,7 +170,10 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
     testPatch: (paths) => (deps.changes.patch === undefined || changes.checkpoint === undefined ? Promise.resolve("") : deps.changes.patch(before, changes.checkpoint, paths)),
   });
   const { decision, reasons } = ruled;
-  record({ type: "attempt.decided", run: runId, task: task.id, attempt, decision, reasons });
+  const decided = { type: "attempt.decided", run: runId, task: task.id, attempt, decision, reasons } as const;
+  // A final decision is committed with the task's end, which the orchestrator records next (run/orchestrator.ts).
+  if (ruled.pausedBy === undefined && (decision === "accept" || decision === "fail")) journal.defer(decided);
+  else record(decided);
   if (ruled.pausedBy !== undefined) {
     const breakpoint = await openBreakpoint(deps, { run: runId, task: task.id, attempt, fired: ruled.pausedBy, reasons, files: changes.files, gates });
     return { kind: "paused", breakpoint, reasons, previous: describePrevious({ attempt, reasons, agent, gates, files: changes.files }) };

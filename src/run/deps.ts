@@ -4,6 +4,7 @@ import type { GateSpec } from "../core/pipeline.js";
 import type { StateStore } from "../state/port.js";
 import type { Notifier } from "../rules/breakpoints.js";
 import type { Transport } from "../transports/port.js";
+import { journalOf } from "./journal.js";
 
 /** What changed in the workspace across one attempt, with the checkpoint taken after it (if any). */
 export interface AttemptChanges {
@@ -74,10 +75,10 @@ export interface RunDeps {
   readonly notify?: Notifier;
 }
 
-/** Appends to the store (one transaction) and then tells the reporters. */
+/** Appends to the store (one transaction, with any deferred events: run/journal.ts) and then tells the reporters. */
 export function recorder(deps: Pick<RunDeps, "store" | "onEvent">): (event: EventInput) => void {
+  const journal = journalOf(deps);
   return (event) => {
-    const stored = deps.store.append(event);
-    deps.onEvent(stored.event);
+    journal.record(event);
   };
 }

@@ -1,6 +1,5 @@
 import { mkdirSync } from "node:fs";
 import type { TaskStatus } from "../core/events.js";
-import { loadExpressionLanguage } from "../core/expression.js";
 import type { Pipeline, TaskSpec } from "../core/pipeline.js";
 import type { Plan } from "../plan/plan.js";
 import { describePrevious, type PreviousAttempt } from "../prompts/context.js";
@@ -8,6 +7,7 @@ import type { BreakpointRow, TaskRow } from "../state/port.js";
 import { runAttempt } from "./attempt.js";
 import { budgetCheck } from "./budget.js";
 import { recorder, type RunDeps } from "./deps.js";
+import { journalOf } from "./journal.js";
 import { attemptKey, spawnedProcesses } from "./orphans.js";
 import { checkBeforeTask } from "../rules/attempt-rules.js";
 import { openBreakpoint } from "./pause.js";
@@ -159,9 +159,8 @@ async function runTask(
   pausing: { readonly resumed: Extract<ResumeStep, { kind: "continue" }> | undefined; readonly pause: () => void },
 ): Promise<void> {
   const record = recorder(deps);
-  record({ type: "task.started", run: target.runId, task: task.id });
-  // Rules are evaluated below (before_task) and after each attempt; their conditions need the CEL library.
-  await loadExpressionLanguage();
+  // Committed with the first attempt's start and its agent's pid, or with whatever comes first: run/journal.ts.
+  journalOf(deps).defer({ type: "task.started", run: target.runId, task: task.id });
   // A paused attempt does not count against max_attempts: what follows it is a human's call.
   let decided = row?.attempts.filter((a) => a.status === "decided" && a.decision !== "pause").length ?? 0;
   let note = pausing.resumed?.note ?? "";
@@ -186,7 +185,7 @@ async function runTask(
     }
     attempt += 1;
     if (attempt !== resolvedAttempt) {
-      const before = checkBeforeTask(deps.store, record, { runId: target.runId, pipeline: target.pipeline, task, attempt });
+      const before = await checkBeforeTask(deps.store, record, { runId: target.runId, pipeline: target.pipeline, task, attempt });
       if (before?.decision === "fail") {
         finish(task.id, "failed", before.reasons.join("; "));
         return;

@@ -2,6 +2,7 @@ import type { FileChange, GateOutcome } from "../core/events.js";
 import { breakpointContext, openedEvent, type OpenedEvent } from "../rules/breakpoints.js";
 import type { FiredRule } from "../rules/engine.js";
 import type { RunDeps } from "./deps.js";
+import { journalOf } from "./journal.js";
 
 /**
  * Opens a breakpoint (the task becomes `paused` in the same transaction) and sends the notifications. A notification
@@ -20,14 +21,11 @@ export async function openBreakpoint(
   },
 ): Promise<string> {
   const context = breakpointContext({ fired: input.fired, reasons: input.reasons, files: input.files, gates: input.gates });
-  const stored = deps.store.append(openedEvent({ run: input.run, task: input.task, attempt: input.attempt, fired: input.fired, context }));
-  deps.onEvent(stored.event);
+  const journal = journalOf(deps);
+  const stored = journal.record(openedEvent({ run: input.run, task: input.task, attempt: input.attempt, fired: input.fired, context }));
   const opened = stored.event as OpenedEvent;
   if (deps.notify !== undefined) {
-    for (const result of await deps.notify(opened)) {
-      const event = deps.store.append({ type: "breakpoint.notified", run: input.run, id: opened.id, ...result });
-      deps.onEvent(event.event);
-    }
+    for (const result of await deps.notify(opened)) journal.record({ type: "breakpoint.notified", run: input.run, id: opened.id, ...result });
   }
   return opened.id;
 }

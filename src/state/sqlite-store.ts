@@ -136,6 +136,7 @@ export class SqliteStateStore implements StateStore {
   };
 
   private readonly appendTx: (event: EventInput) => StoredEvent;
+  private readonly appendAllTx: (events: readonly EventInput[]) => StoredEvent[];
   private readonly snapshotTx: (id: string) => RunSnapshot | undefined;
 
   /** Use `openStateStore`. */
@@ -181,6 +182,8 @@ export class SqliteStateStore implements StateStore {
     // process queues instead of failing with SQLITE_BUSY on a read-to-write upgrade.
     const appendTx = db.transaction((event: EventInput) => this.appendInTx(event));
     this.appendTx = (event) => appendTx.immediate(event);
+    const appendAllTx = db.transaction((events: readonly EventInput[]) => events.map((event) => this.appendInTx(event)));
+    this.appendAllTx = (events) => appendAllTx.immediate(events);
     // One read transaction, so a snapshot never mixes two states of a run being written by another process.
     const snapshotTx = db.transaction((id: string) => this.snapshotInTx(id));
     this.snapshotTx = (id) => snapshotTx.deferred(id);
@@ -200,6 +203,12 @@ export class SqliteStateStore implements StateStore {
     this.assertOpen();
     if (this.readonly) throw new Error("the state store was opened read-only: append is not allowed");
     return this.appendTx(event);
+  }
+
+  appendAll(events: readonly EventInput[]): StoredEvent[] {
+    this.assertOpen();
+    if (this.readonly) throw new Error("the state store was opened read-only: append is not allowed");
+    return this.appendAllTx(events);
   }
 
   getRun(id: string): RunRow | undefined {
