@@ -24,25 +24,27 @@ export async function buildRunDeps(options: {
   readonly signal: AbortSignal;
   readonly onEvent: (event: RunEvent) => void;
 }): Promise<RunDeps> {
-  const [{ LocalTransport }, { loadAgent }, { runCommandGate }, { ShadowGit }, { ChangeWatcher }, { CheckpointTracker }, { ProjectSummary }, { judgeGates }] =
-    await Promise.all([
-      import("../transports/local.js"),
+  const [{ LocalTransport }, { ShadowGit }] = await Promise.all([import("../transports/local.js"), import("../state/checkpoints.js")]);
+  const transport = new LocalTransport();
+  const runDir = join(options.settings.stateDir, "runs", options.runId);
+  const git = new ShadowGit({ storeDir: join(options.settings.stateDir, "checkpoints.git"), workspace: options.workspace, stateDir: options.settings.stateDir, transport });
+  // `git init` runs in its own process: the rest of the run's modules (the change watcher alone takes ~12 ms to load)
+  // load while it does.
+  const [, [{ loadAgent }, { runCommandGate }, { ChangeWatcher }, { CheckpointTracker }, { ProjectSummary }, { judgeGates }]] = await Promise.all([
+    git.init(),
+    Promise.all([
       import("../agents/registry.js"),
       import("../quality/command-gate.js"),
-      import("../state/checkpoints.js"),
       import("../watch/snapshot-watcher.js"),
       import("../run/changes.js"),
       import("../prompts/summary.js"),
       import("./judge-wiring.js"),
-    ]);
+    ]),
+  ]);
   // The LLM supervisor: judge gates (the model loads on the first one) and the running project summary.
   const memory = options.store.llmMemory?.();
   const summary = new ProjectSummary(memory);
   const judge = judgeGates({ settings: options.settings, memory, summary, env: options.env });
-  const transport = new LocalTransport();
-  const runDir = join(options.settings.stateDir, "runs", options.runId);
-  const git = new ShadowGit({ storeDir: join(options.settings.stateDir, "checkpoints.git"), workspace: options.workspace, stateDir: options.settings.stateDir, transport });
-  await git.init();
   const watcher =
     options.concurrency === 1
       ? new ChangeWatcher({ workspace: options.workspace, snapshotFile: join(runDir, "watch.snapshot"), ignore: [options.settings.stateDir], settleMs: 0 })

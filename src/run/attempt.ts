@@ -116,9 +116,12 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
   // The session to continue, limits waited out, the session recorded as soon as known: run/agent-call.ts.
   const agent: AgentOutcome = await callAgent(deps, plugin, { runId, task, attempt, prompt: prompt.text, promptFile, workspace: input.workspace }, record);
   if (aborted()) return interrupted();
+  // The change check runs in the thread pool or in git: start it, then commit the agent's outcome while it runs.
+  const changing = deps.changes.after(before, `${task.id}/${attempt}`);
+  changing.catch(() => undefined); // awaited below; this only keeps a failed record() from leaving it unhandled
   record({ type: "agent.finished", run: runId, task: task.id, attempt, result: agent });
 
-  const changes = await deps.changes.after(before, `${task.id}/${attempt}`);
+  const changes = await changing;
   const detected = { type: "changes.detected", run: runId, task: task.id, attempt, ...changes } as const;
   // With no gate to wait for, the changes are committed with the decision a moment later; with gates, they are
   // committed (and shown) before the first gate starts.
