@@ -52,6 +52,27 @@ describe("ChangeWatcher", () => {
     expect(await watcher.changedSince()).toEqual([]);
   });
 
+  it("after start() (a subscription holding the native backend) sees exactly what it saw before, until close()", async () => {
+    const { watcher, write, workspace } = setup();
+    await watcher.start();
+    try {
+      write("src/keep.ts", "keep");
+      write("gone.txt", "bye");
+      write("node_modules/x/index.js", "x");
+      await watcher.mark();
+      expect(await watcher.changedSince()).toEqual([]);
+      write("src/keep.ts", "kept, longer");
+      rmSync(join(workspace, "gone.txt"));
+      write("node_modules/x/index.js", "x2");
+      write("packages/p/node_modules/y/index.js", "y");
+      expect(await watcher.changedSince()).toEqual(["gone.txt", "packages", "packages/p", "src/keep.ts"]);
+    } finally {
+      await watcher.close();
+    }
+    // Closed, it still answers (each call starting its own backend again).
+    expect(await watcher.changedSince()).toEqual(["gone.txt", "packages", "packages/p", "src/keep.ts"]);
+  });
+
   it("detects a same-size rewrite right after mark (within the same second)", async () => {
     const { watcher, write } = setup();
     for (let i = 0; i < 20; i++) {

@@ -1,5 +1,6 @@
 import type { Pipeline, Settings } from "../core/pipeline.js";
 import type { Plan } from "../plan/plan.js";
+import type { RunDeps } from "../run/deps.js";
 import { executeRun, type RunEnd } from "../run/orchestrator.js";
 import type { StateStore } from "../state/port.js";
 import { chooseReporter } from "../ui/choose.js";
@@ -30,8 +31,9 @@ export async function drive(options: {
   readonly wait?: boolean;
 }): Promise<number> {
   const interrupt = interruptSignal();
+  let deps: RunDeps | undefined;
   try {
-    const deps = await buildRunDeps({
+    deps = await buildRunDeps({
       settings: options.settings,
       store: options.store,
       runId: options.runId,
@@ -53,6 +55,7 @@ export async function drive(options: {
     });
     return EXIT_FOR_END[end];
   } finally {
+    await deps?.changes.close?.();
     await options.reporter.close();
     interrupt.dispose();
     options.store.close();

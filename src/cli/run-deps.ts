@@ -49,6 +49,7 @@ export async function buildRunDeps(options: {
     options.concurrency === 1
       ? new ChangeWatcher({ workspace: options.workspace, snapshotFile: join(runDir, "watch.snapshot"), ignore: [options.settings.stateDir], settleMs: 0 })
       : undefined;
+  await watcher?.start();
   return {
     store: options.store,
     transport,

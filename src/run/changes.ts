@@ -63,6 +63,10 @@ export class CheckpointTracker implements ChangeTracker {
     }
   }
 
+  async close(): Promise<void> {
+    await this.watcher?.close();
+  }
+
   /** Something ran in the workspace (a gate): the next `before` must look again. */
   invalidate(): void {
     this.verifiedAt = undefined;

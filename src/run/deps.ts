@@ -23,6 +23,8 @@ export interface ChangeTracker {
   invalidate(): void;
   /** The unified diff of `paths` between two checkpoints ("" when it cannot be had): test-integrity rules read it. */
   patch?(before: string, after: string, paths: readonly string[]): Promise<string>;
+  /** Releases what the tracker holds for the run (a watcher's subscription); called once, when the run ends. */
+  close?(): Promise<void>;
 }
 
 export interface GateContext {
