@@ -41,7 +41,8 @@ export function validatorFor(name: SchemaName): ValidateFunction {
 }
 
 function fromBuild(name: SchemaName): ValidateFunction | undefined {
-  const file = fileURLToPath(new URL(`${PRECOMPILED_DIR}${name}.cjs`, import.meta.url));
+  // `../config/`: the same folder from dist/config/ (tsc's output) and from dist/bundle/ (the bundled CLI).
+  const file = fileURLToPath(new URL(`../config/${PRECOMPILED_DIR}${name}.cjs`, import.meta.url));
   if (!existsSync(file)) return undefined;
   const precompiled = require(file) as Precompiled;
   return precompiled.source === schemaText(name) ? precompiled.validate : undefined;
