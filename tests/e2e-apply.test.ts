@@ -88,6 +88,34 @@ tasks:
     expect(task?.attempts[1]?.prompt).toBe(retryPrompt);
   });
 
+  it("keeps the project summary across runs: a later run's prompt sees what an earlier run's tasks did", () => {
+    rig.write("first.yaml", `version: 1
+name: first
+agent: { kind: command, run: node ${rig.path("agent.mjs")} }
+tasks:
+  - { id: parser, prompt: Write the parser }
+  - { id: lexer, prompt: Write the lexer }
+`);
+    rig.write("second.yaml", `version: 1
+name: second
+agent: { kind: command, run: node ${rig.path("agent.mjs")} }
+tasks:
+  - id: docs
+    prompt: |
+      Document it. So far:
+      {{ project.summary }}
+`);
+    const first = rig.orc(["apply", "first.yaml", "--workspace", "ws"], { env: env() });
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    const second = rig.orc(["apply", "second.yaml", "--workspace", "ws"], { env: env() });
+    expect(second.stderr).toBe("");
+    expect(second.code).toBe(0);
+    const prompt = rig.read("prompts/docs-1.txt");
+    expect(prompt).toContain("- parser: Done: wrote out-parser.txt and everything passes [files: out-parser.txt]");
+    expect(prompt).toContain("- lexer: Done: wrote out-lexer.txt and everything passes [files: out-lexer.txt]");
+  });
+
   it("fails a task that never passes, skips its dependents, and still runs independent tasks", () => {
     rig.write(
       "pipeline.yaml",

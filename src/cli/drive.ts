@@ -55,7 +55,7 @@ export async function drive(options: {
     });
     return EXIT_FOR_END[end];
   } finally {
-    await deps?.changes.close?.();
+    await deps?.close?.();
     await options.reporter.close();
     interrupt.dispose();
     options.store.close();

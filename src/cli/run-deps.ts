@@ -50,12 +50,13 @@ export async function buildRunDeps(options: {
       ? new ChangeWatcher({ workspace: options.workspace, snapshotFile: join(runDir, "watch.snapshot"), ignore: [options.settings.stateDir], settleMs: 0 })
       : undefined;
   await watcher?.start();
+  const changes = new CheckpointTracker(git, watcher, `runs/${options.runId}`);
   return {
     store: options.store,
     transport,
     loadAgent,
     runGate: (spec: GateSpec, ctx: GateContext) => (spec.kind === "command" ? runCommandGate(spec, ctx) : judge.run(spec, ctx)),
-    changes: new CheckpointTracker(git, watcher, `runs/${options.runId}`),
+    changes,
     onEvent: (event) => {
       summary.onEvent(event);
       options.onEvent(event);
@@ -65,6 +66,10 @@ export async function buildRunDeps(options: {
     env: childEnv(options.env),
     signal: options.signal,
     promptDir: join(runDir, "prompts"),
+    close: async () => {
+      summary.save();
+      await changes.close();
+    },
     ...(await breakpointNotifier(options.settings, transport, childEnv(options.env), options.workspace)),
   };
 }

@@ -5,6 +5,12 @@ import type { LlmMemory } from "../state/port.js";
 const MAX_LINES = 30;
 const MAX_CLAIM_CHARS = 200;
 const MAX_FILES = 8;
+/**
+ * A new line waits this long before it is written, so a run of quick tasks writes the summary about once a second
+ * rather than once a task (each write is a commit of its own). The run flushes it when it ends; a crash loses at most
+ * this much of it, and the run's events still hold everything it is made from.
+ */
+const SAVE_DELAY_MS = 1_000;
 
 /**
  * "Maintaining project state": a running summary of what accepted tasks did, one line each (task, what the agent
@@ -15,6 +21,8 @@ export class ProjectSummary {
   private readonly pending = new Map<string, { claims: string; files: readonly string[] }>();
   /** The summary as this run last read or wrote it: every attempt's prompt asks for it, so it is read once. */
   private current: string | undefined;
+  private unsaved = false;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly memory: LlmMemory | undefined) {}
 
@@ -44,6 +52,22 @@ export class ProjectSummary {
     const line = `- ${task}: ${said === "" ? "done" : said}${shown === "" ? "" : ` [files: ${shown}]`}`;
     const lines = [...this.text().split("\n").filter((l) => l !== ""), line].slice(-MAX_LINES);
     this.current = lines.join("\n");
+    this.unsaved = true;
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.save();
+      }, SAVE_DELAY_MS);
+      // The run's end saves it anyway: this timer must not keep the process alive.
+      this.timer.unref();
+    }
+  }
+
+  /** Writes the summary if it has lines not yet written. */
+  save(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.unsaved || this.current === undefined) return;
+    this.unsaved = false;
     this.memory?.saveSummary(this.current);
   }
 }

@@ -75,6 +75,8 @@ export interface RunDeps {
   readonly rewritePrompt?: (prompt: string, ctx: { readonly runId: string; readonly taskId: string; readonly signal: AbortSignal }) => Promise<string>;
   /** Tells people a breakpoint opened (webhook, command); absent: nobody is notified. */
   readonly notify?: Notifier;
+  /** Releases what the run holds and writes what it kept in memory; called once, when the run ends. */
+  readonly close?: () => Promise<void>;
 }
 
 /** Appends to the store (one transaction, with any deferred events: run/journal.ts) and then tells the reporters. */
