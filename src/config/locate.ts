@@ -15,16 +15,36 @@ interface Ranged {
   readonly range?: readonly [number, number, number] | null;
 }
 
-/** Maps offsets and YAML paths of one file's text to spans. Without a document (unparsable text) paths fall back to 1:1. */
+/**
+ * Maps offsets and YAML paths of one file's text to spans. Without a document (unparsable text) paths fall back to 1:1.
+ * The document may be given as a function, called once, when a path is first looked up: the fast path (yaml-fast.ts)
+ * composes no document, and most files never need one.
+ */
 export class Locator {
-  private readonly lines = new LineCounter();
+  private lineCounter: InstanceType<typeof LineCounter> | undefined;
+  private document: Document.Parsed | (() => Document.Parsed) | undefined;
 
   constructor(
     private readonly text: string,
-    private readonly doc?: Document.Parsed,
+    doc?: Document.Parsed | (() => Document.Parsed),
   ) {
-    this.lines.addNewLine(0);
-    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) this.lines.addNewLine(i + 1);
+    this.document = doc;
+  }
+
+  private get lines(): InstanceType<typeof LineCounter> {
+    if (this.lineCounter === undefined) {
+      const lines = new LineCounter();
+      const text = this.text;
+      lines.addNewLine(0);
+      for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
+      this.lineCounter = lines;
+    }
+    return this.lineCounter;
+  }
+
+  private get doc(): Document.Parsed | undefined {
+    if (typeof this.document === "function") this.document = this.document();
+    return this.document;
   }
 
   /** The span from `start` to `end` (offsets), cut at the end of the start's line, trailing blanks trimmed; at least 1. */

@@ -8,6 +8,7 @@ import { q } from "./describe.js";
 import { Diagnostics } from "./diagnostics.js";
 import { keyText, Locator } from "./locate.js";
 import { describeReadProblem, readProblemCode, readText } from "./read-text.js";
+import { parseFastYaml } from "./yaml-fast.js";
 import { yaml } from "./yaml-lib.js";
 
 const { Composer, isAlias, isMap, isNode, isScalar, isSeq, Lexer, Parser, YAMLParseError } = yaml;
@@ -40,7 +41,26 @@ export function readYamlFile(file: string): YamlFile {
   return parseYaml(file, text.value);
 }
 
+/**
+ * Plain, clean files (nearly all) take the fast path, which runs none of yaml; the document with positions is then
+ * composed only if a later pass asks where something is. Everything else takes the full path.
+ */
 export function parseYaml(file: string, text: string): YamlFile {
+  const fast = parseFastYaml(text, MAX_TOKENS, MAX_DEPTH);
+  if (fast === undefined) return parseYamlFully(file, text);
+  const out = new Diagnostics(file, new Locator(text, () => composeDocument(text)));
+  return { file, text, out, value: fast.value };
+}
+
+/** The document the full path would compose, for text the fast path accepted (so within the bounds, and clean). */
+function composeDocument(text: string): Document.Parsed {
+  const scan = prescan(text);
+  if (!Array.isArray(scan)) throw new Error(`yaml-fast accepted text the full path refuses: ${scan.message}`);
+  return parseTokens(scan, text.length);
+}
+
+/** Pass 1 through yaml itself: every diagnostic comes from here. */
+export function parseYamlFully(file: string, text: string): YamlFile {
   const fail = (out: Diagnostics): YamlFile => ({ file, text, out, value: undefined });
   const scan = prescan(text);
   if (!Array.isArray(scan)) {
