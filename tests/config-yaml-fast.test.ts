@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Lexer, stringify } from "yaml";
+import { Lexer, parse, stringify } from "yaml";
 import { MAX_DEPTH, MAX_TOKENS, parseYaml, parseYamlFully } from "../src/config/yaml-file.js";
 import { parseFastYaml } from "../src/config/yaml-fast.js";
+import { resolveCoreScalar } from "../src/config/yaml-core-schema.js";
 // @ts-expect-error -- the bench is plain JavaScript, without types
 import { dagPipeline } from "../bench/apply-dag.mjs";
 
@@ -187,6 +188,21 @@ describe("the YAML fast path", () => {
     const declined = REPO_FILES.filter((file) => !check(file.text)).map((file) => file.name);
     // Pipelines, packs and settings orc ships are what users copy: the fast path must be the one that reads them.
     expect(declined.filter((name) => /^(pipelines|rules|examples)\/|^orchestrator\.yaml$/.test(name))).toEqual([]);
+  });
+
+  it("resolves plain scalars as yaml's core schema does, as keys and as values", () => {
+    const words = ["", "~", "null", "Null", "NULL", "nULL", "true", "True", "TRUE", "tRUE", "false", "False", "FALSE", "yes", "no", "on", "off",
+      "0", "-0", "+0", "007", "-12", "+12", "1_000", "0o17", "0o8", "-0o17", "0x1F", "0xg", "-0x1F", "0b101", "9007199254740993",
+      ".inf", "-.inf", "+.Inf", "-.INF", ".nan", ".NaN", ".NAN", "-.nan", "nan", "inf", "1.5", "-1.5", ".5", "5.", "+.5", "1e3",
+      "1E-3", "-1.5e+3", ".5e3", "5.e3", "e3", "1e", "1.2.3", "1,000", "0.0", "-0.0", "12abc", "t0", "v1.2", "2026-11-24", "12:30"];
+    for (const word of words) {
+      const asValue = (parse(`k: ${word}\n`) as { k: unknown }).k;
+      expect(Object.is(resolveCoreScalar(word), asValue) || (Number.isNaN(asValue) && Number.isNaN(resolveCoreScalar(word))), `value ${JSON.stringify(word)}`).toBe(true);
+      if (word === "") continue;
+      const asKey = Object.keys(parse(`${word}: v\n`) as object)[0];
+      const key = resolveCoreScalar(word);
+      expect(key === null ? "" : String(key), `key ${JSON.stringify(word)}`).toBe(asKey);
+    }
   });
 
   it("accepts the bench's 1,000-task pipeline, counting the 32,015 tokens yaml's lexer makes of it", () => {

@@ -1,8 +1,7 @@
 import type { Document } from "yaml";
 import type { Path } from "./describe.js";
-import { yaml } from "./yaml-lib.js";
-
-const { isAlias, isMap, isPair, isScalar, isSeq, LineCounter } = yaml;
+import type { LineCounter } from "yaml";
+import { yamlLibrary } from "./yaml-lib.js";
 
 /** Where a diagnostic points: 1-based line and column and the length of the underlined span on that line. */
 export interface Span {
@@ -21,7 +20,7 @@ interface Ranged {
  * composes no document, and most files never need one.
  */
 export class Locator {
-  private lineCounter: InstanceType<typeof LineCounter> | undefined;
+  private lineCounter: LineCounter | undefined;
   private document: Document.Parsed | (() => Document.Parsed) | undefined;
 
   constructor(
@@ -31,9 +30,9 @@ export class Locator {
     this.document = doc;
   }
 
-  private get lines(): InstanceType<typeof LineCounter> {
+  private get lines(): LineCounter {
     if (this.lineCounter === undefined) {
-      const lines = new LineCounter();
+      const lines = new (yamlLibrary().LineCounter)();
       const text = this.text;
       lines.addNewLine(0);
       for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
@@ -66,6 +65,7 @@ export class Locator {
   span(path: Path, part: "key" | "value" = "value"): Span {
     const doc = this.doc;
     if (doc === undefined) return { line: 1, col: 1, length: 1 };
+    const { isAlias, isMap, isScalar, isSeq } = yamlLibrary();
     let node: unknown = doc.contents;
     for (const [i, key] of path.entries()) {
       if (isAlias(node)) node = node.resolve(doc) ?? node;
@@ -88,6 +88,7 @@ export class Locator {
   node(node: unknown): Span {
     const range = (node as Ranged | null)?.range;
     if (range === undefined || range === null) return this.offsets(0);
+    const { isMap, isPair, isSeq } = yamlLibrary();
     const start = range[0];
     let end = range[1];
     if ((isMap(node) || isSeq(node)) && node.flow !== true) {
@@ -113,7 +114,7 @@ export function keyText(value: unknown): string {
 /** `key:` with nothing after it parses as an empty scalar of length 0: point at the key instead. */
 function isEmpty(node: unknown): boolean {
   if (node === null || node === undefined) return true;
-  if (!isScalar(node) || node.value !== null) return false;
+  if (!yamlLibrary().isScalar(node) || node.value !== null) return false;
   const range = node.range;
   return range !== undefined && range !== null && range[0] === range[1];
 }

@@ -16,7 +16,7 @@
  * maxDepth. tests/config-yaml-fast.test.ts checks it against the full path.
  */
 import { keyText } from "./locate.js";
-import { yaml } from "./yaml-lib.js";
+import { resolveCoreScalar } from "./yaml-core-schema.js";
 
 export interface FastYaml {
   readonly value: Record<string, unknown>;
@@ -24,17 +24,6 @@ export interface FastYaml {
   readonly tokens: number;
 }
 
-interface ScalarTag {
-  readonly default?: boolean | "key";
-  readonly test: RegExp;
-  resolve(value: string, onError: (message: string) => void, options: object): unknown;
-}
-
-/** yaml's own core schema (the default), so plain scalars resolve exactly as the composer resolves them. */
-const TAGS = new yaml.Schema({}).tags as unknown as readonly Partial<ScalarTag>[];
-const VALUE_TAGS = TAGS.filter((tag): tag is ScalarTag => tag.default === true && tag.test !== undefined);
-const KEY_TAGS = TAGS.filter((tag): tag is ScalarTag => (tag.default === true || tag.default === "key") && tag.test !== undefined);
-const RESOLVE_OPTIONS = { intAsBigInt: false };
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype", "<<"]);
 /** yaml refuses implicit keys longer than 1024 characters; stay clear of the edge. */
 const MAX_KEY_LENGTH = 1000;
@@ -273,7 +262,7 @@ class Scanner {
     } else {
       this.plainStart(i);
       j = this.plainTrim(i, this.plainEnd(i));
-      name = keyText(resolvePlain(this.text.slice(i, j), KEY_TAGS));
+      name = keyText(resolveCoreScalar(this.text.slice(i, j)));
       this.tokens += 2;
     }
     if (name === "" || FORBIDDEN_KEYS.has(name)) decline();
@@ -317,7 +306,7 @@ class Scanner {
       this.plainStart(i);
       j = this.plainEnd(i);
       if (this.text.charCodeAt(j) === COLON) decline(); // `a: b: c`, or `- a: b: c`
-      value = resolvePlain(this.text.slice(i, this.plainTrim(i, j)), VALUE_TAGS);
+      value = resolveCoreScalar(this.text.slice(i, this.plainTrim(i, j)));
       this.tokens += 2;
       j = this.plainTrim(i, j);
     }
@@ -544,35 +533,8 @@ class Scanner {
       }
     }
     if (j === this.end) decline();
-    this.flowValue = resolvePlain(text.slice(i, last), key ? KEY_TAGS : VALUE_TAGS);
+    this.flowValue = resolveCoreScalar(text.slice(i, last));
     this.tokens += 2;
     return last;
   }
-}
-
-/**
- * One regex that matches where any of `tags` matches: the union of their own (anchored) tests, so that the common
- * case, a word no tag takes, costs one native match instead of one per tag. Undefined when the tests carry flags.
- */
-function anyTagTest(tags: readonly ScalarTag[]): RegExp | undefined {
-  if (tags.some((tag) => tag.test.flags !== "")) return undefined;
-  return new RegExp(tags.map((tag) => `(?:${tag.test.source})`).join("|"));
-}
-const ANY_VALUE_TAG = anyTagTest(VALUE_TAGS);
-const ANY_KEY_TAG = anyTagTest(KEY_TAGS);
-
-/** A plain scalar's value by yaml's core schema: the first tag whose test matches resolves it; else a string. */
-function resolvePlain(source: string, tags: readonly ScalarTag[]): unknown {
-  const any = tags === KEY_TAGS ? ANY_KEY_TAG : ANY_VALUE_TAG;
-  if (any?.test(source) === false) return source;
-  for (const tag of tags) {
-    if (tag.test.test(source)) {
-      let failed = false;
-      const value = tag.resolve(source, () => (failed = true), RESOLVE_OPTIONS);
-      // yaml reports a resolve failure as an error; the core schema's tags have none, but that is theirs to change.
-      if (failed as boolean) decline();
-      return yaml.isScalar(value) ? value.value : value;
-    }
-  }
-  return source;
 }

@@ -9,9 +9,7 @@ import { Diagnostics } from "./diagnostics.js";
 import { keyText, Locator } from "./locate.js";
 import { describeReadProblem, readProblemCode, readText } from "./read-text.js";
 import { parseFastYaml } from "./yaml-fast.js";
-import { yaml } from "./yaml-lib.js";
-
-const { Composer, isAlias, isMap, isNode, isScalar, isSeq, Lexer, Parser, YAMLParseError } = yaml;
+import { yamlLibrary } from "./yaml-lib.js";
 
 export const MAX_DEPTH = 64;
 /** yaml's parser takes up to ~0.5 s per 100k tokens (cold) and reports every bad token: past this, refuse before parsing. */
@@ -61,6 +59,7 @@ function composeDocument(text: string): Document.Parsed {
 
 /** Pass 1 through yaml itself: every diagnostic comes from here. */
 export function parseYamlFully(file: string, text: string): YamlFile {
+  const { isAlias, isMap, isSeq } = yamlLibrary();
   const fail = (out: Diagnostics): YamlFile => ({ file, text, out, value: undefined });
   const scan = prescan(text);
   if (!Array.isArray(scan)) {
@@ -112,13 +111,14 @@ interface ScanProblem {
  * Returns the tokens (at most MAX_TOKENS), so that the parser does not lex the text a second time.
  */
 function prescan(text: string): ScanProblem | string[] {
+  const yaml = yamlLibrary();
   const lexemes: string[] = [];
   const deep = (offset: number): ScanProblem => ({ offset, code: "too-deep", message: `nesting is deeper than ${MAX_DEPTH} levels` });
   let offset = 0;
   let tokens = 0;
   let flow = 0;
   let compact = 0;
-  for (const token of new Lexer().lex(text)) {
+  for (const token of new yaml.Lexer().lex(text)) {
     if (++tokens > MAX_TOKENS) {
       return { offset, code: "too-complex", message: `the file has more than ${MAX_TOKENS} YAML tokens; orc reads smaller files` };
     }
@@ -152,6 +152,7 @@ function prescan(text: string): ScanProblem | string[] {
  * no known-tag resolution), fed the lexer tokens prescan already has: the lexer is the costliest part to run twice.
  */
 function parseTokens(lexemes: readonly string[], length: number): Document.Parsed {
+  const { Composer, Parser, YAMLParseError } = yamlLibrary();
   const parser = new Parser();
   const tokens: CST.Token[] = [];
   for (const lexeme of lexemes) for (const token of parser.next(lexeme)) tokens.push(token);
@@ -175,6 +176,7 @@ function parseTokens(lexemes: readonly string[], length: number): Document.Parse
  * tracks anchors itself (yaml's `Alias.resolve` scans the whole document on every call).
  */
 function inspectTree(doc: Document.Parsed, out: Diagnostics): void {
+  const { isAlias, isMap, isNode, isSeq } = yamlLibrary();
   const anchors = new Map<string, unknown>();
   const open = new Set<unknown>();
   let aliases = 0;
@@ -214,7 +216,7 @@ function inspectTree(doc: Document.Parsed, out: Diagnostics): void {
 }
 
 function checkKey(key: unknown, seen: Map<string, number>, out: Diagnostics): void {
-  if (!isScalar(key)) {
+  if (!yamlLibrary().isScalar(key)) {
     out.add(out.locator.node(key), "error", "invalid-key", "keys must be plain strings, not lists, mappings or aliases");
     return;
   }

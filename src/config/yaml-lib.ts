@@ -22,4 +22,13 @@ function load(): Yaml {
   return require("yaml") as Yaml;
 }
 
-export const yaml: Yaml = load();
+let loaded: Yaml | undefined;
+
+/**
+ * The library, loaded on first use: a clean file takes the fast path (yaml-fast.ts) and never needs it, so most
+ * commands do not load it at all (~6 ms).
+ */
+export function yamlLibrary(): Yaml {
+  loaded ??= load();
+  return loaded;
+}
