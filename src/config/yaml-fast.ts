@@ -474,7 +474,7 @@ class Scanner {
     }
     for (;;) {
       const keyStart = j;
-      j = this.flowScalar(j, true);
+      j = this.flowScalar(j);
       const name = keyText(this.flowValue);
       if (name === "" || FORBIDDEN_KEYS.has(name) || Object.prototype.hasOwnProperty.call(map, name)) decline();
       j = this.flowSpaces(j);
@@ -505,7 +505,7 @@ class Scanner {
   }
 
   /** A quoted or plain scalar inside a flow collection at `i` (into flowValue); returns the index past it. */
-  private flowScalar(i: number, key = false): number {
+  private flowScalar(i: number): number {
     const c = this.text.charCodeAt(i);
     if (c === SQUOTE || c === DQUOTE) {
       const j = this.quotedEnd(i);
