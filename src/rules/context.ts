@@ -4,10 +4,10 @@
  * Keys are snake_case because users type them in YAML. Numbers are never null (CEL refuses `null > 1`): an unknown
  * count is -1 and a missing object is present with zeros and a `reported`/`present` flag.
  */
-import picomatch from "picomatch";
 import type { AgentOutcome, FileChange, GateOutcome, JudgeVerdict, TestCounts } from "../core/events.js";
 import type { RuleHook, TaskSpec } from "../core/pipeline.js";
 import type { AttemptRow } from "../state/port.js";
+import { globMatcher } from "../core/glob.js";
 
 export interface TestsContext {
   readonly reported: boolean;
@@ -207,7 +207,7 @@ export interface ContextInput {
 
 export function buildRuleContext(input: ContextInput): RuleContext {
   const { agent, files, gates } = input;
-  const isProtected = input.task.protect.length === 0 ? () => false : picomatch([...input.task.protect], { dot: true });
+  const isProtected = input.task.protect.length === 0 ? () => false : globMatcher(input.task.protect);
   const fileContexts: FileContext[] = files.map((f) => ({ ...f, is_test: isTestPath(f.path), protected: isProtected(f.path) }));
   const patch = patchLines(input.testPatch);
   const cost = agentCost(agent);
