@@ -216,6 +216,28 @@ tasks:
     expect(status.tasks[0]?.attempts[0]?.agent?.end).toBe("stalled");
   });
 
+  it("starts ready tasks by priority, then plan order; a task that becomes ready with a higher priority goes first", () => {
+    rig.write(
+      "pipeline.yaml",
+      `version: 1
+name: priorities
+agent: { kind: command, run: 'echo "$ORC_TASK_ID" >> "$LOG"' }
+tasks:
+  - { id: a, prompt: go }
+  - { id: b, prompt: go }
+  - { id: c, prompt: go, needs: [a], priority: 5 }
+  - { id: d, prompt: go, priority: 1 }
+  - { id: e, prompt: go, needs: [c, d] }
+`,
+    );
+    const result = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { LOG: rig.path("order.log") } });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    // d (priority 1) before a and b; once a is accepted, c (priority 5) jumps ahead of b; e, ready last, ties with b
+    // on priority and comes later in plan order.
+    expect(rig.read("order.log").trim().split("\n")).toEqual(["d", "a", "c", "b", "e"]);
+  });
+
   it("runs independent tasks side by side with concurrency 2", () => {
     rig.write("slow.mjs", `import { appendFileSync } from "node:fs"; appendFileSync(process.env.LOG, "start " + process.env.ORC_TASK_ID + "\\n"); setTimeout(() => appendFileSync(process.env.LOG, "end " + process.env.ORC_TASK_ID + "\\n"), 700);`);
     rig.write(

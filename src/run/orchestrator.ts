@@ -78,10 +78,35 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
     status.set(t.id, stored !== undefined && FINAL.has(stored) ? stored : step?.kind === "wait" ? "paused" : "pending");
   }
 
+  // Scheduling is incremental, so a run of n tasks costs O(n + edges), not a scan of every task per task started:
+  // `unmet` counts each task's needs not yet accepted, and a task whose count reaches 0 becomes a candidate.
+  const dependents = new Map<string, string[]>();
+  const unmet = new Map<string, number>();
+  for (const t of plan.tasks) {
+    unmet.set(t.id, t.needs.filter((n) => status.get(n) !== "accepted").length);
+    for (const need of t.needs) {
+      const list = dependents.get(need);
+      if (list === undefined) dependents.set(need, [t.id]);
+      else list.push(t.id);
+    }
+  }
+  const candidates = new Set(plan.tasks.filter((t) => unmet.get(t.id) === 0).map((t) => t.id));
+  /** A task failed or was skipped since the last pass over the pending tasks (a resumed run may start with some). */
+  let blocked = true;
+
   const inflight = new Map<string, Promise<void>>();
   const finish = (task: string, final: "accepted" | "failed" | "skipped", reason: string): void => {
     status.set(task, final);
     record({ type: "task.finished", run: runId, task, status: final, reason });
+    if (final !== "accepted") {
+      blocked = true;
+      return;
+    }
+    for (const dependent of dependents.get(task) ?? []) {
+      const left = (unmet.get(dependent) ?? 1) - 1;
+      unmet.set(dependent, left);
+      if (left === 0) candidates.add(dependent);
+    }
   };
 
   for (const [task, step] of steps) {
@@ -98,6 +123,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
   };
 
   const startTask = (spec: TaskSpec): void => {
+    candidates.delete(spec.id);
     status.set(spec.id, "running");
     const step = steps.get(spec.id);
     const resumed = step?.kind === "continue" ? step : undefined;
@@ -108,11 +134,19 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
     inflight.set(spec.id, work);
   };
 
+  const planned = new Map(plan.tasks.map((t) => [t.id, t]));
   for (;;) {
-    propagateSkips();
+    // Plan order lists every task after its needs, so one pass skips whole chains behind a failure.
+    if (blocked) {
+      blocked = false;
+      propagateSkips();
+    }
     if (!deps.signal.aborted) {
-      const ready = plan.tasks
-        .filter((t) => status.get(t.id) === "pending" && t.needs.every((n) => status.get(n) === "accepted"))
+      const ready = [...candidates]
+        .flatMap((id) => {
+          const t = planned.get(id);
+          return t !== undefined && status.get(id) === "pending" ? [t] : [];
+        })
         .sort((a, b) => b.priority - a.priority || (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
       for (const t of ready) {
         if (inflight.size >= Math.max(1, plan.concurrency)) break;
