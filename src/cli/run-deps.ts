@@ -28,10 +28,11 @@ export async function buildRunDeps(options: {
   const transport = new LocalTransport();
   const runDir = join(options.settings.stateDir, "runs", options.runId);
   const git = new ShadowGit({ storeDir: join(options.settings.stateDir, "checkpoints.git"), workspace: options.workspace, stateDir: options.settings.stateDir, transport });
-  // `git init` runs in its own process: the rest of the run's modules (the change watcher alone takes ~12 ms to load)
-  // load while it does.
-  const [, [{ loadAgent }, { runCommandGate }, { ChangeWatcher }, { CheckpointTracker }, { ProjectSummary }, { judgeGates }]] = await Promise.all([
-    git.init(),
+  // git runs in its own processes: `git init` and, for a run with a change watcher, the checkpoint the first attempt
+  // starts from are taken while the rest of the run's modules load (the change watcher alone takes ~12 ms).
+  const watching = options.concurrency === 1;
+  const [firstTree, [{ loadAgent }, { runCommandGate }, { ChangeWatcher }, { CheckpointTracker }, { ProjectSummary }, { judgeGates }]] = await Promise.all([
+    git.init().then(() => (watching ? git.snapshot() : undefined)),
     Promise.all([
       import("../agents/registry.js"),
       import("../quality/command-gate.js"),
@@ -45,12 +46,12 @@ export async function buildRunDeps(options: {
   const memory = options.store.llmMemory?.();
   const summary = new ProjectSummary(memory);
   const judge = judgeGates({ settings: options.settings, memory, summary, env: options.env });
-  const watcher =
-    options.concurrency === 1
-      ? new ChangeWatcher({ workspace: options.workspace, snapshotFile: join(runDir, "watch.snapshot"), ignore: [options.settings.stateDir], settleMs: 0 })
-      : undefined;
+  const watcher = watching
+    ? new ChangeWatcher({ workspace: options.workspace, snapshotFile: join(runDir, "watch.snapshot"), ignore: [options.settings.stateDir], settleMs: 0 })
+    : undefined;
   await watcher?.start();
   const changes = new CheckpointTracker(git, watcher, `runs/${options.runId}`);
+  if (firstTree !== undefined) await changes.begin(firstTree);
   return {
     store: options.store,
     transport,

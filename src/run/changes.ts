@@ -20,6 +20,16 @@ export class CheckpointTracker implements ChangeTracker {
     private readonly refPrefix: string,
   ) {}
 
+  /**
+   * Starts from `tree`, a checkpoint of the workspace just taken (the run takes its first one while its modules load):
+   * the first `before` then only asks the watcher, which is marked here, right after that checkpoint.
+   */
+  async begin(tree: string): Promise<void> {
+    this.last = tree;
+    this.verifiedAt = undefined;
+    await this.watcher?.mark();
+  }
+
   async before(): Promise<string> {
     // The previous attempt's `after` just proved the workspace unchanged and nothing (no gate) has run since: asking
     // the watcher again within the same second would only repeat its answer. Anything older is checked afresh.
