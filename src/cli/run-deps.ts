@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { RunEvent } from "../core/events.js";
 import type { GateSpec, Settings } from "../core/pipeline.js";
 import type { GateContext, RunDeps } from "../run/deps.js";
+import { journalOf } from "../run/journal.js";
 import type { StateStore } from "../state/port.js";
 import type { Notifier } from "../rules/breakpoints.js";
 import type { Transport } from "../transports/port.js";
@@ -52,7 +53,8 @@ export async function buildRunDeps(options: {
   await watcher?.start();
   const changes = new CheckpointTracker(git, watcher, `runs/${options.runId}`);
   if (firstTree !== undefined) await changes.begin(firstTree);
-  return {
+  const notify = await breakpointNotifier(options.settings, transport, childEnv(options.env), options.workspace);
+  const deps: RunDeps = {
     store: options.store,
     transport,
     loadAgent,
@@ -68,11 +70,18 @@ export async function buildRunDeps(options: {
     signal: options.signal,
     promptDir: join(runDir, "prompts"),
     close: async () => {
+      // A run that ended normally recorded its end, which committed everything; one that threw may hold events back.
+      try {
+        journalOf(deps).flush();
+      } catch {
+        // The store failed under the run already: the error that stopped the run says so.
+      }
       summary.save();
       await changes.close();
     },
-    ...(await breakpointNotifier(options.settings, transport, childEnv(options.env), options.workspace)),
+    ...notify,
   };
+  return deps;
 }
 
 /** orchestrator.yaml `notify:` as a notifier (loaded only when configured). */

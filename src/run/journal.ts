@@ -4,14 +4,19 @@ import type { StateStore, StoredEvent } from "../state/port.js";
 /**
  * How a run writes its events: each `record` is one transaction, then the reporters hear of it. `defer` holds an
  * event back so that it shares the transaction of the next `record`: an attempt's start is committed together with
- * its agent's pid, and a no-gate attempt's changes together with its decision. Each transaction still holds whole
- * transitions in order, so the DB is consistent after a crash at any point; a crash loses at most the deferred
- * events, which only ever precede an event that was not committed either (the run then resumes from before them).
- * Only events followed at once by a `record` in the same code path are deferred (run/attempt.ts, run/orchestrator.ts):
- * a deferred event must never wait through a long pause, or `orc status` would lag behind the run.
+ * its agent's pid (while the agent runs), and a no-gate attempt's changes and final decision with its task's end.
+ * Each transaction still holds whole transitions in order, so the DB is consistent after a crash at any point.
+ * Listeners (reporters, the project summary) hear of events when they are committed, so an event is deferred only
+ * where nothing reads what it changes before the next `record`.
+ *
+ * A deferred event waits at most until the current turn of the event loop ends: if nothing records before then (the
+ * run waits for a process, a timer, the thread pool), it is committed on its own. So `orc status` never lags behind
+ * the run by more than the synchronous work in hand, and a crash loses at most the events of that instant, which the
+ * run, resumed, redoes (an attempt whose decision was lost is interrupted and runs again).
  */
 export class Journal {
   private pending: EventInput[] = [];
+  private due: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly store: StateStore,
@@ -20,8 +25,7 @@ export class Journal {
 
   /** Commits the deferred events and `event` in one transaction; returns `event` as stored. */
   record(event: EventInput): StoredEvent {
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.take();
     batch.push(event);
     const stored = batch.length === 1 ? [this.store.append(event)] : this.store.appendAll(batch);
     for (const s of stored) this.onEvent(s.event);
@@ -30,9 +34,29 @@ export class Journal {
     return last;
   }
 
-  /** Holds `event` back until the next `record`. */
+  /** Holds `event` back until the next `record`, or the end of this turn of the event loop. */
   defer(event: EventInput): void {
     this.pending.push(event);
+    this.due ??= setImmediate(() => {
+      this.due = undefined;
+      this.flush();
+    });
+  }
+
+  /** Commits the deferred events now, if there are any (the run calls this before it closes the store). */
+  flush(): void {
+    const batch = this.take();
+    if (batch.length === 0) return;
+    const stored = this.store.appendAll(batch);
+    for (const s of stored) this.onEvent(s.event);
+  }
+
+  private take(): EventInput[] {
+    clearImmediate(this.due);
+    this.due = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    return batch;
   }
 }
 
