@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, Option } from "commander";
+import { createRequire } from "node:module";
+import type * as Commander from "commander";
 import { EXIT } from "./exit-codes.js";
 import { processIo, type Io } from "./io.js";
+
+// commander's CommonJS files, `require`d: its ES-module entry would add a wrapper and a lexer pass over its source.
+const { Command, CommanderError, Option } = createRequire(import.meta.url)("commander") as typeof Commander;
 
 /**
  * The `orc` entry point. Each command's module is imported only when that command runs, so `orc --version` loads
@@ -12,7 +16,7 @@ function version(): string {
   return pkg.version;
 }
 
-function program(io: Io, setExit: (code: number) => void): Command {
+function program(io: Io, setExit: (code: number) => void): Commander.Command {
   const cli = new Command("orc")
     .description("Hand a plan to coding agents and walk away.")
     .version(version(), "-V, --version")

@@ -1,5 +1,8 @@
 /** Wording shared by shape and semantic diagnostics: quoting user text, naming the entity a path is in, did-you-mean. */
-import { distance } from "fastest-levenshtein";
+import { createRequire } from "node:module";
+import type * as Levenshtein from "fastest-levenshtein";
+
+const { distance } = createRequire(import.meta.url)("fastest-levenshtein") as typeof Levenshtein;
 
 /** A position in the parsed YAML: map keys and list indexes from the document root. */
 export type Path = readonly (string | number)[];

@@ -1,6 +1,10 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import watcher from "@parcel/watcher";
+import { createRequire } from "node:module";
+import type ParcelWatcher from "@parcel/watcher";
+
+/** @parcel/watcher is CommonJS: `require` skips the lexer pass Node makes over a CommonJS package `import`ed by name. */
+const watcher = createRequire(import.meta.url)("@parcel/watcher") as typeof ParcelWatcher;
 
 export interface ChangeWatcherOptions {
   readonly workspace: string;
@@ -12,7 +16,7 @@ export interface ChangeWatcherOptions {
    */
   readonly ignore?: readonly string[];
   /** @parcel/watcher backend; default "brute-force" (a tree walk comparing mtimes, the same on every platform). */
-  readonly backend?: watcher.BackendType;
+  readonly backend?: ParcelWatcher.BackendType;
   /**
    * How long `mark()` waits after writing the snapshot, in ms (default 12): longer than one tick of the kernel's
    * coarse clock (HZ=100 gives 10 ms), so every write after `mark()` returns gets an mtime later than any mtime the
@@ -53,11 +57,11 @@ const DEFAULT_SETTLE_MS = 12;
 export class ChangeWatcher {
   readonly workspace: string;
   readonly snapshotFile: string;
-  private options: watcher.Options;
+  private options: ParcelWatcher.Options;
   private readonly settleMs: number;
   private readonly backendChosen: boolean;
   private marked = false;
-  private keepAlive: watcher.AsyncSubscription | undefined;
+  private keepAlive: ParcelWatcher.AsyncSubscription | undefined;
 
   constructor(options: ChangeWatcherOptions) {
     this.workspace = resolve(options.workspace);
@@ -112,7 +116,7 @@ export class ChangeWatcher {
    */
   async changedSince(): Promise<string[] | undefined> {
     if (!this.marked) return undefined;
-    let events: watcher.Event[];
+    let events: ParcelWatcher.Event[];
     try {
       events = await watcher.getEventsSince(this.workspace, this.snapshotFile, this.options);
     } catch {
