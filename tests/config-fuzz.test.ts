@@ -5,6 +5,7 @@ import type { Diagnostic } from "../src/core/diagnostic.js";
 import type { Settings } from "../src/core/pipeline.js";
 import { formatDiagnostic, loadPipeline, validateFiles } from "../src/config/index.js";
 import { Project } from "./config-project.js";
+import { prng } from "./helpers/prng.js";
 
 /**
  * Mutates a valid pipeline thousands of ways (seeded, so a failure replays): through its YAML text and through its
@@ -37,16 +38,6 @@ breakpoints:
   - { id: big, when: "changes.lines_changed > 800", action: pause }
 `;
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

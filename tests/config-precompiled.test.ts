@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { SCHEMA_NAMES, type SchemaName } from "../src/config/schema/constants.js";
 import { schemaData, schemaText } from "../src/config/schema-file.js";
 import { AJV_OPTIONS, PRECOMPILED_DIR, type Precompiled } from "../src/config/validators.js";
+import { prng } from "./helpers/prng.js";
 
 /**
  * `npm run build` precompiles the schema validators (bin/build-validators.js) and the built orc uses them; tests that
@@ -110,16 +111,6 @@ function mutate(root: Json, random: () => number): Json {
   return copy;
 }
 
-/** mulberry32, seeded: a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function outcome(validate: ValidateFunction, document: unknown): { valid: boolean; errors: unknown } {
   const valid = validate(document);

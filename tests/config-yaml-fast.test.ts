@@ -7,6 +7,7 @@ import { parseFastYaml } from "../src/config/yaml-fast.js";
 import { resolveCoreScalar } from "../src/config/yaml-core-schema.js";
 // @ts-expect-error -- the bench is plain JavaScript, without types
 import { dagPipeline } from "../bench/apply-dag.mjs";
+import { prng } from "./helpers/prng.js";
 
 /**
  * The fast path (src/config/yaml-fast.ts) must never change what orc reads: whenever it answers, the full path through
@@ -301,16 +302,6 @@ function randomText(random: () => number): string {
   });
 }
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [" ", "  ", "\t", ":", ": ", "'", '"', "#", " #", "-", "- ", "[", "]", "{", "}", ",", "&a", "*a", "!", "|", ">", "|-", ">+", "\n", "\n\n", "\n  ", "\n- ", "~", "0x1", "1e3", ".inf", "---", "...", "?", "\\", "@", "%", "é", "\r\n", "x: y", "true", "null", "0o7"];
 
