@@ -6,6 +6,7 @@ import type { Settings } from "../src/core/pipeline.js";
 import { formatDiagnostic, loadPipeline, validateFiles } from "../src/config/index.js";
 import { Project } from "./config-project.js";
 import { prng } from "./helpers/prng.js";
+import { FUZZ_PIPELINE } from "./helpers/fuzz-pipeline.js";
 
 /**
  * Mutates a valid pipeline thousands of ways (seeded, so a failure replays): through its YAML text and through its
@@ -15,28 +16,6 @@ import { prng } from "./helpers/prng.js";
 const CASES = 2400;
 const SEED = 0x5eed_0c01;
 
-const BASE = `version: 1
-name: fuzz
-agent: { kind: command, run: ./agent.sh, timeout: 30m }
-defaults: { max_attempts: 2, gates: [tests] }
-gates:
-  tests: { run: npm test, timeout: 10m, report: { format: junit, path: out.xml } }
-  lint: "npm run lint"
-tasks:
-  - id: design
-    prompt: Write the design.
-  - id: implement
-    needs: [design]
-    template: templates/implement.liquid
-    gates: [tests, lint]
-    protect: ["tests/**"]
-  - id: docs
-    needs: design
-    prompt: Document it.
-    agent: { inactivity_timeout: 5m }
-breakpoints:
-  - { id: big, when: "changes.lines_changed > 800", action: pause }
-`;
 
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -204,7 +183,7 @@ describe("config: fuzz", () => {
   });
 
   it("the base pipeline is valid", async () => {
-    expect(await project.check("base.yaml", BASE)).toBe("");
+    expect(await project.check("base.yaml", FUZZ_PIPELINE)).toBe("");
   });
 
   it(`${CASES} mutated pipelines: no throw, loadPipeline and validateFiles agree, every diagnostic inside the file`, async () => {
@@ -213,13 +192,13 @@ describe("config: fuzz", () => {
     const outcomes = { accepted: 0, rejected: 0 };
     const codes = new Set<string>();
     for (let i = 0; i < CASES; i++) {
-      let text: string | Uint8Array = BASE;
+      let text: string | Uint8Array = FUZZ_PIPELINE;
       if (i % 2 === 0) {
-        const data = parse(BASE) as { [key: string]: Json };
+        const data = parse(FUZZ_PIPELINE) as { [key: string]: Json };
         for (let n = 1 + mutate.int(3); n > 0; n--) mutate.data(data);
         text = stringify(data);
       }
-      if (i % 3 !== 0) text = mutate.text(typeof text === "string" ? text : BASE);
+      if (i % 3 !== 0) text = mutate.text(typeof text === "string" ? text : FUZZ_PIPELINE);
       const file = project.write(`case-${i % 50}.yaml`, text);
       const shown = (typeof text === "string" ? text : Buffer.from(text).toString("latin1")).slice(0, 400);
       const where = `case ${i}:\n${shown}`;

@@ -5,9 +5,9 @@ import { Lexer, parse, stringify } from "yaml";
 import { MAX_DEPTH, MAX_TOKENS, parseYaml, parseYamlFully } from "../src/config/yaml-file.js";
 import { parseFastYaml } from "../src/config/yaml-fast.js";
 import { resolveCoreScalar } from "../src/config/yaml-core-schema.js";
-// @ts-expect-error -- the bench is plain JavaScript, without types
 import { dagPipeline } from "../bench/apply-dag.mjs";
 import { prng } from "./helpers/prng.js";
+import { FUZZ_PIPELINE } from "./helpers/fuzz-pipeline.js";
 
 /**
  * The fast path (src/config/yaml-fast.ts) must never change what orc reads: whenever it answers, the full path through
@@ -73,33 +73,10 @@ function yamlFiles(dir: string): string[] {
 }
 
 const REPO_FILES = yamlFiles(ROOT).map((file) => ({ name: relative(ROOT, file), text: readFileSync(file, "utf8") }));
-const BENCH = (dagPipeline as (tasks: number) => string)(1000);
+const BENCH = dagPipeline(1000);
 
-const FUZZ_BASE = `version: 1
-name: fuzz
-agent: { kind: command, run: ./agent.sh, timeout: 30m }
-defaults: { max_attempts: 2, gates: [tests] }
-gates:
-  tests: { run: npm test, timeout: 10m, report: { format: junit, path: out.xml } }
-  lint: "npm run lint"
-tasks:
-  - id: design
-    prompt: Write the design.
-  - id: implement
-    needs: [design]
-    template: templates/implement.liquid
-    gates: [tests, lint]
-    protect: ["tests/**"]
-  - id: docs
-    needs: design
-    prompt: |
-      Document it.
-
-      Twice.
-    agent: { inactivity_timeout: 5m }
-breakpoints:
-  - { id: big, when: "changes.lines_changed > 800", action: pause }
-`;
+/** The fuzz tests' pipeline, with a block scalar so that mutations reach that part of the fast path too. */
+const FUZZ_BASE = FUZZ_PIPELINE.replace("    prompt: Document it.\n", "    prompt: |\n      Document it.\n\n      Twice.\n");
 
 /** Hand-written edge cases: [name, text, whether the fast path must accept it]. */
 const EDGES: readonly (readonly [string, string, boolean])[] = [
@@ -216,7 +193,7 @@ describe("the YAML fast path", () => {
   });
 
   it("declines past MAX_TOKENS, so that the full path reports too-complex", () => {
-    const big = (dagPipeline as (tasks: number) => string)(1600);
+    const big = dagPipeline(1600);
     expect(parseFastYaml(big, Number.POSITIVE_INFINITY, MAX_DEPTH)?.tokens).toBeGreaterThan(MAX_TOKENS);
     expect(parseFastYaml(big, MAX_TOKENS, MAX_DEPTH)).toBeUndefined();
     expect(parseYaml("big.yaml", big).out.list().map((d) => d.code)).toEqual(["too-complex"]);

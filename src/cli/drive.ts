@@ -1,7 +1,7 @@
-import type { Pipeline, Settings } from "../core/pipeline.js";
+import type { Settings } from "../core/pipeline.js";
 import type { Plan } from "../plan/plan.js";
 import type { RunDeps } from "../run/deps.js";
-import { executeRun, type RunEnd } from "../run/orchestrator.js";
+import { executeRun, type RunEnd, type RunTarget } from "../run/orchestrator.js";
 import type { StateStore } from "../state/port.js";
 import { chooseReporter } from "../ui/choose.js";
 import type { Reporter } from "../ui/reporter.js";
@@ -17,19 +17,14 @@ export function reporterFor(io: Io, plan: Plan, json: boolean): Promise<Reporter
 }
 
 /** Runs (or resumes) a stored run to its end and maps the end to the documented exit code. */
-export async function drive(options: {
-  readonly io: Io;
-  readonly settings: Settings;
-  readonly store: StateStore;
-  readonly reporter: Reporter;
-  readonly runId: string;
-  readonly pipeline: Pipeline;
-  readonly plan: Plan;
-  readonly workspace: string;
-  readonly resumed: boolean;
-  /** `--wait`: stay up at breakpoints until they are resolved (src/run/wait.ts). */
-  readonly wait?: boolean;
-}): Promise<number> {
+export async function drive(
+  options: RunTarget & {
+    readonly io: Io;
+    readonly settings: Settings;
+    readonly store: StateStore;
+    readonly reporter: Reporter;
+  },
+): Promise<number> {
   const interrupt = interruptSignal();
   let deps: RunDeps | undefined;
   try {
@@ -45,14 +40,7 @@ export async function drive(options: {
         options.reporter.onEvent(event);
       },
     });
-    const end = await executeRun(deps, {
-      runId: options.runId,
-      pipeline: options.pipeline,
-      plan: options.plan,
-      workspace: options.workspace,
-      resumed: options.resumed,
-      wait: options.wait === true,
-    });
+    const end = await executeRun(deps, options);
     return EXIT_FOR_END[end];
   } finally {
     await deps?.close?.();

@@ -53,7 +53,8 @@ export async function buildRunDeps(options: {
   await watcher?.start();
   const changes = new CheckpointTracker(git, watcher, `runs/${options.runId}`);
   if (firstTree !== undefined) await changes.begin(firstTree);
-  const notify = await breakpointNotifier(options.settings, transport, childEnv(options.env), options.workspace);
+  const env = childEnv(options.env);
+  const notify = await breakpointNotifier(options.settings, transport, env, options.workspace);
   const deps: RunDeps = {
     store: options.store,
     transport,
@@ -66,7 +67,7 @@ export async function buildRunDeps(options: {
     },
     projectSummary: () => summary.text(),
     ...(judge.rewrite === undefined ? {} : { rewritePrompt: judge.rewrite }),
-    env: childEnv(options.env),
+    env,
     signal: options.signal,
     promptDir: join(runDir, "prompts"),
     close: async () => {

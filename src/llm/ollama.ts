@@ -1,16 +1,17 @@
 import { err, ok, type Result } from "../core/result.js";
 import { fetchJson, num, pick } from "./http-json.js";
-import { estimateTokens, truncateEstimated, type LlmFailure, type LlmInfo, type LlmProvider, type LlmReply, type LlmRequest, type LlmSettings } from "./port.js";
+import { HttpLlmProvider, PROBE_TIMEOUT_MS } from "./http-provider.js";
+import { estimateTokens, type LlmFailure, type LlmInfo, type LlmProvider, type LlmReply, type LlmRequest, type LlmSettings } from "./port.js";
 
 export const DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434";
-const PROBE_TIMEOUT_MS = 5_000;
 
 /** Ollama's HTTP API: /api/chat with the JSON Schema as `format` (Ollama decodes under it). */
-export class OllamaProvider implements LlmProvider {
+export class OllamaProvider extends HttpLlmProvider implements LlmProvider {
   readonly kind = "ollama" as const;
   private readonly base: string;
 
   constructor(private readonly settings: LlmSettings) {
+    super();
     this.base = (settings.url ?? DEFAULT_OLLAMA_URL).replace(/\/+$/, "");
   }
 
@@ -53,17 +54,5 @@ export class OllamaProvider implements LlmProvider {
       outputTokens: num(pick(reply.value, "eval_count")) ?? estimateTokens(text),
       durationMs: Date.now() - started,
     });
-  }
-
-  countTokens(text: string): Promise<number> {
-    return Promise.resolve(estimateTokens(text));
-  }
-
-  truncate(text: string, maxTokens: number): Promise<string> {
-    return Promise.resolve(truncateEstimated(text, maxTokens));
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 }

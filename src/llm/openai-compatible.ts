@@ -1,15 +1,15 @@
 import { err, ok, type Result } from "../core/result.js";
 import { fetchJson, num, pick } from "./http-json.js";
-import { estimateTokens, truncateEstimated, type LlmFailure, type LlmInfo, type LlmProvider, type LlmReply, type LlmRequest, type LlmSettings } from "./port.js";
+import { HttpLlmProvider, PROBE_TIMEOUT_MS } from "./http-provider.js";
+import { estimateTokens, type LlmFailure, type LlmInfo, type LlmProvider, type LlmReply, type LlmRequest, type LlmSettings } from "./port.js";
 
 export const DEFAULT_OPENAI_URL = "http://127.0.0.1:8080/v1";
-const PROBE_TIMEOUT_MS = 5_000;
 
 /**
  * Any server speaking OpenAI's /v1/chat/completions (llama-server, vLLM, LM Studio), asked for a JSON-schema
  * `response_format`. The API key is read from the environment variable named in `llm.api_key_env`, never stored.
  */
-export class OpenAiCompatibleProvider implements LlmProvider {
+export class OpenAiCompatibleProvider extends HttpLlmProvider implements LlmProvider {
   readonly kind = "openai-compatible" as const;
   private readonly base: string;
   private readonly headers: Record<string, string>;
@@ -18,6 +18,7 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     private readonly settings: LlmSettings,
     env: Readonly<Record<string, string | undefined>>,
   ) {
+    super();
     const url = (settings.url ?? DEFAULT_OPENAI_URL).replace(/\/+$/, "");
     this.base = url.endsWith("/v1") ? url : `${url}/v1`;
     const key = settings.apiKeyEnv === undefined ? undefined : env[settings.apiKeyEnv];
@@ -61,17 +62,5 @@ export class OpenAiCompatibleProvider implements LlmProvider {
       outputTokens: num(pick(reply.value, "usage", "completion_tokens")) ?? estimateTokens(text),
       durationMs: Date.now() - started,
     });
-  }
-
-  countTokens(text: string): Promise<number> {
-    return Promise.resolve(estimateTokens(text));
-  }
-
-  truncate(text: string, maxTokens: number): Promise<string> {
-    return Promise.resolve(truncateEstimated(text, maxTokens));
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 }

@@ -27,9 +27,7 @@ export class Journal {
   record(event: EventInput): StoredEvent {
     const batch = this.take();
     batch.push(event);
-    const stored = batch.length === 1 ? [this.store.append(event)] : this.store.appendAll(batch);
-    for (const s of stored) this.onEvent(s.event);
-    const last = stored.at(-1);
+    const last = this.commit(batch).at(-1);
     if (last === undefined) throw new Error("appendAll returned no event");
     return last;
   }
@@ -46,9 +44,14 @@ export class Journal {
   /** Commits the deferred events now, if there are any (the run calls this before it closes the store). */
   flush(): void {
     const batch = this.take();
-    if (batch.length === 0) return;
-    const stored = this.store.appendAll(batch);
+    if (batch.length > 0) this.commit(batch);
+  }
+
+  private commit(batch: readonly EventInput[]): StoredEvent[] {
+    const [only] = batch;
+    const stored = batch.length === 1 && only !== undefined ? [this.store.append(only)] : this.store.appendAll(batch);
     for (const s of stored) this.onEvent(s.event);
+    return stored;
   }
 
   private take(): EventInput[] {
