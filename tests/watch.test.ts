@@ -97,8 +97,16 @@ describe("ChangeWatcher", () => {
     write("packages/p/node_modules/y/index.js", "y2");
     write("state/checkpoints.git/HEAD", "h2");
     write("state/new", "n");
+    write("packages/p/node_modules/z/new.js", "z");
+    write("packages/p/.git/HEAD", "sub");
+    write("packages/p/.orc/x", "x");
+    expect(await watcher.changedSince()).toEqual([]);
     await watcher.mark(); // rewrites cache/watch.snapshot inside the workspace
     expect(await watcher.changedSince()).toEqual([]);
+    write("packages/p/node_modules_not/a.js", "a");
+    write("packages/p/x.orc", "x");
+    expect(await watcher.changedSince()).toEqual(["packages/p/node_modules_not", "packages/p/node_modules_not/a.js", "packages/p/x.orc"]);
+    await watcher.mark();
     write("packages/p/src.ts", "s");
     expect(await watcher.changedSince()).toEqual(["packages/p/src.ts"]);
   });

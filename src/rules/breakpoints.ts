@@ -1,11 +1,11 @@
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../core/ids.js";
 import type { BreakpointContext, EventInput, FileChange, GateOutcome, RunEvent } from "../core/events.js";
 import type { FiredRule } from "./engine.js";
 import { verdictOf } from "./context.js";
 
 /** Breakpoint ids are unique across runs and short enough to type: `bp-3f9a1c2e`. */
 export function newBreakpointId(): string {
-  return `bp-${randomBytes(4).toString("hex")}`;
+  return `bp-${randomHex(4)}`;
 }
 
 /** What `orc breakpoints` shows about why a task stopped: the reasons, diff stats, gate evidence and the verdict. */

@@ -1,18 +1,18 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { createRequire } from "node:module";
 import type ParcelWatcher from "@parcel/watcher";
+import { loadNativeWatcher, type NativeOptions } from "./parcel-native.js";
 
-/** @parcel/watcher is CommonJS: `require` skips the lexer pass Node makes over a CommonJS package `import`ed by name. */
-const watcher = createRequire(import.meta.url)("@parcel/watcher") as typeof ParcelWatcher;
+const watcher = loadNativeWatcher();
 
 export interface ChangeWatcherOptions {
   readonly workspace: string;
   /** Where the snapshot is written (its directory is created); keep it outside the workspace or in an ignored path. */
   readonly snapshotFile: string;
   /**
-   * More paths to ignore, besides `.git`, `.orc` and `node_modules` (at any depth): absolute paths, paths relative to
-   * the workspace, or globs. The snapshot file's directory is ignored when it lies inside the workspace.
+   * More paths to ignore, besides `.git`, `.orc` and `node_modules` (at any depth): absolute paths or paths relative
+   * to the workspace, each with everything under it. The snapshot file's directory is ignored when it lies inside
+   * the workspace.
    */
   readonly ignore?: readonly string[];
   /** @parcel/watcher backend; default "brute-force" (a tree walk comparing mtimes, the same on every platform). */
@@ -25,12 +25,16 @@ export interface ChangeWatcherOptions {
   readonly settleMs?: number;
 }
 
+/** Ignored at the top of the workspace (a prefix test on the path). */
+const ALWAYS_IGNORED_PATHS: readonly string[] = [".git", ".orc", "node_modules"];
 /**
- * Top-level entries as paths (a prefix test) and deeper ones as one regular expression, matched against the path
- * relative to the workspace: @parcel/watcher compiles every glob and regex into a std::regex on every call, and the
- * three any-depth globs this replaces cost ~90 µs a call, more than walking a small workspace.
+ * The same names at any depth, as a std::regex that must match the whole path relative to the workspace (ECMAScript
+ * grammar; @parcel/watcher's src/Glob.cc, Watcher::isIgnored). The binding compiles it on every call: this plain
+ * pattern costs almost nothing, where the package's JS wrapper would hand it a RegExp wrapped in
+ * `^[\s\S]*(?:…)[\s\S]*$`, whose two bracket expressions cost libstdc++ ~75 µs a call to compile.
+ * tests/watch.test.ts holds the ignores to what they promise.
  */
-const ALWAYS_IGNORED: readonly (string | RegExp)[] = [".git", ".orc", "node_modules", /(^|\/)(\.git|\.orc|node_modules)$/];
+const NESTED_IGNORED = "(.*/)?(\\.git|\\.orc|node_modules)";
 const DEFAULT_SETTLE_MS = 12;
 
 /**
@@ -57,20 +61,20 @@ const DEFAULT_SETTLE_MS = 12;
 export class ChangeWatcher {
   readonly workspace: string;
   readonly snapshotFile: string;
-  private options: ParcelWatcher.Options;
+  private options: NativeOptions;
   private readonly settleMs: number;
   private readonly backendChosen: boolean;
   private marked = false;
-  private keepAlive: ParcelWatcher.AsyncSubscription | undefined;
+  private keepAlive: { readonly dir: string; readonly fn: () => undefined } | undefined;
 
   constructor(options: ChangeWatcherOptions) {
     this.workspace = resolve(options.workspace);
     this.snapshotFile = resolve(options.snapshotFile);
     this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
-    const ignore: (string | RegExp)[] = [...ALWAYS_IGNORED, ...(options.ignore ?? []).map((p) => (isAbsolute(p) ? resolve(p) : p))];
+    const ignorePaths = [...ALWAYS_IGNORED_PATHS, ...(options.ignore ?? [])].map((p) => resolve(this.workspace, p));
     const snapshotDir = dirname(this.snapshotFile);
-    if (inside(this.workspace, snapshotDir)) ignore.push(snapshotDir);
-    this.options = { ignore, backend: options.backend ?? "brute-force" };
+    if (inside(this.workspace, snapshotDir)) ignorePaths.push(snapshotDir);
+    this.options = { ignorePaths, ignoreGlobs: [NESTED_IGNORED], backend: options.backend ?? "brute-force" };
     this.backendChosen = options.backend !== undefined;
   }
 
@@ -87,7 +91,9 @@ export class ChangeWatcher {
     const dir = join(dirname(this.snapshotFile), "watch-backend");
     try {
       await mkdir(dir, { recursive: true });
-      this.keepAlive = await watcher.subscribe(dir, () => undefined, { backend: "inotify" });
+      const fn = (): undefined => undefined;
+      await watcher.subscribe(dir, fn, { backend: "inotify" });
+      this.keepAlive = { dir, fn };
       this.options = { ...this.options, backend: "inotify" };
     } catch {
       // No inotify here: each call starts its own brute-force backend, as without start().
@@ -98,7 +104,7 @@ export class ChangeWatcher {
     const subscription = this.keepAlive;
     this.keepAlive = undefined;
     this.options = { ...this.options, backend: "brute-force" };
-    await subscription?.unsubscribe().catch(() => undefined);
+    if (subscription !== undefined) await watcher.unsubscribe(subscription.dir, subscription.fn, { backend: "inotify" }).catch(() => undefined);
   }
 
   /** Records the workspace as it is now; later writes are measured against this. */
