@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { RunEvent } from "../core/events.js";
 import type { GateSpec, Settings } from "../core/pipeline.js";
 import type { GateContext, RunDeps } from "../run/deps.js";
-import { journalOf } from "../run/journal.js";
+import { committedReads, journalOf } from "../run/journal.js";
 import type { StateStore } from "../state/port.js";
 import type { Notifier } from "../rules/breakpoints.js";
 import type { Transport } from "../transports/port.js";
@@ -55,8 +55,11 @@ export async function buildRunDeps(options: {
   if (firstTree !== undefined) await changes.begin(firstTree);
   const env = childEnv(options.env);
   const notify = await breakpointNotifier(options.settings, transport, env, options.workspace);
+  const flush = (): void => {
+    journalOf(deps).flush();
+  };
   const deps: RunDeps = {
-    store: options.store,
+    store: committedReads(options.store, flush),
     transport,
     loadAgent,
     runGate: (spec: GateSpec, ctx: GateContext) => (spec.kind === "command" ? runCommandGate(spec, ctx) : judge.run(spec, ctx)),
@@ -65,7 +68,11 @@ export async function buildRunDeps(options: {
       summary.onEvent(event);
       options.onEvent(event);
     },
-    projectSummary: () => summary.text(),
+    // The summary is built from committed events: commit what the run holds back before reading it.
+    projectSummary: () => {
+      flush();
+      return summary.text();
+    },
     ...(judge.rewrite === undefined ? {} : { rewritePrompt: judge.rewrite }),
     env,
     signal: options.signal,
@@ -73,7 +80,7 @@ export async function buildRunDeps(options: {
     close: async () => {
       // A run that ended normally recorded its end, which committed everything; one that threw may hold events back.
       try {
-        journalOf(deps).flush();
+        flush();
       } catch {
         // The store failed under the run already: the error that stopped the run says so.
       }

@@ -21,8 +21,8 @@ export interface AttemptInput {
   readonly decidedBefore: number;
   readonly workspace: string;
   readonly previous: PreviousAttempt | null;
-  /** What earlier tasks did (src/prompts/summary.ts), offered to templates as `project.summary`. */
-  readonly projectSummary?: string;
+  /** What earlier tasks did (src/prompts/summary.ts), offered to templates as `project.summary`; read only if used. */
+  readonly projectSummary?: () => string;
   /** The note of the human who resolved this task's last breakpoint, for the next prompt ("" or absent: none). */
   readonly note?: string;
 }
@@ -45,7 +45,12 @@ export function promptContext(input: AttemptInput): Record<string, unknown> {
     workspace: input.workspace,
     previous: input.previous,
     note: input.note ?? "",
-    project: { summary: input.projectSummary ?? "" },
+    // A getter: most templates never read it, and reading it commits what the run holds back (src/cli/run-deps.ts).
+    project: {
+      get summary(): string {
+        return input.projectSummary?.() ?? "";
+      },
+    },
   };
 }
 
@@ -116,15 +121,17 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
   // The session to continue, limits waited out, the session recorded as soon as known: run/agent-call.ts.
   const agent: AgentOutcome = await callAgent(deps, plugin, { runId, task, attempt, prompt: prompt.text, promptFile, workspace: input.workspace }, record);
   if (aborted()) return interrupted();
-  // The change check runs in the thread pool or in git: start it, then commit the agent's outcome while it runs.
-  const changing = deps.changes.after(before, `${task.id}/${attempt}`);
-  changing.catch(() => undefined); // awaited below; this only keeps a failed record() from leaving it unhandled
-  record({ type: "agent.finished", run: runId, task: task.id, attempt, result: agent });
-
-  const changes = await changing;
+  const finished = { type: "agent.finished", run: runId, task: task.id, attempt, result: agent } as const;
+  // The agent's outcome is committed with what the change check finds, in one transaction: held back only now, so
+  // that nothing is pending while the check waits on the thread pool or git (which would commit it on its own).
+  const changes = await deps.changes.after(before, `${task.id}/${attempt}`).catch((error: unknown) => {
+    record(finished);
+    throw error;
+  });
+  journal.defer(finished);
   const detected = { type: "changes.detected", run: runId, task: task.id, attempt, ...changes } as const;
-  // With no gate to wait for, the changes are committed with the decision a moment later; with gates, they are
-  // committed (and shown) before the first gate starts.
+  // With no gate to wait for, the changes are committed with the decision and the task's end, which commit with the
+  // next agent's start (run/journal.ts); with gates, they are committed (and shown) before the first gate starts.
   if (task.gates.length === 0) journal.defer(detected);
   else record(detected);
 

@@ -3,11 +3,13 @@ import type { StateStore, StoredEvent } from "../state/port.js";
 
 /**
  * How a run writes its events: each `record` is one transaction, then the reporters hear of it. `defer` holds an
- * event back so that it shares the transaction of the next `record`: an attempt's start is committed together with
- * its agent's pid (while the agent runs), and a no-gate attempt's changes and final decision with its task's end.
- * Each transaction still holds whole transitions in order, so the DB is consistent after a crash at any point.
- * Listeners (reporters, the project summary) hear of events when they are committed, so an event is deferred only
- * where nothing reads what it changes before the next `record`.
+ * event back so that it shares the transaction of the next `record`. With one task at a time, a task's whole life
+ * costs one transaction, committed while its agent runs: the task's start, the attempt's start and the agent's pid
+ * go in with the previous task's agent outcome, changes, decision and end (when it had no gates). Each transaction
+ * still holds whole transitions in order, so the DB is consistent after a crash at any point.
+ * Listeners (reporters, the project summary) hear of events when they are committed. Code that reads the store
+ * through `committedReads` (the run's own deps do) commits what is held back first, so it never reads a state
+ * older than what it has recorded.
  *
  * A deferred event waits at most until the current turn of the event loop ends: if nothing records before then (the
  * run waits for a process, a timer, the thread pool), it is committed on its own. So `orc status` never lags behind
@@ -73,4 +75,33 @@ export function journalOf(deps: { readonly store: StateStore; readonly onEvent: 
     journals.set(deps, journal);
   }
   return journal;
+}
+
+/**
+ * `store` as a run's code sees it: each read first runs `flush` (the run's journal), so no read misses an event the
+ * run has recorded but holds back. Writes go straight to `store`: the journal's own commits are among them.
+ */
+export function committedReads(store: StateStore, flush: () => void): StateStore {
+  const read =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): R => {
+      flush();
+      return fn(...args);
+    };
+  return {
+    append: (event) => store.append(event),
+    appendAll: (events) => store.appendAll(events),
+    getRun: read((id: string) => store.getRun(id)),
+    latestRun: read(() => store.latestRun()),
+    listRuns: read(() => store.listRuns()),
+    snapshot: read((id: string) => store.snapshot(id)),
+    breakpoint: read((id: string) => store.breakpoint(id)),
+    openBreakpoints: read(() => store.openBreakpoints()),
+    runSpec: read((id: string) => store.runSpec(id)),
+    events: read((runId: string, options?: { readonly afterSeq?: number; readonly limit?: number }) => store.events(runId, options)),
+    close: () => {
+      store.close();
+    },
+    ...(store.llmMemory === undefined ? {} : { llmMemory: store.llmMemory.bind(store) }),
+  };
 }

@@ -95,9 +95,11 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
   let blocked = true;
 
   const inflight = new Map<string, Promise<void>>();
+  const journal = journalOf(deps);
   const finish = (task: string, final: "accepted" | "failed" | "skipped", reason: string): void => {
     status.set(task, final);
-    record({ type: "task.finished", run: runId, task, status: final, reason });
+    // Committed with whatever the run records next: the next agent's start, the run's end (run/journal.ts).
+    journal.defer({ type: "task.finished", run: runId, task, status: final, reason });
     if (final !== "accepted") {
       blocked = true;
       return;
@@ -248,7 +250,7 @@ async function runTask(
       workspace: target.workspace,
       previous,
       note,
-      projectSummary: deps.projectSummary?.() ?? "",
+      ...(deps.projectSummary === undefined ? {} : { projectSummary: deps.projectSummary }),
     });
     note = "";
     if (end.kind === "interrupted") return;
