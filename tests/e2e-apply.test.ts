@@ -88,13 +88,13 @@ tasks:
     expect(task?.attempts[1]?.prompt).toBe(retryPrompt);
   });
 
-  it("keeps the project summary across runs: a later run's prompt sees what an earlier run's tasks did", () => {
+  it("keeps the project summary within a run and across runs: a prompt sees what earlier tasks did", () => {
     rig.write("first.yaml", `version: 1
 name: first
 agent: { kind: command, run: node ${rig.path("agent.mjs")} }
 tasks:
   - { id: parser, prompt: Write the parser }
-  - { id: lexer, prompt: Write the lexer }
+  - { id: lexer, needs: [parser], prompt: "Write the lexer. So far: {{ project.summary }}" }
 `);
     rig.write("second.yaml", `version: 1
 name: second
@@ -108,6 +108,9 @@ tasks:
     const first = rig.orc(["apply", "first.yaml", "--workspace", "ws"], { env: env() });
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
+    // The parser's end is still held back when the lexer's prompt is rendered (it commits with the lexer's start):
+    // reading the summary commits it first.
+    expect(rig.read("prompts/lexer-1.txt")).toContain("So far: - parser: Done: wrote out-parser.txt and everything passes [files: out-parser.txt]");
     const second = rig.orc(["apply", "second.yaml", "--workspace", "ws"], { env: env() });
     expect(second.stderr).toBe("");
     expect(second.code).toBe(0);

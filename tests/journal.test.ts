@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunEvent } from "../src/core/events.js";
-import { Journal } from "../src/run/journal.js";
+import { committedReads, Journal } from "../src/run/journal.js";
 import { openStateStore, type SqliteStateStore } from "../src/state/sqlite-store.js";
 
 const cleanup: (() => void)[] = [];
@@ -53,5 +53,21 @@ describe("the run's journal", () => {
     journal.flush();
     await new Promise((done) => setImmediate(done));
     expect(store.events("r-1").map((e) => e.event.type)).toEqual(["run.created", "task.started"]);
+  });
+
+  it("committedReads commits what the journal holds back before every read, and writes straight through", () => {
+    const { store, heard, journal } = setup();
+    const reads = committedReads(store, () => {
+      journal.flush();
+    });
+    journal.defer({ type: "task.started", run: "r-1", task: "t" });
+    expect(store.snapshot("r-1")?.tasks[0]?.status).toBe("pending");
+    expect(reads.snapshot("r-1")?.tasks[0]?.status).toBe("running");
+    expect(heard).toEqual(["task.started"]);
+    journal.defer({ type: "task.finished", run: "r-1", task: "t", status: "failed", reason: "gave up" });
+    expect(reads.events("r-1").map((e) => e.event.type)).toEqual(["run.created", "task.started", "task.finished"]);
+    reads.append({ type: "run.finished", run: "r-1", status: "failed", reason: "t failed" });
+    expect(reads.getRun("r-1")?.status).toBe("failed");
+    expect(heard).toEqual(["task.started", "task.finished"]);
   });
 });
