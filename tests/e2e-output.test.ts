@@ -48,6 +48,18 @@ tasks:
     expect(result.stdout.trim().split("\n").at(-1)).toMatch(/^run r-\S+ succeeded: all 2 tasks accepted$/);
   });
 
+  it("keeps running to the end when its reader goes away (`orc apply … | head -1`)", async () => {
+    const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"]);
+    await running.waitFor(/^run (r-\S+):/m);
+    const id = /^run (r-\S+):/m.exec(running.stdout)?.[1] ?? "";
+    running.child.stdout?.destroy(); // what `head -1` does once it has its line
+    expect(await running.finished()).toBe(0);
+    expect(running.stderr).toBe("");
+    const status = rig.json<{ run: { status: string }; tasks: { status: string }[] }>(["status", id, "--json"]);
+    expect(status.run.status).toBe("succeeded");
+    expect(status.tasks.map((t) => t.status)).toEqual(["accepted", "accepted"]);
+  });
+
   it("`orc logs --follow` streams a live run's events and stops when the run ends", async () => {
     const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"]);
     await running.waitFor(/^run (r-\S+):/m);

@@ -146,6 +146,18 @@ async function main(argv: readonly string[]): Promise<number> {
   return code;
 }
 
+/**
+ * A reader that goes away (`orc apply pipeline.yaml | head`) closes our stdout: the output stops there and the run
+ * goes on to its end (its state and exit code are what count), rather than dying mid-run on an unhandled EPIPE.
+ */
+function keepRunningWhenOutputCloses(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
+}
+
+keepRunningWhenOutputCloses(process.stdout);
+keepRunningWhenOutputCloses(process.stderr);
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
