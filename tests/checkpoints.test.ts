@@ -222,6 +222,28 @@ describe("ShadowGit", () => {
     expect(paths).not.toContain("secret.env");
   });
 
+  it("takes a run's first checkpoint in one process, the same tree as init() then snapshot()", async () => {
+    const { git, write, lsTree, transport, stateDir } = setup();
+    write("src/a.ts", "a\n");
+    write("node_modules/dep/index.js", "ignored\n");
+    write("$(touch pwned)/b.txt", "b\n"); // a path that would run a command if it ever reached the script
+    const tree = await git.initAndSnapshot();
+    expect(transport.calls.map((c) => c.command)).toEqual(["/bin/sh"]);
+    expect(lsTree(tree)).toEqual(["$(touch pwned)/b.txt", "src/a.ts"]);
+    expect(existsSync(join(git.workspace, "pwned"))).toBe(false);
+    expect(readFileSync(join(stateDir, "checkpoints.git", "info", "exclude"), "utf8")).toContain("node_modules/");
+    expect(await git.snapshot()).toBe(tree);
+    expect(await git.initAndSnapshot()).toBe(tree); // an existing store: no second init
+  });
+
+  it("takes the first checkpoint the usual way when the one process fails (a nested repository without a commit)", async () => {
+    const { root, git, write, lsTree } = setup();
+    write("top.txt", "t\n");
+    write("vendor/lib/file.txt", "f\n");
+    execFileSync("git", ["init", "-q", join(git.workspace, "vendor/lib")], { env: isolatedEnv(root) });
+    expect(lsTree(await git.initAndSnapshot())).toEqual(["top.txt"]);
+  });
+
   it("copes with a nested repository an agent created with git init", async () => {
     const { root, git, write, lsTree } = setup();
     await git.init();

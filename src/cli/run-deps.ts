@@ -29,11 +29,11 @@ export async function buildRunDeps(options: {
   const transport = new LocalTransport();
   const runDir = join(options.settings.stateDir, "runs", options.runId);
   const git = new ShadowGit({ storeDir: join(options.settings.stateDir, "checkpoints.git"), workspace: options.workspace, stateDir: options.settings.stateDir, transport });
-  // git runs in its own processes: `git init` and, for a run with a change watcher, the checkpoint the first attempt
-  // starts from are taken while the rest of the run's modules load (the change watcher alone takes ~12 ms).
+  // git runs in its own process: `git init` and, for a run with a change watcher, the checkpoint the first attempt
+  // starts from are taken while the rest of the run's modules load.
   const watching = options.concurrency === 1;
   const [firstTree, [{ loadAgent }, { runCommandGate }, { ChangeWatcher }, { CheckpointTracker }, { ProjectSummary }, { judgeGates }]] = await Promise.all([
-    git.init().then(() => (watching ? git.snapshot() : undefined)),
+    watching ? git.initAndSnapshot() : git.init().then(() => undefined),
     Promise.all([
       import("../agents/registry.js"),
       import("../quality/command-gate.js"),

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { FileChange } from "../core/events.js";
 import type { ProcessOutcome, Transport } from "../transports/port.js";
@@ -94,16 +94,49 @@ export class ShadowGit {
 
   /** Creates the store if needed and (re)writes its exclude file. Idempotent. */
   init(): Promise<void> {
+    // The file steps are synchronous (each takes microseconds): at a run's start the event loop is busy loading
+    // modules, and every asynchronous step would wait for it before the next git process could start.
     return this.serial(async () => {
-      await mkdir(this.storeDir, { recursive: true });
-      if (!(await exists(join(this.storeDir, "HEAD")))) {
+      mkdirSync(this.storeDir, { recursive: true });
+      if (!existsSync(join(this.storeDir, "HEAD"))) {
         // --template= : no sample hooks or description copied from the system template directory.
         await this.git(["init", "--quiet", "--template="]);
       }
-      await rm(join(this.storeDir, "index.lock"), { force: true });
-      await mkdir(join(this.storeDir, "info"), { recursive: true });
-      await writeFile(join(this.storeDir, "info", "exclude"), await this.excludeFile());
+      rmSync(join(this.storeDir, "index.lock"), { force: true });
+      mkdirSync(join(this.storeDir, "info"), { recursive: true });
+      writeFileSync(join(this.storeDir, "info", "exclude"), this.excludeFile());
     });
+  }
+
+  /**
+   * `init()` then `snapshot()`, with the three git commands in one `sh -c` process, so the first checkpoint of a run
+   * needs the event loop only to start and to end it: at a run's start the event loop is busy loading modules, and
+   * every git process in between would wait for it. Where that one process fails (a nested repository makes
+   * `git add` refuse), `init()` and `snapshot()` run as usual and handle it.
+   */
+  async initAndSnapshot(): Promise<string> {
+    const tree = await this.serial(async () => {
+      mkdirSync(join(this.storeDir, "info"), { recursive: true });
+      // Before `git init`, which leaves an existing info/exclude alone (no template is copied).
+      writeFileSync(join(this.storeDir, "info", "exclude"), this.excludeFile());
+      rmSync(join(this.storeDir, "index.lock"), { force: true });
+      const init = existsSync(join(this.storeDir, "HEAD")) ? "" : 'git "$@" init --quiet --template= && ';
+      const script = `${init}git "$@" -c advice.addEmbeddedRepo=false add --all && git "$@" write-tree`;
+      // The paths reach git as positional parameters ("$@"), never as part of the script.
+      const outcome = await this.transport.run({
+        command: "/bin/sh",
+        args: ["-c", script, "sh", ...this.gitOptions()],
+        cwd: this.workspace,
+        env: this.env,
+        timeoutMs: this.timeoutMs,
+        maxOutputBytes: MAX_OUTPUT_BYTES,
+      });
+      const printed = outcome.stdoutTail.trim();
+      return outcome.end === "exited" && outcome.exitCode === 0 && OBJECT_ID.test(printed) ? printed : undefined;
+    });
+    if (tree !== undefined) return tree;
+    await this.init();
+    return this.snapshot();
   }
 
   /** Records the workspace as it is now; returns the tree id (the same id for the same content). */
@@ -192,7 +225,7 @@ export class ShadowGit {
         const fresh = empty.map((m) => m[1] ?? "").filter((p) => p !== "" && !this.nestedRepos.has(p));
         if (fresh.length === 0 || tries >= 10) throw error;
         for (const path of fresh) this.nestedRepos.add(path);
-        await writeFile(join(this.storeDir, "info", "exclude"), await this.excludeFile());
+        writeFileSync(join(this.storeDir, "info", "exclude"), this.excludeFile());
       }
     }
   }
@@ -204,9 +237,7 @@ export class ShadowGit {
   }
 
   private async git(args: readonly string[]): Promise<string> {
-    // Settings as `-c` on every call rather than `git config` at init: two fewer processes before the first attempt.
-    // gc.auto=0: orc's refs keep what matters, and an automatic gc must not stall an attempt.
-    const full = ["--git-dir", this.storeDir, "--work-tree", this.workspace, "-c", "gc.auto=0", "-c", "core.autocrlf=false", ...args];
+    const full = [...this.gitOptions(), ...args];
     const outcome = await this.transport.run({
       command: "git",
       args: full,
@@ -220,7 +251,16 @@ export class ShadowGit {
     return outcome.stdoutTail;
   }
 
-  private async excludeFile(): Promise<string> {
+  /**
+   * The store, the workspace and the settings, before every git command. Settings as `-c` on every call rather than
+   * `git config` at init: two fewer processes before the first attempt. gc.auto=0: orc's refs keep what matters, and
+   * an automatic gc must not stall an attempt.
+   */
+  private gitOptions(): string[] {
+    return ["--git-dir", this.storeDir, "--work-tree", this.workspace, "-c", "gc.auto=0", "-c", "core.autocrlf=false"];
+  }
+
+  private excludeFile(): string {
     // node_modules/ too: the change watcher (src/watch/) ignores it, and both must agree on what "the workspace" is,
     // or a dependency install would be missed by one and attributed to a later attempt by the other.
     const lines = ["# Written by orc: what the checkpoint store never records.", "/.git/", ".orc/", "node_modules/"];
@@ -231,7 +271,7 @@ export class ShadowGit {
     }
     for (const path of this.nestedRepos) lines.push(`/${escapePattern(path)}/`);
     try {
-      const user = await readFile(join(this.workspace, ".git", "info", "exclude"), "utf8");
+      const user = readFileSync(join(this.workspace, ".git", "info", "exclude"), "utf8");
       lines.push("# From the workspace's .git/info/exclude:", user);
     } catch {
       // No repository, or .git is a file (worktree): nothing to copy.
@@ -310,11 +350,3 @@ function tail(text: string, max: number): string {
   return trimmed.length > max ? `…${trimmed.slice(-max)}` : trimmed;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

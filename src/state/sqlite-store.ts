@@ -16,7 +16,21 @@ export { SQL };
  * better-sqlite3 is CommonJS: `require` loads it without the ES-module wrapper Node builds around a CommonJS package
  * `import`ed by name (a lexer pass over its source; ~2 ms of every start).
  */
-const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+const require = createRequire(import.meta.url);
+const Database = require("better-sqlite3") as typeof BetterSqlite3;
+
+/**
+ * better-sqlite3's addon from where its install puts it. Left to itself, better-sqlite3 finds it through the
+ * `bindings` package, which probes a dozen candidate paths: ~1.5 ms of every start. Elsewhere (a debug build), that
+ * search still runs.
+ */
+function addonOptions(): { nativeBinding?: string } {
+  try {
+    return { nativeBinding: require.resolve("better-sqlite3/build/Release/better_sqlite3.node") };
+  } catch {
+    return {};
+  }
+}
 type Database = BetterSqlite3.Database;
 
 export const STATE_DB_FILE = "state.db";
@@ -101,6 +115,63 @@ export class StateProjectionError extends Error {
   }
 }
 
+/** The store's statements, one per entry of SQL (src/state/sql.ts). */
+interface Statements {
+  readonly insertEvent: Stmt<[string, string, string, string]>;
+  readonly insertRun: Stmt<[string, number, string, string, string, string]>;
+  readonly insertTask: Stmt<[string, string, number, number]>;
+  readonly runExists: Stmt<[string], { found: number }>;
+  readonly runStarted: Stmt<[number, string]>;
+  readonly runInterrupted: Stmt<[string, string]>;
+  readonly tasksRequeued: Stmt<[string]>;
+  readonly runFinished: Stmt<[string, string, string, string]>;
+  readonly taskStarted: Stmt<[string, string]>;
+  readonly taskFinished: Stmt<[string, string, string, string]>;
+  readonly attemptStarted: Stmt<[string, string, number, string, number]>;
+  readonly attemptAgent: Stmt<[number, string, string, number]>;
+  readonly attemptChanges: Stmt<[number, string, string, number]>;
+  readonly attemptDecided: Stmt<[string, string, string, string, string, number]>;
+  readonly attemptInterrupted: Stmt<[string, string, string, number]>;
+  readonly insertGate: Stmt<[number, string, string, number, string, number]>;
+  readonly getRun: Stmt<[string], RunDbRow>;
+  readonly latestRun: Stmt<[], RunDbRow>;
+  readonly listRuns: Stmt<[], RunDbRow>;
+  readonly runSpec: Stmt<[string], { payload: string }>;
+  readonly tasks: Stmt<[string], TaskDbRow>;
+  readonly attempts: Stmt<[string], AttemptDbRow>;
+  readonly gates: Stmt<[string], GateDbRow>;
+  readonly events: Stmt<[string, number, number], EventDbRow>;
+  readonly insertBreakpoint: Stmt<[string, string, string, number, string, number]>;
+  readonly taskPaused: Stmt<[string, string, string]>;
+  readonly breakpointResolved: Stmt<[number, string, string]>;
+  readonly runBreakpoints: Stmt<[string], BreakpointDbRow>;
+  readonly breakpoint: Stmt<[string], BreakpointDbRow>;
+  readonly openBreakpoints: Stmt<[], BreakpointDbRow>;
+}
+
+/**
+ * Each statement is prepared when first used, not when the store opens: a command uses a few of them and a run about
+ * half, and preparing all of them cost every run's start ~2 ms.
+ */
+function preparedOnFirstUse(db: Database): Statements {
+  const prepared = new Map<string, BetterSqlite3.Statement>();
+  const statements = {};
+  for (const [key, sql] of Object.entries(SQL)) {
+    Object.defineProperty(statements, key, {
+      enumerable: true,
+      get: () => {
+        let statement = prepared.get(key);
+        if (statement === undefined) {
+          statement = db.prepare(sql);
+          prepared.set(key, statement);
+        }
+        return statement;
+      },
+    });
+  }
+  return statements as Statements;
+}
+
 export class SqliteStateStore implements StateStore {
   readonly file: string;
   readonly readonly: boolean;
@@ -110,38 +181,7 @@ export class SqliteStateStore implements StateStore {
   private readonly now: () => Date;
   private closed = false;
 
-  private readonly s: {
-    readonly insertEvent: Stmt<[string, string, string, string]>;
-    readonly insertRun: Stmt<[string, number, string, string, string, string]>;
-    readonly insertTask: Stmt<[string, string, number, number]>;
-    readonly runExists: Stmt<[string], { found: number }>;
-    readonly runStarted: Stmt<[number, string]>;
-    readonly runInterrupted: Stmt<[string, string]>;
-    readonly tasksRequeued: Stmt<[string]>;
-    readonly runFinished: Stmt<[string, string, string, string]>;
-    readonly taskStarted: Stmt<[string, string]>;
-    readonly taskFinished: Stmt<[string, string, string, string]>;
-    readonly attemptStarted: Stmt<[string, string, number, string, number]>;
-    readonly attemptAgent: Stmt<[number, string, string, number]>;
-    readonly attemptChanges: Stmt<[number, string, string, number]>;
-    readonly attemptDecided: Stmt<[string, string, string, string, string, number]>;
-    readonly attemptInterrupted: Stmt<[string, string, string, number]>;
-    readonly insertGate: Stmt<[number, string, string, number, string, number]>;
-    readonly getRun: Stmt<[string], RunDbRow>;
-    readonly latestRun: Stmt<[], RunDbRow>;
-    readonly listRuns: Stmt<[], RunDbRow>;
-    readonly runSpec: Stmt<[string], { payload: string }>;
-    readonly tasks: Stmt<[string], TaskDbRow>;
-    readonly attempts: Stmt<[string], AttemptDbRow>;
-    readonly gates: Stmt<[string], GateDbRow>;
-    readonly events: Stmt<[string, number, number], EventDbRow>;
-    readonly insertBreakpoint: Stmt<[string, string, string, number, string, number]>;
-    readonly taskPaused: Stmt<[string, string, string]>;
-    readonly breakpointResolved: Stmt<[number, string, string]>;
-    readonly runBreakpoints: Stmt<[string], BreakpointDbRow>;
-    readonly breakpoint: Stmt<[string], BreakpointDbRow>;
-    readonly openBreakpoints: Stmt<[], BreakpointDbRow>;
-  };
+  private readonly s: Statements;
 
   private readonly appendTx: (event: EventInput) => StoredEvent;
   private readonly appendAllTx: (events: readonly EventInput[]) => StoredEvent[];
@@ -154,38 +194,7 @@ export class SqliteStateStore implements StateStore {
     this.readonly = options.readonly;
     this.missing = options.missing;
     this.now = options.now ?? (() => new Date());
-    this.s = {
-      insertEvent: db.prepare(SQL.insertEvent),
-      insertRun: db.prepare(SQL.insertRun),
-      insertTask: db.prepare(SQL.insertTask),
-      runExists: db.prepare(SQL.runExists),
-      runStarted: db.prepare(SQL.runStarted),
-      runInterrupted: db.prepare(SQL.runInterrupted),
-      tasksRequeued: db.prepare(SQL.tasksRequeued),
-      runFinished: db.prepare(SQL.runFinished),
-      taskStarted: db.prepare(SQL.taskStarted),
-      taskFinished: db.prepare(SQL.taskFinished),
-      attemptStarted: db.prepare(SQL.attemptStarted),
-      attemptAgent: db.prepare(SQL.attemptAgent),
-      attemptChanges: db.prepare(SQL.attemptChanges),
-      attemptDecided: db.prepare(SQL.attemptDecided),
-      attemptInterrupted: db.prepare(SQL.attemptInterrupted),
-      insertGate: db.prepare(SQL.insertGate),
-      getRun: db.prepare(SQL.getRun),
-      latestRun: db.prepare(SQL.latestRun),
-      listRuns: db.prepare(SQL.listRuns),
-      runSpec: db.prepare(SQL.runSpec),
-      tasks: db.prepare(SQL.tasks),
-      attempts: db.prepare(SQL.attempts),
-      gates: db.prepare(SQL.gates),
-      events: db.prepare(SQL.events),
-      insertBreakpoint: db.prepare(SQL.insertBreakpoint),
-      taskPaused: db.prepare(SQL.taskPaused),
-      breakpointResolved: db.prepare(SQL.breakpointResolved),
-      runBreakpoints: db.prepare(SQL.runBreakpoints),
-      breakpoint: db.prepare(SQL.breakpoint),
-      openBreakpoints: db.prepare(SQL.openBreakpoints),
-    };
+    this.s = preparedOnFirstUse(db);
     // IMMEDIATE: take the write lock (waiting up to busy_timeout) before the first statement, so a second writer
     // process queues instead of failing with SQLITE_BUSY on a read-to-write upgrade.
     const appendTx = db.transaction((event: EventInput) => this.appendInTx(event));
@@ -439,7 +448,7 @@ export function openStateStore(stateDir: string, opts?: OpenStateStoreOptions): 
   if (opts?.readonly === true) return openReadonly(file, now);
 
   mkdirSync(stateDir, { recursive: true });
-  const db = new Database(file);
+  const db = new Database(file, addonOptions());
   try {
     db.pragma("busy_timeout = 5000");
     // Refuse a newer database before changing anything in it.
@@ -458,7 +467,7 @@ export function openStateStore(stateDir: string, opts?: OpenStateStoreOptions): 
 function openReadonly(file: string, now: (() => Date) | undefined): SqliteStateStore {
   const options = (missing: boolean) => (now ? { readonly: true, missing, now } : { readonly: true, missing });
   if (existsSync(file)) {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    const db = new Database(file, { readonly: true, fileMustExist: true, ...addonOptions() });
     try {
       db.pragma("busy_timeout = 5000");
       const version = assertSupportedVersion(db);
@@ -479,7 +488,7 @@ function openReadonly(file: string, now: (() => Date) | undefined): SqliteStateS
     }
   }
   // Nothing on disk: an in-memory store with the same schema, so every read answers "no runs" and nothing is created.
-  const memory = new Database(":memory:");
+  const memory = new Database(":memory:", addonOptions());
   migrate(memory, MIGRATIONS);
   memory.pragma("query_only = ON");
   return new SqliteStateStore(memory, file, options(true));
