@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type ParcelWatcher from "@parcel/watcher";
+import { DirectoryWatches } from "./directory-watches.js";
 import { loadNativeWatcher, type NativeOptions } from "./parcel-native.js";
 
 const watcher = loadNativeWatcher();
@@ -35,6 +36,7 @@ const ALWAYS_IGNORED_PATHS: readonly string[] = [".git", ".orc", "node_modules"]
  * tests/watch.test.ts holds the ignores to what they promise.
  */
 const NESTED_IGNORED = "(.*/)?(\\.git|\\.orc|node_modules)";
+const NESTED_NAMES: ReadonlySet<string> = new Set(ALWAYS_IGNORED_PATHS);
 const DEFAULT_SETTLE_MS = 12;
 
 /**
@@ -51,12 +53,17 @@ const DEFAULT_SETTLE_MS = 12;
  *   ext4/xfs/btrfs/tmpfs, but older kernels and other file systems do not). `mark()` therefore waits `settleMs`
  *   after the snapshot: a write that starts after `mark()` returns lands in a later tick. Writes that race with
  *   `mark()` itself (a process still running while the snapshot is taken) can still be missed.
- * - A change of permissions only (`chmod +x`) does not change the mtime and is not seen, though git records the
- *   executable bit. Neither is a file restored with its old mtime to the nanosecond (`cp -p`, `touch -r`).
+ * - A change of permissions only (`chmod +x`) does not change the mtime and is not seen by the walk, though git
+ *   records the executable bit. Neither is a file restored with its old mtime to the nanosecond (`cp -p`, `touch -r`).
  * - Ignored paths (above) are not seen even if git tracks them; file systems with coarse mtimes (FAT: 2 s) are not
  *   supported.
+ * On Linux, inotify watches on the workspace's directories (src/watch/directory-watches.ts, for workspaces of up to
+ * 500 directories) come first: when no event arrived since `mark()`, nothing changed and the walk is skipped (an
+ * attempt that changed nothing then costs one turn of the event loop); when an event arrived but the walk finds no
+ * changed mtime (a chmod, a rewrite within one tick, a restored mtime), the answer is unknown, so git looks.
  * So `changedSince()` answers `undefined` ("unknown: take a checkpoint") whenever it cannot be sure it saw everything:
- * before the first `mark()` of this instance, after a failed `mark()`, and when the watcher itself fails.
+ * before the first `mark()` of this instance, after a failed `mark()`, when the watcher itself fails, and when a
+ * watch saw what the walk did not.
  */
 export class ChangeWatcher {
   readonly workspace: string;
@@ -66,6 +73,8 @@ export class ChangeWatcher {
   private readonly backendChosen: boolean;
   private marked = false;
   private keepAlive: { readonly dir: string; readonly fn: () => undefined } | undefined;
+  /** Linux: inotify watches that answer "nothing happened" without a walk (src/watch/directory-watches.ts). */
+  private readonly watches: DirectoryWatches | undefined;
 
   constructor(options: ChangeWatcherOptions) {
     this.workspace = resolve(options.workspace);
@@ -76,6 +85,10 @@ export class ChangeWatcher {
     if (inside(this.workspace, snapshotDir)) ignorePaths.push(snapshotDir);
     this.options = { ignorePaths, ignoreGlobs: [NESTED_IGNORED], backend: options.backend ?? "brute-force" };
     this.backendChosen = options.backend !== undefined;
+    // Only where a change is reported by the next turn of the event loop (inotify); other platforms' watchers may lag.
+    if (process.platform === "linux" && !this.backendChosen) {
+      this.watches = new DirectoryWatches(this.workspace, (path) => ignorePaths.some((p) => path === p || path.startsWith(p + sep)) || NESTED_NAMES.has(basename(path)));
+    }
   }
 
   /**
@@ -101,6 +114,7 @@ export class ChangeWatcher {
   }
 
   async close(): Promise<void> {
+    this.watches?.close();
     const subscription = this.keepAlive;
     this.keepAlive = undefined;
     this.options = { ...this.options, backend: "brute-force" };
@@ -111,6 +125,8 @@ export class ChangeWatcher {
   async mark(): Promise<void> {
     this.marked = false;
     await mkdir(dirname(this.snapshotFile), { recursive: true });
+    // Before the snapshot: a change made after it is in the snapshot or reported by a watch.
+    this.watches?.arm();
     await watcher.writeSnapshot(this.workspace, this.snapshotFile, this.options);
     if (this.settleMs > 0) await new Promise((done) => setTimeout(done, this.settleMs));
     this.marked = true;
@@ -122,6 +138,8 @@ export class ChangeWatcher {
    */
   async changedSince(): Promise<string[] | undefined> {
     if (!this.marked) return undefined;
+    const watched = (await this.watches?.state()) ?? "unknown";
+    if (watched === "quiet") return [];
     let events: ParcelWatcher.Event[];
     try {
       events = await watcher.getEventsSince(this.workspace, this.snapshotFile, this.options);
@@ -134,6 +152,8 @@ export class ChangeWatcher {
       if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) continue;
       paths.add(rel.split(sep).join("/"));
     }
+    // A watch saw something the walk cannot (a chmod, a rewrite within one mtime tick): unknown, so git looks.
+    if (paths.size === 0 && watched === "changed") return undefined;
     return [...paths].sort();
   }
 }
