@@ -34,6 +34,18 @@ export const BUILTIN_RULES: readonly RuleSpec[] = [
 
 /** The rules a run evaluates: resolved at load time (`rules`), else the pipeline's own breakpoints; builtins first. */
 export function effectiveRules(pipeline: Pipeline): readonly RuleSpec[] {
+  // Asked before and after every attempt; a pipeline never changes during a run.
+  let rules = effective.get(pipeline);
+  if (rules === undefined) {
+    rules = computeEffectiveRules(pipeline);
+    effective.set(pipeline, rules);
+  }
+  return rules;
+}
+
+const effective = new WeakMap<Pipeline, readonly RuleSpec[]>();
+
+function computeEffectiveRules(pipeline: Pipeline): readonly RuleSpec[] {
   const own: readonly RuleSpec[] =
     pipeline.rules ??
     pipeline.breakpoints.map((b) => ({

@@ -143,18 +143,13 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
       blocked = false;
       propagateSkips();
     }
-    if (!deps.signal.aborted) {
-      const ready = [...candidates]
-        .flatMap((id) => {
-          const t = planned.get(id);
-          return t !== undefined && status.get(id) === "pending" ? [t] : [];
-        })
-        .sort((a, b) => b.priority - a.priority || (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
-      for (const t of ready) {
-        if (inflight.size >= Math.max(1, plan.concurrency)) break;
-        const spec = specs.get(t.id);
-        if (spec !== undefined) startTask(spec);
-      }
+    // One pick per free slot: the first candidate by priority, then plan order (a pass over the candidates, not a
+    // sort of all of them for each task started).
+    while (!deps.signal.aborted && inflight.size < Math.max(1, plan.concurrency)) {
+      const next = firstReady(candidates, (id) => (status.get(id) === "pending" ? planned.get(id) : undefined), order);
+      const spec = next === undefined ? undefined : specs.get(next.id);
+      if (spec === undefined) break;
+      startTask(spec);
     }
     if (inflight.size === 0) break;
     await Promise.race(inflight.values());
@@ -281,4 +276,19 @@ async function runTask(
     previous = end.previous;
   }
   finish(task.id, "failed", `no attempts left (${decided} of ${task.maxAttempts})`);
+}
+
+/** The ready task to start next: highest priority, then earliest in the plan. */
+function firstReady(
+  candidates: ReadonlySet<string>,
+  pendingTask: (id: string) => { readonly id: string; readonly priority: number } | undefined,
+  order: ReadonlyMap<string, number>,
+): { readonly id: string } | undefined {
+  let best: { readonly id: string; readonly priority: number } | undefined;
+  for (const id of candidates) {
+    const t = pendingTask(id);
+    if (t === undefined) continue;
+    if (best === undefined || t.priority > best.priority || (t.priority === best.priority && (order.get(t.id) ?? 0) < (order.get(best.id) ?? 0))) best = t;
+  }
+  return best;
 }

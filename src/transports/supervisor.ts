@@ -241,7 +241,7 @@ export function supervise(spec: ProcessSpec): Promise<ProcessOutcome> {
     try {
       child = spawn(file, args, {
         cwd: spec.cwd,
-        env: { ...spec.env },
+        env: spec.env,
         // Own process group (and session), so one kill(-pid) reaches every descendant that did not escape.
         detached: true,
         stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
