@@ -19,7 +19,7 @@ const dist = fileURLToPath(new URL("../dist/", import.meta.url));
 // costs a chunk, nothing else. `orc --version` still loads main.js alone (tests/e2e-startup.test.ts).
 const CONFIG = /^(config\/|core\/(duration|expression|kinds|pipeline|result)\.js$|cli\/(context|packs|validate)\.js$)/;
 const RUN =
-  /^(run\/|state\/|transports\/|watch\/|rules\/(attempt-rules|breakpoints|builtin|context|engine|pack-gates|packs)\.js$|prompts\/(context|engine|summary)\.js$|ui\/(batched-sink|choose|describe-agent|describe|ndjson|plain)\.js$|agents\/(registry|command)\.js$|quality\/(command-gate|reports\/tap)\.js$|cli\/(apply|drive|interrupt|judge-wiring|load|run-deps)\.js$|plan\/plan\.js$|core\/(failure|glob|ids)\.js$)/;
+  /^(run\/|state\/|transports\/|watch\/|rules\/(attempt-rules|breakpoints|builtin|context|engine|pack-gates|packs)\.js$|prompts\/(context|engine|summary)\.js$|ui\/(batched-sink|choose|describe-agent|describe|ndjson|plain)\.js$|agents\/(registry|command)\.js$|quality\/(command-gate|reports\/tap)\.js$|cli\/(apply|checkpoint-start|drive|interrupt|judge-wiring|load|run-deps)\.js$|plan\/plan\.js$|core\/(failure|glob|ids)\.js$)/;
 const inGroup = (id, pattern) => id.startsWith(dist) && pattern.test(id.slice(dist.length));
 const out = `${dist}bundle`;
 rmSync(out, { recursive: true, force: true });

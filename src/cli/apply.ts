@@ -4,6 +4,7 @@ import { newRunId } from "../core/ids.js";
 import { usage } from "../core/failure.js";
 import type { GlobalOptions } from "./context.js";
 import { openWritableStore } from "./context.js";
+import { startCheckpoints } from "./checkpoint-start.js";
 import { drive, reporterFor } from "./drive.js";
 import { exitCodeFor } from "./exit-codes.js";
 import { fail, reportFailure, type Io } from "./io.js";
@@ -32,6 +33,8 @@ export async function applyCommand(
     return exitCodeFor(failure);
   }
 
+  // git takes the workspace's first checkpoint now, while the store opens and the run is recorded.
+  const checkpoints = startCheckpoints(settings, workspace, plan.concurrency === 1);
   const opened = await openWritableStore(settings);
   if (!opened.ok) {
     return fail(io, opened.failure, options);
@@ -50,5 +53,5 @@ export async function applyCommand(
     spec: { pipeline, plan },
   });
   reporter.onEvent(created.event);
-  return drive({ io, settings, store, reporter, runId, pipeline, plan, workspace, resumed: false, wait: options.wait === true });
+  return drive({ io, settings, store, reporter, runId, pipeline, plan, workspace, resumed: false, wait: options.wait === true, checkpoints });
 }

@@ -8,6 +8,7 @@ import type { Reporter } from "../ui/reporter.js";
 import { EXIT } from "./exit-codes.js";
 import { interruptSignal } from "./interrupt.js";
 import type { Io } from "./io.js";
+import type { CheckpointStart } from "./checkpoint-start.js";
 import { buildRunDeps } from "./run-deps.js";
 
 const EXIT_FOR_END: Record<RunEnd, number> = { succeeded: EXIT.ok, failed: EXIT.failed, interrupted: EXIT.interrupted, paused: EXIT.paused };
@@ -23,6 +24,8 @@ export async function drive(
     readonly settings: Settings;
     readonly store: StateStore;
     readonly reporter: Reporter;
+    /** Started early by `apply` (src/cli/checkpoint-start.ts); `resume` leaves it to the run. */
+    readonly checkpoints?: CheckpointStart;
   },
 ): Promise<number> {
   const interrupt = interruptSignal();
@@ -39,6 +42,7 @@ export async function drive(
       onEvent: (event) => {
         options.reporter.onEvent(event);
       },
+      ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
     });
     const end = await executeRun(deps, options);
     return EXIT_FOR_END[end];

@@ -6,6 +6,7 @@ import { committedReads, journalOf } from "../run/journal.js";
 import type { StateStore } from "../state/port.js";
 import type { Notifier } from "../rules/breakpoints.js";
 import type { Transport } from "../transports/port.js";
+import { startCheckpoints, type CheckpointStart } from "./checkpoint-start.js";
 
 /** Only defined variables reach children; orc never logs or stores this environment. */
 function childEnv(env: Record<string, string | undefined>): Record<string, string> {
@@ -24,16 +25,16 @@ export async function buildRunDeps(options: {
   readonly env: Record<string, string | undefined>;
   readonly signal: AbortSignal;
   readonly onEvent: (event: RunEvent) => void;
+  /** The checkpoint store and first checkpoint, if the caller started them early (src/cli/checkpoint-start.ts). */
+  readonly checkpoints?: CheckpointStart;
 }): Promise<RunDeps> {
-  const [{ LocalTransport }, { ShadowGit }] = await Promise.all([import("../transports/local.js"), import("../state/checkpoints.js")]);
-  const transport = new LocalTransport();
   const runDir = join(options.settings.stateDir, "runs", options.runId);
-  const git = new ShadowGit({ storeDir: join(options.settings.stateDir, "checkpoints.git"), workspace: options.workspace, stateDir: options.settings.stateDir, transport });
+  const watching = options.concurrency === 1;
   // git runs in its own process: `git init` and, for a run with a change watcher, the checkpoint the first attempt
   // starts from are taken while the rest of the run's modules load.
-  const watching = options.concurrency === 1;
+  const { git, transport, firstTree: first } = options.checkpoints ?? startCheckpoints(options.settings, options.workspace, watching);
   const [firstTree, [{ loadAgent }, { runCommandGate }, { ChangeWatcher }, { CheckpointTracker }, { ProjectSummary }, { judgeGates }]] = await Promise.all([
-    watching ? git.initAndSnapshot() : git.init().then(() => undefined),
+    first,
     Promise.all([
       import("../agents/registry.js"),
       import("../quality/command-gate.js"),
