@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -64,6 +64,27 @@ describe.runIf(process.platform === "linux")("DirectoryWatches", () => {
     watches.arm();
     expect(await watches.state()).toBe("quiet");
     await agentWrites(join(root, "new/dir"), "b.txt");
+    expect(await watches.state()).toBe("changed");
+  });
+
+  it("keeps watching a directory replaced under the same path (removed and made again, or renamed over)", async () => {
+    const { root, watches, write } = setup();
+    write("src/a.ts");
+    write("lib/b.ts");
+    watches.arm();
+    rmSync(join(root, "src"), { recursive: true });
+    mkdirSync(join(root, "src"));
+    expect(await watches.state()).toBe("changed");
+    watches.arm();
+    await agentWrites(join(root, "src"), "a.ts");
+    expect(await watches.state()).toBe("changed");
+    watches.arm();
+    write("lib2/c.ts");
+    renameSync(join(root, "lib"), join(root, "lib.old"));
+    renameSync(join(root, "lib2"), join(root, "lib"));
+    expect(await watches.state()).toBe("changed");
+    watches.arm();
+    await agentWrites(join(root, "lib"), "c.ts");
     expect(await watches.state()).toBe("changed");
   });
 

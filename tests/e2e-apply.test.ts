@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import Database from "better-sqlite3";
 import { Rig } from "./helpers/rig.js";
 
 interface Attempt {
@@ -117,6 +118,19 @@ tasks:
     const prompt = rig.read("prompts/docs-1.txt");
     expect(prompt).toContain("- parser: Done: wrote out-parser.txt and everything passes [files: out-parser.txt]");
     expect(prompt).toContain("- lexer: Done: wrote out-lexer.txt and everything passes [files: out-lexer.txt]");
+  });
+
+  it("refuses a state database written by a newer orc with a clear error, having started nothing", () => {
+    rig.write("one.yaml", `version: 1\nname: one\nagent: { kind: command, run: node ${rig.path("agent.mjs")} }\ntasks:\n  - { id: a, prompt: go }\n`);
+    mkdirSync(rig.path(".orc"), { recursive: true });
+    const db = new Database(rig.path(".orc/state.db"));
+    db.pragma("user_version = 99");
+    db.close();
+    const result = rig.orc(["apply", "one.yaml", "--workspace", "ws"], { env: env() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^orc: error: .*state\.db was written by a newer orc \(schema 99 > \d+\)/);
+    expect(result.stderr).not.toContain("    at ");
+    expect(existsSync(rig.path("prompts"))).toBe(false); // no agent ran
   });
 
   it("fails a task that never passes, skips its dependents, and still runs independent tasks", () => {

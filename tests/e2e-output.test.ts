@@ -60,6 +60,19 @@ tasks:
     expect(status.tasks.map((t) => t.status)).toEqual(["accepted", "accepted"]);
   });
 
+  it("other commands stop when their reader goes away (`orc logs RUN --follow | head -1`), while the run goes on", async () => {
+    const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"]);
+    await running.waitFor(/^run (r-\S+):/m);
+    const id = /^run (r-\S+):/m.exec(running.stdout)?.[1] ?? "";
+    const follower = rig.start(["logs", id, "--follow"]);
+    await follower.waitFor(/\S/);
+    follower.child.stdout?.destroy();
+    expect(await follower.finished()).toBe(0);
+    expect(follower.stderr).toBe("");
+    expect(running.child.exitCode).toBeNull(); // the run (two agents of 0.3 s each) is still going
+    expect(await running.finished()).toBe(0);
+  });
+
   it("`orc logs --follow` streams a live run's events and stops when the run ends", async () => {
     const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"]);
     await running.waitFor(/^run (r-\S+):/m);

@@ -70,4 +70,26 @@ describe("the run's journal", () => {
     expect(reads.getRun("r-1")?.status).toBe("failed");
     expect(heard).toEqual(["task.started", "task.finished"]);
   });
+
+  it("keeps a batch the store refused, in order, for the next commit; a refused deferred commit does not throw", async () => {
+    const { store, heard } = setup();
+    let refuse = 2;
+    const flaky = committedReads(store, () => undefined);
+    const refusing = {
+      ...flaky,
+      appendAll: (events: Parameters<typeof store.appendAll>[0]) => {
+        if (refuse-- > 0) throw new Error("SQLITE_BUSY: database is locked");
+        return store.appendAll(events);
+      },
+    };
+    const journal = new Journal(refusing, (event: RunEvent) => heard.push(event.type));
+    journal.defer({ type: "task.started", run: "r-1", task: "t" });
+    journal.defer({ type: "attempt.started", run: "r-1", task: "t", attempt: 1, prompt: "go" });
+    await new Promise((done) => setImmediate(done)); // the deferred commit is refused, quietly
+    expect(() => journal.record({ type: "agent.spawned", run: "r-1", task: "t", attempt: 1, process: { pid: 1 } })).toThrow("SQLITE_BUSY");
+    expect(store.events("r-1").map((e) => e.event.type)).toEqual(["run.created"]);
+    journal.flush();
+    expect(store.events("r-1").map((e) => e.event.type)).toEqual(["run.created", "task.started", "attempt.started", "agent.spawned"]);
+    expect(heard).toEqual(["task.started", "attempt.started", "agent.spawned"]);
+  });
 });

@@ -2,6 +2,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { createRequire } from "node:module";
+import { loadNativeWatcher } from "../src/watch/parcel-native.js";
 import { ChangeWatcher } from "../src/watch/snapshot-watcher.js";
 
 const dirs: string[] = [];
@@ -9,14 +11,14 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function setup(options: { snapshotInside?: boolean } = {}) {
+function setup(options: { snapshotInside?: boolean; backend?: "brute-force" } = {}) {
   const root = mkdtempSync(join(tmpdir(), "orc-watch-test-"));
   dirs.push(root);
   const workspace = join(root, "ws");
   mkdirSync(workspace);
   const stateDir = join(workspace, "state");
   const snapshotFile = options.snapshotInside === true ? join(workspace, "cache", "watch.snapshot") : join(root, "snap", "watch.snapshot");
-  const watcher = new ChangeWatcher({ workspace, snapshotFile, ignore: [stateDir] });
+  const watcher = new ChangeWatcher({ workspace, snapshotFile, ignore: [stateDir], ...(options.backend === undefined ? {} : { backend: options.backend }) });
   const write = (path: string, content: string): void => {
     mkdirSync(dirname(join(workspace, path)), { recursive: true });
     writeFileSync(join(workspace, path), content);
@@ -83,8 +85,10 @@ describe("ChangeWatcher", () => {
     }
   });
 
-  it("ignores .git, .orc, node_modules at any depth, the configured paths and its own snapshot", async () => {
-    const { watcher, write } = setup({ snapshotInside: true });
+  // Twice: with the directory watches (Linux), which answer first, and with the walk alone (a chosen backend turns the
+  // watches off), so that the walk's own ignores (the nested-ignore regex) are held to the same promise.
+  it.each([{ backend: undefined }, { backend: "brute-force" as const }])("ignores .git, .orc, node_modules at any depth, the configured paths and its own snapshot (backend: $backend)", async ({ backend }) => {
+    const { watcher, write } = setup({ snapshotInside: true, ...(backend === undefined ? {} : { backend }) });
     write(".git/HEAD", "ref");
     write(".orc/state.db", "db");
     write("node_modules/x/index.js", "x");
@@ -122,7 +126,7 @@ describe("ChangeWatcher", () => {
     expect(await watcher.changedSince()).toBeUndefined();
   });
 
-  it("answers unknown for a permission-only change: the walk compares mtimes only, but a watch saw it", async () => {
+  it.runIf(process.platform === "linux")("answers unknown for a permission-only change: the walk compares mtimes only, but a watch saw it", async () => {
     const { watcher, write, workspace } = setup();
     write("run.sh", "echo hi\n");
     await watcher.mark();
@@ -130,5 +134,10 @@ describe("ChangeWatcher", () => {
     expect(await watcher.changedSince()).toBeUndefined();
     await watcher.mark();
     expect(await watcher.changedSince()).toEqual([]);
+  });
+
+  it.runIf(process.platform === "linux" && process.arch === "x64")("loads @parcel/watcher's native build directly, without the package's JS entry", () => {
+    const require = createRequire(import.meta.url);
+    expect(loadNativeWatcher()).toBe(require("@parcel/watcher-linux-x64-glibc"));
   });
 });

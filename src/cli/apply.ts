@@ -8,6 +8,7 @@ import { startCheckpoints } from "./checkpoint-start.js";
 import { drive, reporterFor } from "./drive.js";
 import { exitCodeFor } from "./exit-codes.js";
 import { fail, reportFailure, type Io } from "./io.js";
+import type { Reporter } from "../ui/reporter.js";
 import { loadForRun } from "./load.js";
 
 function isDirectory(path: string): boolean {
@@ -37,21 +38,28 @@ export async function applyCommand(
   const checkpoints = startCheckpoints(settings, workspace, plan.concurrency === 1);
   const opened = await openWritableStore(settings);
   if (!opened.ok) {
+    checkpoints.cancel();
     return fail(io, opened.failure, options);
   }
   const store = opened.value;
   const runId = newRunId();
-  const reporter = await reporterFor(io, plan, options.json);
-  // The stored spec (normalised pipeline + plan) is what `orc resume` runs: it never re-reads the user's files.
-  const created = store.append({
-    type: "run.created",
-    run: runId,
-    pipeline: pipeline.name,
-    pipelineFile: pipeline.file,
-    workspace,
-    tasks: plan.tasks.map((t) => ({ id: t.id, maxAttempts: t.maxAttempts })),
-    spec: { pipeline, plan },
-  });
-  reporter.onEvent(created.event);
+  let reporter: Reporter;
+  try {
+    reporter = await reporterFor(io, plan, options.json);
+    // The stored spec (normalised pipeline + plan) is what `orc resume` runs: it never re-reads the user's files.
+    const created = store.append({
+      type: "run.created",
+      run: runId,
+      pipeline: pipeline.name,
+      pipelineFile: pipeline.file,
+      workspace,
+      tasks: plan.tasks.map((t) => ({ id: t.id, maxAttempts: t.maxAttempts })),
+      spec: { pipeline, plan },
+    });
+    reporter.onEvent(created.event);
+  } catch (error) {
+    checkpoints.cancel();
+    throw error;
+  }
   return drive({ io, settings, store, reporter, runId, pipeline, plan, workspace, resumed: false, wait: options.wait === true, checkpoints });
 }

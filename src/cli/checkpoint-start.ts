@@ -10,6 +10,8 @@ export interface CheckpointStart {
   readonly transport: Transport;
   /** The workspace's tree as the run found it; undefined without a change watcher (tasks side by side). */
   readonly firstTree: Promise<string | undefined>;
+  /** Stops git when the run will not start after all (so `orc apply` does not wait for it to end). */
+  readonly cancel: () => void;
 }
 
 /**
@@ -20,8 +22,16 @@ export interface CheckpointStart {
 export function startCheckpoints(settings: Settings, workspace: string, watching: boolean): CheckpointStart {
   const transport = new LocalTransport();
   const git = new ShadowGit({ storeDir: join(settings.stateDir, "checkpoints.git"), workspace, stateDir: settings.stateDir, transport });
-  const firstTree = watching ? git.initAndSnapshot() : git.init().then(() => undefined);
-  // Awaited by the run (src/cli/run-deps.ts); a run that never starts (its store failed to open) leaves it be.
+  const stop = new AbortController();
+  const firstTree = watching ? git.initAndSnapshot(stop.signal) : git.init().then(() => undefined);
+  // Awaited by the run (src/cli/run-deps.ts); a run that never starts cancels it and ignores how it ended.
   firstTree.catch(() => undefined);
-  return { git, transport, firstTree };
+  return {
+    git,
+    transport,
+    firstTree,
+    cancel: () => {
+      stop.abort();
+    },
+  };
 }

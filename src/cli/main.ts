@@ -52,13 +52,14 @@ function program(io: Io, setExit: (code: number) => void): Commander.Command {
     .option("--wait", "at a breakpoint, wait for `orc resolve` from another shell instead of exiting 3")
     .addOption(json)
     .action((file: string, opts: { json?: boolean; workspace?: string; wait?: boolean }) =>
-      run(async (g) =>
-        (await import("./apply.js")).applyCommand(
+      run(async (g) => {
+        runGoesOn = true;
+        return (await import("./apply.js")).applyCommand(
           file,
           { ...g, json: opts.json === true, wait: opts.wait === true, ...(opts.workspace !== undefined ? { workspace: opts.workspace } : {}) },
           io,
-        ),
-      )(),
+        );
+      })(),
     );
   cli
     .command("resume")
@@ -67,7 +68,10 @@ function program(io: Io, setExit: (code: number) => void): Commander.Command {
     .option("--wait", "at a breakpoint, wait for `orc resolve` from another shell instead of exiting 3")
     .addOption(json)
     .action((id: string, opts: { json?: boolean; wait?: boolean }) =>
-      run(async (g) => (await import("./resume.js")).resumeCommand(id, { ...g, json: opts.json === true, wait: opts.wait === true }, io))(),
+      run(async (g) => {
+        runGoesOn = true;
+        return (await import("./resume.js")).resumeCommand(id, { ...g, json: opts.json === true, wait: opts.wait === true }, io);
+      })(),
     );
   cli
     .command("status")
@@ -146,18 +150,23 @@ async function main(argv: readonly string[]): Promise<number> {
   return code;
 }
 
+/** Set by `apply` and `resume`: a run goes on when its output's reader goes away. */
+let runGoesOn = false;
+
 /**
- * A reader that goes away (`orc apply pipeline.yaml | head`) closes our stdout: the output stops there and the run
- * goes on to its end (its state and exit code are what count), rather than dying mid-run on an unhandled EPIPE.
+ * A reader that goes away (`orc apply pipeline.yaml | head`, `orc logs RUN --follow | head`) closes our stdout. A run
+ * goes on to its end without output (its state and exit code are what count); any other command stops there, as
+ * command-line tools do. Either way, no unhandled EPIPE and no stack trace.
  */
-function keepRunningWhenOutputCloses(stream: NodeJS.WriteStream): void {
+function whenOutputCloses(stream: NodeJS.WriteStream): void {
   stream.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;
+    if (!runGoesOn) process.exit(typeof process.exitCode === "number" ? process.exitCode : EXIT.ok);
   });
 }
 
-keepRunningWhenOutputCloses(process.stdout);
-keepRunningWhenOutputCloses(process.stderr);
+whenOutputCloses(process.stdout);
+whenOutputCloses(process.stderr);
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

@@ -69,9 +69,15 @@ export async function buildRunDeps(options: {
       summary.onEvent(event);
       options.onEvent(event);
     },
-    // The summary is built from committed events: commit what the run holds back before reading it.
+    // The summary is built from committed events: commit what the run holds back before reading it. A store that
+    // refuses the commit must not surface as a template error: the events stay held back, and the run's next record
+    // fails with the store's error.
     projectSummary: () => {
-      flush();
+      try {
+        flush();
+      } catch {
+        // See above.
+      }
       return summary.text();
     },
     ...(judge.rewrite === undefined ? {} : { rewritePrompt: judge.rewrite }),

@@ -92,7 +92,9 @@ function attemptEvidence(
  * One attempt: prompt → checkpoint → agent → changes → gates → decision. Each step is recorded as an event (one
  * transaction each) as soon as it is known, so a crash at any point leaves a consistent, resumable run.
  */
-export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<AttemptEnd> {
+export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Promise<AttemptEnd> {
+  // The summary as this attempt first reads it: its prompt and the judge's evidence must show the same text.
+  const input = { ...attemptInput, ...(attemptInput.projectSummary === undefined ? {} : { projectSummary: once(attemptInput.projectSummary) }) };
   const { runId, task, attempt } = input;
   const record = recorder(deps);
   const journal = journalOf(deps);
@@ -122,13 +124,20 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
   const agent: AgentOutcome = await callAgent(deps, plugin, { runId, task, attempt, prompt: prompt.text, promptFile, workspace: input.workspace }, record);
   if (aborted()) return interrupted();
   const finished = { type: "agent.finished", run: runId, task: task.id, attempt, result: agent } as const;
-  // The agent's outcome is committed with what the change check finds, in one transaction: held back only now, so
-  // that nothing is pending while the check waits on the thread pool or git (which would commit it on its own).
-  const changes = await deps.changes.after(before, `${task.id}/${attempt}`).catch((error: unknown) => {
+  // The agent's outcome is committed with what the change check finds, in one transaction, when the check answers at
+  // once (nothing changed: the usual case); before the check takes a checkpoint (git, which may take a while), it is
+  // committed on its own, so a crash meanwhile does not lose it.
+  const outcome = { committed: false };
+  const commitOutcome = (): void => {
+    if (outcome.committed) return;
+    outcome.committed = true;
     record(finished);
+  };
+  const changes = await deps.changes.after(before, `${task.id}/${attempt}`, commitOutcome).catch((error: unknown) => {
+    commitOutcome();
     throw error;
   });
-  journal.defer(finished);
+  if (!outcome.committed) journal.defer(finished);
   const detected = { type: "changes.detected", run: runId, task: task.id, attempt, ...changes } as const;
   // With no gate to wait for, the changes are committed with the decision and the task's end, which commit with the
   // next agent's start (run/journal.ts); with gates, they are committed (and shown) before the first gate starts.
@@ -194,4 +203,10 @@ export async function runAttempt(deps: RunDeps, input: AttemptInput): Promise<At
     reasons,
     previous: describePrevious({ attempt, reasons, agent, gates, files: changes.files }),
   };
+}
+
+/** `fn`, called once: later calls return the first answer. */
+function once(fn: () => string): () => string {
+  let value: string | undefined;
+  return () => (value ??= fn());
 }

@@ -40,11 +40,12 @@ export class CheckpointTracker implements ChangeTracker {
     return this.last;
   }
 
-  async after(before: string, label?: string): Promise<AttemptChanges> {
+  async after(before: string, label?: string, beforeCheckpoint?: () => void): Promise<AttemptChanges> {
     if (!(await this.changedSinceMark())) {
       this.verifiedAt = Date.now();
       return { files: [], linesChanged: 0, checkpoint: before };
     }
+    beforeCheckpoint?.();
     const tree = await this.checkpoint();
     this.verifiedAt = Date.now();
     if (label !== undefined) await this.git.saveRef(`${this.refPrefix}/${label}`, tree);

@@ -17,8 +17,11 @@ export interface AttemptChanges {
 export interface ChangeTracker {
   /** Called before the agent starts; returns an opaque token for `after`. */
   before(): Promise<string>;
-  /** `label` names the checkpoint (`TASK/ATTEMPT`) so a later rollback can find it. */
-  after(before: string, label?: string): Promise<AttemptChanges>;
+  /**
+   * `label` names the checkpoint (`TASK/ATTEMPT`) so a later rollback can find it. `beforeCheckpoint` is called
+   * before a checkpoint is taken (git may take a while), not when the answer comes at once.
+   */
+  after(before: string, label?: string, beforeCheckpoint?: () => void): Promise<AttemptChanges>;
   /** Something other than the agent ran in the workspace since `after` (a gate): the next `before` must look. */
   invalidate(): void;
   /** The unified diff of `paths` between two checkpoints ("" when it cannot be had): test-integrity rules read it. */

@@ -39,7 +39,12 @@ export class Journal {
     this.pending.push(event);
     this.due ??= setImmediate(() => {
       this.due = undefined;
-      this.flush();
+      try {
+        this.flush();
+      } catch {
+        // The store refused the commit: the events stay held back, and the run's next record or flush commits them
+        // or fails with the store's error, where the run can handle it (not here, outside any caller).
+      }
     });
   }
 
@@ -51,7 +56,14 @@ export class Journal {
 
   private commit(batch: readonly EventInput[]): StoredEvent[] {
     const [only] = batch;
-    const stored = batch.length === 1 && only !== undefined ? [this.store.append(only)] : this.store.appendAll(batch);
+    let stored: StoredEvent[];
+    try {
+      stored = batch.length === 1 && only !== undefined ? [this.store.append(only)] : this.store.appendAll(batch);
+    } catch (error) {
+      // Nothing of the batch was stored (one transaction): hold it back again, ahead of anything deferred since.
+      this.pending = [...batch, ...this.pending];
+      throw error;
+    }
     for (const s of stored) this.onEvent(s.event);
     return stored;
   }

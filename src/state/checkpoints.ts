@@ -112,9 +112,9 @@ export class ShadowGit {
    * `init()` then `snapshot()`, with the three git commands in one `sh -c` process, so the first checkpoint of a run
    * needs the event loop only to start and to end it: at a run's start the event loop is busy loading modules, and
    * every git process in between would wait for it. Where that one process fails (a nested repository makes
-   * `git add` refuse), `init()` and `snapshot()` run as usual and handle it.
+   * `git add` refuse), `init()` and `snapshot()` run as usual and handle it. `signal` stops it (and rejects).
    */
-  async initAndSnapshot(): Promise<string> {
+  async initAndSnapshot(signal?: AbortSignal): Promise<string> {
     const tree = await this.serial(async () => {
       mkdirSync(join(this.storeDir, "info"), { recursive: true });
       // Before `git init`, which leaves an existing info/exclude alone (no template is copied).
@@ -130,7 +130,9 @@ export class ShadowGit {
         env: this.env,
         timeoutMs: this.timeoutMs,
         maxOutputBytes: MAX_OUTPUT_BYTES,
+        ...(signal === undefined ? {} : { signal }),
       });
+      if (signal?.aborted === true) throw new Error("the first checkpoint was cancelled");
       const printed = outcome.stdoutTail.trim();
       return outcome.end === "exited" && outcome.exitCode === 0 && OBJECT_ID.test(printed) ? printed : undefined;
     });

@@ -17,7 +17,15 @@ export { SQL };
  * `import`ed by name (a lexer pass over its source; ~2 ms of every start).
  */
 const require = createRequire(import.meta.url);
-const Database = require("better-sqlite3") as typeof BetterSqlite3;
+let library: typeof BetterSqlite3 | undefined;
+/**
+ * better-sqlite3, loaded on the first store opened rather than with this module: commands that bundle the module
+ * but open no store (`orc doctor`) never load the native addon.
+ */
+function sqlite(): typeof BetterSqlite3 {
+  library ??= require("better-sqlite3") as typeof BetterSqlite3;
+  return library;
+}
 
 /**
  * better-sqlite3's addon from where its install puts it. Left to itself, better-sqlite3 finds it through the
@@ -389,7 +397,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   private insertError(error: unknown, e: RunEvent, duplicate: string): unknown {
-    if (!(error instanceof Database.SqliteError)) return error;
+    if (!(error instanceof sqlite().SqliteError)) return error;
     if (error.code === "SQLITE_CONSTRAINT_FOREIGNKEY") return this.missingRow(e, error);
     if (error.code.startsWith("SQLITE_CONSTRAINT")) {
       return new StateProjectionError(`cannot apply ${e.type} to run ${e.run}: ${duplicate} (${error.code})`, { cause: error });
@@ -448,7 +456,7 @@ export function openStateStore(stateDir: string, opts?: OpenStateStoreOptions): 
   if (opts?.readonly === true) return openReadonly(file, now);
 
   mkdirSync(stateDir, { recursive: true });
-  const db = new Database(file, addonOptions());
+  const db = new (sqlite())(file, addonOptions());
   try {
     db.pragma("busy_timeout = 5000");
     // Refuse a newer database before changing anything in it.
@@ -467,7 +475,7 @@ export function openStateStore(stateDir: string, opts?: OpenStateStoreOptions): 
 function openReadonly(file: string, now: (() => Date) | undefined): SqliteStateStore {
   const options = (missing: boolean) => (now ? { readonly: true, missing, now } : { readonly: true, missing });
   if (existsSync(file)) {
-    const db = new Database(file, { readonly: true, fileMustExist: true, ...addonOptions() });
+    const db = new (sqlite())(file, { readonly: true, fileMustExist: true, ...addonOptions() });
     try {
       db.pragma("busy_timeout = 5000");
       const version = assertSupportedVersion(db);
@@ -488,7 +496,7 @@ function openReadonly(file: string, now: (() => Date) | undefined): SqliteStateS
     }
   }
   // Nothing on disk: an in-memory store with the same schema, so every read answers "no runs" and nothing is created.
-  const memory = new Database(":memory:", addonOptions());
+  const memory = new (sqlite())(":memory:", addonOptions());
   migrate(memory, MIGRATIONS);
   memory.pragma("query_only = ON");
   return new SqliteStateStore(memory, file, options(true));
@@ -500,7 +508,7 @@ export function openState(stateDir: string, opts?: OpenStateStoreOptions): Resul
     return ok(openStateStore(stateDir, opts));
   } catch (error) {
     if (error instanceof StateSchemaError) return err({ reason: "state", message: error.message });
-    if (error instanceof Database.SqliteError) {
+    if (error instanceof sqlite().SqliteError) {
       return err({ reason: "state", message: `cannot open ${join(stateDir, STATE_DB_FILE)}: ${error.message} (${error.code})` });
     }
     throw error;
@@ -568,7 +576,7 @@ function attemptKey(task: string, attempt: number): string {
 }
 
 function constraintError(error: unknown, message: string | ((code: string) => string)): unknown {
-  if (error instanceof Database.SqliteError && error.code.startsWith("SQLITE_CONSTRAINT")) {
+  if (error instanceof sqlite().SqliteError && error.code.startsWith("SQLITE_CONSTRAINT")) {
     const text = typeof message === "string" ? message : message(error.code);
     return new StateProjectionError(`${text} (${error.code})`, { cause: error });
   }

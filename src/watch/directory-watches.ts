@@ -15,8 +15,8 @@ export const MAX_WATCHED_DIRECTORIES = 500;
  * - ignored directories (`isIgnored`), which the walk ignores too;
  * - a file changed only through a shared memory mapping (no write, so no event), or through a hard link whose other
  *   name lies outside the workspace: the walk sees the first by its mtime; neither is how coding agents edit files.
- * A directory created after `sync()` is seen by its parent's watch (so the next check walks), and watched from the
- * next `sync()` on.
+ * A directory created, removed or replaced after `sync()` is seen by its parent's watch (so the next check walks), and
+ * every directory is watched afresh from the next `arm()` on.
  */
 export class DirectoryWatches {
   private readonly watchers = new Map<string, FSWatcher>();
@@ -70,12 +70,21 @@ export class DirectoryWatches {
   close(): void {
     this.usable = false;
     this.covered = false;
+    this.unwatchAll();
+  }
+
+  private unwatchAll(): void {
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
   }
 
-  /** false when the workspace has too many directories or one cannot be read or watched. */
+  /**
+   * Watches every directory there is now, afresh: a directory may have been replaced under the same path since
+   * (`rm -rf src && mkdir src`, a rename over it), and a watch follows the directory it was set on, not the path.
+   * false when the workspace has too many directories or one cannot be read or watched.
+   */
   private sync(): boolean {
+    this.unwatchAll();
     const found = new Set<string>();
     const pending = [this.root];
     try {
@@ -89,12 +98,7 @@ export class DirectoryWatches {
           if (!this.isIgnored(path)) pending.push(path);
         }
       }
-      for (const [dir, w] of this.watchers) {
-        if (found.has(dir)) continue;
-        w.close();
-        this.watchers.delete(dir);
-      }
-      for (const dir of found) if (!this.watchers.has(dir)) this.watchers.set(dir, this.watchOne(dir));
+      for (const dir of found) this.watchers.set(dir, this.watchOne(dir));
       return true;
     } catch {
       return false; // unreadable, gone, or out of inotify watches: the walk alone answers from now on

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type ParcelWatcher from "@parcel/watcher";
 
@@ -25,17 +26,19 @@ export interface NativeWatcher {
  * @parcel/watcher's native binding, without the package's JS entry. That entry costs ~5 ms of every run's start:
  * it loads picomatch and is-glob, to turn `ignore` globs into regexes orc does not use (orc passes native options
  * it builds once), and detect-libc, to pick the glibc or musl build. Here the platform's build is found the way the
- * entry finds it (`@parcel/watcher-<platform>-<arch>[-glibc|-musl]`: on Linux the build for the other libc fails to
- * load and the next is tried); where none loads, the package's own entry is used, which passes native options
+ * entry finds it (`@parcel/watcher-<platform>-<arch>[-glibc|-musl]`, of the same version as the package: on Linux the
+ * build for the other libc fails to load and the next is tried); where none loads, the package's own entry is used, which passes native options
  * through untouched when no `ignore` is given. Paths passed here must be absolute: the entry would resolve them.
  */
 export function loadNativeWatcher(): NativeWatcher {
   const require = createRequire(import.meta.url);
   const base = `@parcel/watcher-${process.platform}-${process.arch}`;
   const builds = process.platform === "linux" ? [`${base}-glibc`, `${base}-musl`] : [base];
+  const wanted = versionOf(require, "@parcel/watcher");
   for (const build of builds) {
     try {
-      return require(build) as NativeWatcher;
+      // Only the build of the very version installed (a layout like pnpm's could offer another one).
+      if (wanted !== undefined && versionOf(require, build) === wanted) return require(build) as NativeWatcher;
     } catch {
       // Not installed for this platform, or built for the other libc: try the next.
     }
@@ -49,4 +52,12 @@ export function loadNativeWatcher(): NativeWatcher {
     },
     unsubscribe: (dir, fn, options) => entry.unsubscribe(dir, fn, options),
   };
+}
+
+function versionOf(require: NodeJS.Require, name: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), "utf8")) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
 }

@@ -2,9 +2,14 @@ import { mkdir } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type ParcelWatcher from "@parcel/watcher";
 import { DirectoryWatches } from "./directory-watches.js";
-import { loadNativeWatcher, type NativeOptions } from "./parcel-native.js";
+import { loadNativeWatcher, type NativeOptions, type NativeWatcher } from "./parcel-native.js";
 
-const watcher = loadNativeWatcher();
+let native: NativeWatcher | undefined;
+/** The native watcher, loaded by the first watcher made, not with this module (other commands bundle it too). */
+function nativeWatcher(): NativeWatcher {
+  native ??= loadNativeWatcher();
+  return native;
+}
 
 export interface ChangeWatcherOptions {
   readonly workspace: string;
@@ -105,7 +110,7 @@ export class ChangeWatcher {
     try {
       await mkdir(dir, { recursive: true });
       const fn = (): undefined => undefined;
-      await watcher.subscribe(dir, fn, { backend: "inotify" });
+      await nativeWatcher().subscribe(dir, fn, { backend: "inotify" });
       this.keepAlive = { dir, fn };
       this.options = { ...this.options, backend: "inotify" };
     } catch {
@@ -118,7 +123,7 @@ export class ChangeWatcher {
     const subscription = this.keepAlive;
     this.keepAlive = undefined;
     this.options = { ...this.options, backend: "brute-force" };
-    if (subscription !== undefined) await watcher.unsubscribe(subscription.dir, subscription.fn, { backend: "inotify" }).catch(() => undefined);
+    if (subscription !== undefined) await nativeWatcher().unsubscribe(subscription.dir, subscription.fn, { backend: "inotify" }).catch(() => undefined);
   }
 
   /** Records the workspace as it is now; later writes are measured against this. */
@@ -127,7 +132,7 @@ export class ChangeWatcher {
     await mkdir(dirname(this.snapshotFile), { recursive: true });
     // Before the snapshot: a change made after it is in the snapshot or reported by a watch.
     this.watches?.arm();
-    await watcher.writeSnapshot(this.workspace, this.snapshotFile, this.options);
+    await nativeWatcher().writeSnapshot(this.workspace, this.snapshotFile, this.options);
     if (this.settleMs > 0) await new Promise((done) => setTimeout(done, this.settleMs));
     this.marked = true;
   }
@@ -142,7 +147,7 @@ export class ChangeWatcher {
     if (watched === "quiet") return [];
     let events: ParcelWatcher.Event[];
     try {
-      events = await watcher.getEventsSince(this.workspace, this.snapshotFile, this.options);
+      events = await nativeWatcher().getEventsSince(this.workspace, this.snapshotFile, this.options);
     } catch {
       return undefined;
     }
