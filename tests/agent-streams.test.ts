@@ -9,6 +9,8 @@ import { readAiderOutput } from "../src/agents/aider.js";
 import type { AgentSpec } from "../src/core/pipeline.js";
 import type { Transport } from "../src/transports/port.js";
 
+/** These tests read agents' arguments and output; none starts a process. */
+const unusedTransport: Transport = { kind: "unused", run: () => Promise.reject(new Error("these tests start no process")) };
 const spec: AgentSpec = { kind: "codex", timeoutMs: 0, inactivityTimeoutMs: 0, env: {}, options: {} };
 const input = (extra: Partial<AgentRunInput> = {}, s: Partial<AgentSpec> = {}): AgentRunInput => ({
   spec: { ...spec, ...s },
@@ -19,7 +21,7 @@ const input = (extra: Partial<AgentRunInput> = {}, s: Partial<AgentSpec> = {}): 
   taskId: "t",
   attempt: 1,
   env: {},
-  transport: undefined as unknown as Transport,
+  transport: unusedTransport,
   signal: new AbortController().signal,
   ...extra,
 });

@@ -8,8 +8,8 @@ import { startCheckpoints } from "./checkpoint-start.js";
 import { drive, reporterFor } from "./drive.js";
 import { exitCodeFor } from "./exit-codes.js";
 import { fail, reportFailure, type Io } from "./io.js";
-import type { Reporter } from "../ui/reporter.js";
 import { loadForRun } from "./load.js";
+import type { Reporter } from "../ui/reporter.js";
 
 function isDirectory(path: string): boolean {
   try {

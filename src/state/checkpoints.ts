@@ -94,18 +94,23 @@ export class ShadowGit {
 
   /** Creates the store if needed and (re)writes its exclude file. Idempotent. */
   init(): Promise<void> {
-    // The file steps are synchronous (each takes microseconds): at a run's start the event loop is busy loading
-    // modules, and every asynchronous step would wait for it before the next git process could start.
     return this.serial(async () => {
-      mkdirSync(this.storeDir, { recursive: true });
-      if (!existsSync(join(this.storeDir, "HEAD"))) {
-        // --template= : no sample hooks or description copied from the system template directory.
-        await this.git(["init", "--quiet", "--template="]);
-      }
-      rmSync(join(this.storeDir, "index.lock"), { force: true });
-      mkdirSync(join(this.storeDir, "info"), { recursive: true });
-      writeFileSync(join(this.storeDir, "info", "exclude"), this.excludeFile());
+      // --template= : no sample hooks or description copied from the system template directory.
+      if (this.prepareStore()) await this.git(["init", "--quiet", "--template="]);
     });
+  }
+
+  /**
+   * The file steps of `init()`: the store's folder, its exclude file (which `git init` leaves alone, as no template
+   * is copied) and no stale index.lock. True when the store still needs `git init`. Synchronous (each step takes
+   * microseconds): at a run's start the event loop is busy loading modules, and every asynchronous step would wait
+   * for it before the next git process could start.
+   */
+  private prepareStore(): boolean {
+    mkdirSync(join(this.storeDir, "info"), { recursive: true });
+    writeFileSync(join(this.storeDir, "info", "exclude"), this.excludeFile());
+    rmSync(join(this.storeDir, "index.lock"), { force: true });
+    return !existsSync(join(this.storeDir, "HEAD"));
   }
 
   /**
@@ -116,11 +121,7 @@ export class ShadowGit {
    */
   async initAndSnapshot(signal?: AbortSignal): Promise<string> {
     const tree = await this.serial(async () => {
-      mkdirSync(join(this.storeDir, "info"), { recursive: true });
-      // Before `git init`, which leaves an existing info/exclude alone (no template is copied).
-      writeFileSync(join(this.storeDir, "info", "exclude"), this.excludeFile());
-      rmSync(join(this.storeDir, "index.lock"), { force: true });
-      const init = existsSync(join(this.storeDir, "HEAD")) ? "" : 'git "$@" init --quiet --template= && ';
+      const init = this.prepareStore() ? 'git "$@" init --quiet --template= && ' : "";
       const script = `${init}git "$@" -c advice.addEmbeddedRepo=false add --all && git "$@" write-tree`;
       // The paths reach git as positional parameters ("$@"), never as part of the script.
       const outcome = await this.transport.run({

@@ -32,12 +32,16 @@ function sqlite(): typeof BetterSqlite3 {
  * `bindings` package, which probes a dozen candidate paths: ~1.5 ms of every start. Elsewhere (a debug build), that
  * search still runs.
  */
+let addon: { nativeBinding?: string } | undefined;
 function addonOptions(): { nativeBinding?: string } {
-  try {
-    return { nativeBinding: require.resolve("better-sqlite3/build/Release/better_sqlite3.node") };
-  } catch {
-    return {};
+  if (addon === undefined) {
+    try {
+      addon = { nativeBinding: require.resolve("better-sqlite3/build/Release/better_sqlite3.node") };
+    } catch {
+      addon = {};
+    }
   }
+  return addon;
 }
 type Database = BetterSqlite3.Database;
 

@@ -26,9 +26,10 @@ export interface NativeWatcher {
  * @parcel/watcher's native binding, without the package's JS entry. That entry costs ~5 ms of every run's start:
  * it loads picomatch and is-glob, to turn `ignore` globs into regexes orc does not use (orc passes native options
  * it builds once), and detect-libc, to pick the glibc or musl build. Here the platform's build is found the way the
- * entry finds it (`@parcel/watcher-<platform>-<arch>[-glibc|-musl]`, of the same version as the package: on Linux the
- * build for the other libc fails to load and the next is tried); where none loads, the package's own entry is used, which passes native options
- * through untouched when no `ignore` is given. Paths passed here must be absolute: the entry would resolve them.
+ * entry finds it (`@parcel/watcher-<platform>-<arch>[-glibc|-musl]`, of the same version as the package: on Linux
+ * the build for the other libc fails to load and the next is tried); where none loads, the package's own entry is
+ * used, which passes native options through untouched when no `ignore` is given. Paths passed here must be
+ * absolute: the entry would resolve them.
  */
 export function loadNativeWatcher(): NativeWatcher {
   const require = createRequire(import.meta.url);
