@@ -102,6 +102,37 @@ tasks:
     expect(after.tasks[0]?.attempts.map((a) => a.status)).toEqual(["interrupted", "decided"]);
   });
 
+  it("records the agent's exit the moment it happens: a SIGKILL of orc right after the agent exits finds it in the DB", async () => {
+    rig.write("quick-agent.mjs", `console.log("I changed nothing and I am done."); process.exit(0);\n`);
+    // The gate is the first thing orc starts after the agent's exit: it says so, then waits to be killed.
+    rig.write("gate.mjs", `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(rig.path("gate.pid"))}, String(process.pid));\nsetTimeout(() => {}, 60_000);\n`);
+    rig.write(
+      "killed.yaml",
+      `version: 1
+name: killed-after-exit
+agent: { kind: command, run: node ${rig.path("quick-agent.mjs")} }
+gates: { check: { run: node ${rig.path("gate.mjs")} } }
+tasks:
+  - { id: only, prompt: do nothing, gates: [check] }
+`,
+    );
+    const running = rig.start(["apply", "killed.yaml", "--workspace", "ws"]);
+    const gatePid = rig.path("gate.pid");
+    for (let i = 0; i < 3000 && !existsSync(gatePid); i++) await new Promise((r) => setTimeout(r, 5));
+    running.child.kill("SIGKILL");
+    await running.finished();
+    try {
+      const crashed = rig.json<Status & { tasks: { attempts: { agent?: { exitCode: number; claims: string }; changes?: { files: unknown[] } }[] }[] }>(["status", "--json"]);
+      expect(crashed.run.status).toBe("running");
+      const attempt = crashed.tasks[0]?.attempts[0];
+      expect(attempt?.status).toBe("running");
+      expect(attempt?.agent).toMatchObject({ exitCode: 0, claims: "I changed nothing and I am done." });
+      expect(attempt?.changes?.files).toEqual([]);
+    } finally {
+      process.kill(Number(readFileSync(gatePid, "utf8")), "SIGKILL");
+    }
+  });
+
   it("refuses to resume a finished run or an unknown one with exit 2", () => {
     rig.write("FAST", "");
     expect(rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"]).code).toBe(0);

@@ -10,7 +10,7 @@ import { LlamaCppProvider } from "../src/llm/llama-cpp.js";
 import { judgeSteer, type JudgeSteer } from "../src/llm/testing/judge-steer.js";
 import { writeTinyGguf } from "../src/llm/testing/tiny-gguf.js";
 import { MemoryVerdictCache, runJudgeGate, type JudgeDeps, type VerdictCache } from "../src/quality/judge-gate.js";
-import type { AttemptEvidence } from "../src/run/deps.js";
+import type { AttemptEvidence } from "../src/quality/port.js";
 import { LocalTransport } from "../src/transports/local.js";
 
 // Real node-llama-cpp (prebuilt CPU binary, 1 thread) on tiny Qwen2 GGUFs written here; nothing is downloaded.

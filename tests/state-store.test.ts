@@ -281,27 +281,6 @@ describe("atomicity", () => {
     expect(() => store.append({ type: "attempt.started", run: "r-1", task: "t", attempt: 1, prompt: "again" })).toThrow(/already started/);
     expect(countEvents(dir)).toBe(2);
   });
-
-  it("appendAll stores every event of the batch in order, or none of them", () => {
-    const dir = tempDir();
-    const store = open(dir);
-    store.append(created("r-1", ["t"]));
-    const good: EventInput[] = [
-      { type: "task.started", run: "r-1", task: "t" },
-      { type: "attempt.started", run: "r-1", task: "t", attempt: 1, prompt: "x" },
-    ];
-    // The last event of this batch cannot be projected: the two good ones before it must not land either.
-    expect(() => store.appendAll([...good, { type: "agent.finished", run: "r-1", task: "t", attempt: 2, result: agent }])).toThrow(/has no attempt 2/);
-    expect(countEvents(dir)).toBe(1);
-    expect(store.snapshot("r-1")?.tasks[0]?.status).toBe("pending");
-
-    const stored = store.appendAll([...good, { type: "agent.finished", run: "r-1", task: "t", attempt: 1, result: agent }]);
-    expect(stored.map((s) => s.event.type)).toEqual(["task.started", "attempt.started", "agent.finished"]);
-    expect(stored.map((s) => s.seq)).toEqual([2, 3, 4]);
-    const task = store.snapshot("r-1")?.tasks[0];
-    expect(task?.status).toBe("running");
-    expect(task?.attempts[0]?.agent?.claims).toBe(agent.claims);
-  });
 });
 
 describe("schema and migrations", () => {

@@ -1,9 +1,7 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createRequire } from "node:module";
-import { loadNativeWatcher } from "../src/watch/parcel-native.js";
 import { ChangeWatcher } from "../src/watch/snapshot-watcher.js";
 
 const dirs: string[] = [];
@@ -11,14 +9,14 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function setup(options: { snapshotInside?: boolean; backend?: "brute-force" } = {}) {
+function setup(options: { snapshotInside?: boolean } = {}) {
   const root = mkdtempSync(join(tmpdir(), "orc-watch-test-"));
   dirs.push(root);
   const workspace = join(root, "ws");
   mkdirSync(workspace);
   const stateDir = join(workspace, "state");
   const snapshotFile = options.snapshotInside === true ? join(workspace, "cache", "watch.snapshot") : join(root, "snap", "watch.snapshot");
-  const watcher = new ChangeWatcher({ workspace, snapshotFile, ignore: [stateDir], ...(options.backend === undefined ? {} : { backend: options.backend }) });
+  const watcher = new ChangeWatcher({ workspace, snapshotFile, ignore: [stateDir] });
   const write = (path: string, content: string): void => {
     mkdirSync(dirname(join(workspace, path)), { recursive: true });
     writeFileSync(join(workspace, path), content);
@@ -54,27 +52,6 @@ describe("ChangeWatcher", () => {
     expect(await watcher.changedSince()).toEqual([]);
   });
 
-  it("after start() (a subscription holding the native backend) sees exactly what it saw before, until close()", async () => {
-    const { watcher, write, workspace } = setup();
-    await watcher.start();
-    try {
-      write("src/keep.ts", "keep");
-      write("gone.txt", "bye");
-      write("node_modules/x/index.js", "x");
-      await watcher.mark();
-      expect(await watcher.changedSince()).toEqual([]);
-      write("src/keep.ts", "kept, longer");
-      rmSync(join(workspace, "gone.txt"));
-      write("node_modules/x/index.js", "x2");
-      write("packages/p/node_modules/y/index.js", "y");
-      expect(await watcher.changedSince()).toEqual(["gone.txt", "packages", "packages/p", "src/keep.ts"]);
-    } finally {
-      await watcher.close();
-    }
-    // Closed, it still answers (each call starting its own backend again).
-    expect(await watcher.changedSince()).toEqual(["gone.txt", "packages", "packages/p", "src/keep.ts"]);
-  });
-
   it("detects a same-size rewrite right after mark (within the same second)", async () => {
     const { watcher, write } = setup();
     for (let i = 0; i < 20; i++) {
@@ -85,10 +62,8 @@ describe("ChangeWatcher", () => {
     }
   });
 
-  // Twice: with the directory watches (Linux), which answer first, and with the walk alone (a chosen backend turns the
-  // watches off), so that the walk's own ignores (the nested-ignore regex) are held to the same promise.
-  it.each([{ backend: undefined }, { backend: "brute-force" as const }])("ignores .git, .orc, node_modules at any depth, the configured paths and its own snapshot (backend: $backend)", async ({ backend }) => {
-    const { watcher, write } = setup({ snapshotInside: true, ...(backend === undefined ? {} : { backend }) });
+  it("ignores .git, .orc, node_modules at any depth, the configured paths and its own snapshot", async () => {
+    const { watcher, write } = setup({ snapshotInside: true });
     write(".git/HEAD", "ref");
     write(".orc/state.db", "db");
     write("node_modules/x/index.js", "x");
@@ -124,20 +99,5 @@ describe("ChangeWatcher", () => {
     await expect(watcher.mark()).rejects.toThrow();
     mkdirSync(workspace);
     expect(await watcher.changedSince()).toBeUndefined();
-  });
-
-  it.runIf(process.platform === "linux")("answers unknown for a permission-only change: the walk compares mtimes only, but a watch saw it", async () => {
-    const { watcher, write, workspace } = setup();
-    write("run.sh", "echo hi\n");
-    await watcher.mark();
-    chmodSync(join(workspace, "run.sh"), 0o755);
-    expect(await watcher.changedSince()).toBeUndefined();
-    await watcher.mark();
-    expect(await watcher.changedSince()).toEqual([]);
-  });
-
-  it.runIf(process.platform === "linux" && process.arch === "x64")("loads @parcel/watcher's native build directly, without the package's JS entry", () => {
-    const require = createRequire(import.meta.url);
-    expect(loadNativeWatcher()).toBe(require("@parcel/watcher-linux-x64-glibc"));
   });
 });

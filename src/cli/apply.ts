@@ -4,12 +4,10 @@ import { newRunId } from "../core/ids.js";
 import { usage } from "../core/failure.js";
 import type { GlobalOptions } from "./context.js";
 import { openWritableStore } from "./context.js";
-import { startCheckpoints } from "./checkpoint-start.js";
 import { drive, reporterFor } from "./drive.js";
 import { exitCodeFor } from "./exit-codes.js";
 import { fail, reportFailure, type Io } from "./io.js";
 import { loadForRun } from "./load.js";
-import type { Reporter } from "../ui/reporter.js";
 
 function isDirectory(path: string): boolean {
   try {
@@ -34,32 +32,21 @@ export async function applyCommand(
     return exitCodeFor(failure);
   }
 
-  // git takes the workspace's first checkpoint now, while the store opens and the run is recorded.
-  const checkpoints = startCheckpoints(settings, workspace, plan.concurrency === 1);
   const opened = await openWritableStore(settings);
-  if (!opened.ok) {
-    checkpoints.cancel();
-    return fail(io, opened.failure, options);
-  }
+  if (!opened.ok) return fail(io, opened.failure, options);
   const store = opened.value;
   const runId = newRunId();
-  let reporter: Reporter;
-  try {
-    reporter = await reporterFor(io, plan, options.json);
-    // The stored spec (normalised pipeline + plan) is what `orc resume` runs: it never re-reads the user's files.
-    const created = store.append({
-      type: "run.created",
-      run: runId,
-      pipeline: pipeline.name,
-      pipelineFile: pipeline.file,
-      workspace,
-      tasks: plan.tasks.map((t) => ({ id: t.id, maxAttempts: t.maxAttempts })),
-      spec: { pipeline, plan },
-    });
-    reporter.onEvent(created.event);
-  } catch (error) {
-    checkpoints.cancel();
-    throw error;
-  }
-  return drive({ io, settings, store, reporter, runId, pipeline, plan, workspace, resumed: false, wait: options.wait === true, checkpoints });
+  const reporter = await reporterFor(io, plan, options.json);
+  // The stored spec (normalised pipeline + plan) is what `orc resume` runs: it never re-reads the user's files.
+  const created = store.append({
+    type: "run.created",
+    run: runId,
+    pipeline: pipeline.name,
+    pipelineFile: pipeline.file,
+    workspace,
+    tasks: plan.tasks.map((t) => ({ id: t.id, maxAttempts: t.maxAttempts })),
+    spec: { pipeline, plan },
+  });
+  reporter.onEvent(created.event);
+  return drive({ io, settings, store, reporter, runId, pipeline, plan, workspace, resumed: false, wait: options.wait === true });
 }

@@ -8,7 +8,6 @@ import type { Reporter } from "../ui/reporter.js";
 import { EXIT } from "./exit-codes.js";
 import { interruptSignal } from "./interrupt.js";
 import type { Io } from "./io.js";
-import type { CheckpointStart } from "./checkpoint-start.js";
 import { buildRunDeps } from "./run-deps.js";
 
 const EXIT_FOR_END: Record<RunEnd, number> = { succeeded: EXIT.ok, failed: EXIT.failed, interrupted: EXIT.interrupted, paused: EXIT.paused };
@@ -24,8 +23,8 @@ export async function drive(
     readonly settings: Settings;
     readonly store: StateStore;
     readonly reporter: Reporter;
-    /** Started early by `apply` (src/cli/checkpoint-start.ts); `resume` leaves it to the run. */
-    readonly checkpoints?: CheckpointStart;
+    /** The directory the agents and gates work in. */
+    readonly workspace: string;
   },
 ): Promise<number> {
   const interrupt = interruptSignal();
@@ -42,7 +41,6 @@ export async function drive(
       onEvent: (event) => {
         options.reporter.onEvent(event);
       },
-      ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
     });
     const end = await executeRun(deps, options);
     return EXIT_FOR_END[end];

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { defaultLlm } from "../config/llm.js";
-import type { GateOutcome, JudgeVerdict } from "../core/events.js";
-import type { JudgeGateSpec, LlmSettings, Settings } from "../core/pipeline.js";
+import type { JudgeVerdict } from "../core/events.js";
+import type { LlmSettings, Settings } from "../core/pipeline.js";
 import type { LlmProvider } from "../llm/port.js";
 import type { ProjectSummary } from "../prompts/summary.js";
 import type { JudgeDeps, VerdictCache } from "../quality/judge-gate.js";
-import type { GateContext } from "../run/deps.js";
+import type { Gate } from "../quality/port.js";
 import type { LlmMemory } from "../state/port.js";
 
 /** The LLM settings a run uses: orchestrator.yaml's, with models downloaded under the state directory by default. */
@@ -42,7 +42,8 @@ export function judgeGates(options: {
   readonly summary: ProjectSummary;
   readonly env: Readonly<Record<string, string | undefined>>;
 }): {
-  readonly run: (spec: JudgeGateSpec, ctx: GateContext) => Promise<GateOutcome>;
+  /** The `judge` gate kind, for the run's gate registry. */
+  readonly load: () => Promise<Gate<"judge">>;
   readonly rewrite: ((prompt: string, ctx: { readonly runId: string; readonly taskId: string; readonly signal: AbortSignal }) => Promise<string>) | undefined;
   readonly close: () => Promise<void>;
 } {
@@ -66,10 +67,10 @@ export function judgeGates(options: {
     return { deps, runJudgeGate };
   };
   return {
-    run: async (spec, ctx) => {
+    load: async () => {
       ready ??= prepare();
       const { deps, runJudgeGate } = await ready;
-      return runJudgeGate(spec, ctx, deps);
+      return { run: (spec, ctx) => runJudgeGate(spec, ctx, deps) };
     },
     rewrite: llmSettingsOf(options.settings).optimizePrompts
       ? async (prompt, ctx) => {

@@ -8,15 +8,11 @@ import path from "node:path";
 import type { GateOutcome, TestCounts } from "../core/events.js";
 import { formatDuration } from "../core/duration.js";
 import type { CommandGateSpec } from "../core/pipeline.js";
-import type { Transport } from "../transports/port.js";
+import type { Gate, GateContext } from "./port.js";
 import { TapCounter, parseTap } from "./reports/tap.js";
 
-export interface CommandGateContext {
-  readonly workspace: string;
-  readonly transport: Transport;
-  readonly env: Readonly<Record<string, string>>;
-  readonly signal: AbortSignal;
-}
+/** A command gate needs only the workspace, transport, environment and signal of the gate port's context. */
+export type CommandGateContext = Pick<GateContext, "workspace" | "transport" | "env" | "signal">;
 
 /** Evidence kept from the gate's output: enough to see the failure, small enough for the ledger. */
 export const GATE_TAIL_BYTES = 8 * 1024;
@@ -147,3 +143,6 @@ export async function runCommandGate(spec: CommandGateSpec, ctx: CommandGateCont
     summary: `${head}${counts}${note}`.replace(/[\r\n]+/g, " "),
   };
 }
+
+/** The `command` kind, for the gate registry. */
+export const commandGate: Gate<"command"> = { run: runCommandGate };

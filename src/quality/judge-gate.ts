@@ -4,7 +4,7 @@ import type { JudgeGateSpec, TemplateSource } from "../core/pipeline.js";
 import type { LlmFailure, LlmProvider, LlmReply, LlmSettings } from "../llm/port.js";
 import { parseVerdict } from "../llm/verdict.js";
 import { verdictSchema } from "../llm/verdict-schema.js";
-import type { GateContext } from "../run/deps.js";
+import type { GateContext } from "./port.js";
 import { buildJudgePrompt } from "./judge-prompt.js";
 
 /** Verdicts by input hash: what the judge falls back on when the LLM is unavailable. */

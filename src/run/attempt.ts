@@ -3,14 +3,15 @@ import { join } from "node:path";
 import type { AgentOutcome, Decision, GateOutcome } from "../core/events.js";
 import type { Pipeline, TaskSpec } from "../core/pipeline.js";
 import { describePrevious, type PreviousAttempt } from "../prompts/context.js";
-import { renderTemplate } from "../prompts/engine.js";
-import { agentProblem, decide } from "./decide.js";
-import { callAgent } from "./agent-call.js";
-import { recorder, type AttemptChanges, type AttemptEvidence, type RunDeps } from "./deps.js";
-import { journalOf } from "./journal.js";
-import { protectedTouched } from "./protect.js";
+import type { AttemptEvidence } from "../quality/port.js";
 import { decideWithRules } from "../rules/attempt-rules.js";
-import { humanNote, openBreakpoint } from "./pause.js";
+import type { ChangeSet, CheckpointId } from "../workspace/port.js";
+import { callAgent } from "./agent-call.js";
+import { agentProblem, decide } from "./decide.js";
+import { recorder, type RecordEvent, type RunDeps } from "./deps.js";
+import { openBreakpoint } from "./pause.js";
+import { renderPrompt, renderTaskPrompt } from "./prompt.js";
+import { protectedTouched } from "./protect.js";
 
 export interface AttemptInput {
   readonly runId: string;
@@ -19,9 +20,8 @@ export interface AttemptInput {
   readonly attempt: number;
   /** Attempts that reached a decision before this one (interrupted ones do not count). */
   readonly decidedBefore: number;
-  readonly workspace: string;
   readonly previous: PreviousAttempt | null;
-  /** What earlier tasks did (src/prompts/summary.ts), offered to templates as `project.summary`; read only if used. */
+  /** What earlier tasks did (src/prompts/summary.ts), offered to templates as `project.summary`. */
   readonly projectSummary?: () => string;
   /** The note of the human who resolved this task's last breakpoint, for the next prompt ("" or absent: none). */
   readonly note?: string;
@@ -34,146 +34,84 @@ export type AttemptEnd =
   /** A rule (or the judge) stopped the task for a human at breakpoint `breakpoint`. */
   | { readonly kind: "paused"; readonly breakpoint: string; readonly reasons: readonly string[]; readonly previous: PreviousAttempt };
 
-/** The Liquid context every prompt sees. Keys are snake_case because users type them in templates. */
-export function promptContext(input: AttemptInput): Record<string, unknown> {
-  return {
-    run: { id: input.runId },
-    pipeline: { name: input.pipeline.name },
-    task: { id: input.task.id, needs: input.task.needs, gates: input.task.gates, protect: input.task.protect },
-    attempt: input.attempt,
-    max_attempts: input.task.maxAttempts,
-    workspace: input.workspace,
-    previous: input.previous,
-    note: input.note ?? "",
-    // A getter: most templates never read it, and reading it commits what the run holds back (src/cli/run-deps.ts).
-    project: {
-      get summary(): string {
-        return input.projectSummary?.() ?? "";
-      },
-    },
-  };
-}
-
-function renderPrompt(input: AttemptInput): { ok: true; text: string } | { ok: false; message: string } {
-  const context = promptContext(input);
-  const base = renderTemplate(input.task.prompt, context);
-  if (!base.ok) return base;
-  // A first attempt after a human's note (a before_task breakpoint) has no previous attempt to wrap: the note follows.
-  if (input.previous === null) return input.note ? { ok: true, text: humanNote(base.text, input.note) } : base;
-  return renderTemplate(input.pipeline.retryTemplate, { ...context, prompt: base.text });
-}
-
-/** The evidence a judge gate weighs; the diff is computed only if a gate asks for it, and at most once. */
-function attemptEvidence(
-  deps: RunDeps,
-  input: AttemptInput,
-  seen: { readonly agent: AgentOutcome; readonly before: string; readonly changes: AttemptChanges; readonly gates: readonly GateOutcome[] },
-): AttemptEvidence {
-  const base = renderTemplate(input.task.prompt, promptContext(input));
-  let diff: Promise<string> | undefined;
-  const { checkpoint } = seen.changes;
-  return {
-    runId: input.runId,
-    taskId: input.task.id,
-    attempt: input.attempt,
-    taskPrompt: base.ok ? base.text : "",
-    claims: seen.agent.claims,
-    files: seen.changes.files,
-    diff: () => {
-      const paths = seen.changes.files.map((f) => f.path);
-      diff ??= checkpoint === undefined || deps.changes.patch === undefined ? Promise.resolve("") : deps.changes.patch(seen.before, checkpoint, paths);
-      return diff;
-    },
-    gates: seen.gates,
-  };
+/** What one attempt has seen so far, handed from step to step. */
+interface Seen {
+  readonly before: CheckpointId;
+  readonly agent: AgentOutcome;
+  readonly changes: ChangeSet;
 }
 
 /**
- * One attempt: prompt → checkpoint → agent → changes → gates → decision. Each step is recorded as an event (one
- * transaction each) as soon as it is known, so a crash at any point leaves a consistent, resumable run.
+ * One attempt, in the order the steps happen: prompt → checkpoint → agent → change set → gates → orc's decision →
+ * rules → the decision recorded. Each step is recorded the moment it is known, in its own transaction, so a crash at
+ * any point leaves a consistent, resumable run.
  */
 export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Promise<AttemptEnd> {
   // The summary as this attempt first reads it: its prompt and the judge's evidence must show the same text.
   const input = { ...attemptInput, ...(attemptInput.projectSummary === undefined ? {} : { projectSummary: once(attemptInput.projectSummary) }) };
   const { runId, task, attempt } = input;
   const record = recorder(deps);
-  const journal = journalOf(deps);
-  const rendered = renderPrompt(input);
-  if (!rendered.ok) return { kind: "prompt-error", message: rendered.message };
-  // A retry prompt may be rewritten by the LLM (optimize_prompts); a first prompt is the user's own words.
-  const prompt =
-    input.previous !== null && deps.rewritePrompt !== undefined
-      ? { ok: true as const, text: await deps.rewritePrompt(rendered.text, { runId, taskId: task.id, signal: deps.signal }) }
-      : rendered;
 
-  const promptFile = join(deps.promptDir, `${task.id}.${attempt}.md`);
+  const prompt = await preparePrompt(deps, input);
+  if (!prompt.ok) return { kind: "prompt-error", message: prompt.message };
+  const promptFile = join(deps.promptDir, `${task.id}.${String(attempt)}.md`);
   writeFileSync(promptFile, prompt.text);
-  // Committed with the agent's pid (agent.spawned), or with whatever ends the attempt first: run/journal.ts.
-  journal.defer({ type: "attempt.started", run: runId, task: task.id, attempt, prompt: prompt.text });
+  record({ type: "attempt.started", run: runId, task: task.id, attempt, prompt: prompt.text });
 
-  // A function, not a property read, so TypeScript does not narrow it to `false` after the first check.
-  const aborted = (): boolean => deps.signal.aborted;
-  const interrupted = (): AttemptEnd => {
-    record({ type: "attempt.interrupted", run: runId, task: task.id, attempt });
-    return { kind: "interrupted" };
-  };
-
-  const before = await deps.changes.before();
+  const before = await deps.workspace.checkpointBefore();
   const plugin = await deps.loadAgent(task.agent.kind);
-  // The session to continue, limits waited out, the session recorded as soon as known: run/agent-call.ts.
-  const agent: AgentOutcome = await callAgent(deps, plugin, { runId, task, attempt, prompt: prompt.text, promptFile, workspace: input.workspace }, record);
-  if (aborted()) return interrupted();
-  const finished = { type: "agent.finished", run: runId, task: task.id, attempt, result: agent } as const;
-  // The agent's outcome is committed with what the change check finds, in one transaction, when the check answers at
-  // once (nothing changed: the usual case); before the check takes a checkpoint (git, which may take a while), it is
-  // committed on its own, so a crash meanwhile does not lose it.
-  const outcome = { committed: false };
-  const commitOutcome = (): void => {
-    if (outcome.committed) return;
-    outcome.committed = true;
-    record(finished);
-  };
-  const changes = await deps.changes.after(before, `${task.id}/${attempt}`, commitOutcome).catch((error: unknown) => {
-    commitOutcome();
-    throw error;
-  });
-  if (!outcome.committed) journal.defer(finished);
-  const detected = { type: "changes.detected", run: runId, task: task.id, attempt, ...changes } as const;
-  // With no gate to wait for, the changes are committed with the decision and the task's end, which commit with the
-  // next agent's start (run/journal.ts); with gates, they are committed (and shown) before the first gate starts.
-  if (task.gates.length === 0) journal.defer(detected);
-  else record(detected);
+  const agent = await callAgent(deps, plugin, { runId, task, attempt, prompt: prompt.text, promptFile, workspace: deps.workspace.dir }, record);
+  if (deps.signal.aborted) return interrupted(record, input);
+  record({ type: "agent.finished", run: runId, task: task.id, attempt, result: agent });
 
+  const changes = await deps.workspace.changesSince(before, { task: task.id, attempt });
+  record({ type: "changes.detected", run: runId, task: task.id, attempt, ...changes });
+
+  const seen: Seen = { before, agent, changes };
+  const gates = await runGates(deps, input, seen, record);
+  if (gates === undefined) return interrupted(record, input);
+  return decideAttempt(deps, input, { ...seen, gates }, record);
+}
+
+/** The attempt's prompt: the task's template, wrapped for a retry; a retry may be rewritten by the LLM. */
+async function preparePrompt(deps: RunDeps, input: AttemptInput): Promise<{ ok: true; text: string } | { ok: false; message: string }> {
+  const rendered = renderPrompt(input, deps.workspace.dir);
+  if (!rendered.ok || input.previous === null || deps.rewritePrompt === undefined) return rendered;
+  // optimize_prompts: only a retry is rewritten; a first prompt is the user's own words.
+  return { ok: true, text: await deps.rewritePrompt(rendered.text, { runId: input.runId, taskId: input.task.id, signal: deps.signal }) };
+}
+
+/**
+ * The task's gates in order, through the gate port, in the agent's transport. A crashed or timed-out agent is retried
+ * on its own evidence: running the gates on its half-done work would only add noise to the next prompt. Undefined
+ * when the run was interrupted meanwhile.
+ */
+async function runGates(deps: RunDeps, input: AttemptInput, seen: Seen, record: RecordEvent): Promise<GateOutcome[] | undefined> {
   const gates: GateOutcome[] = [];
-  // A crashed or timed-out agent is retried on its own evidence; running the gates on its half-done work would only
-  // add noise to the next prompt.
-  if (agentProblem(agent) === undefined) {
-    if (task.gates.length > 0) deps.changes.invalidate();
-    for (const gateId of task.gates) {
-      const spec = input.pipeline.gates[gateId];
-      if (spec === undefined) continue; // config/ rejects unknown gates; unreachable for a validated pipeline
-      const result = await deps.runGate(spec, {
-        workspace: input.workspace,
-        transport: deps.transport,
-        env: deps.env,
-        signal: deps.signal,
-        evidence: attemptEvidence(deps, input, { agent, before, changes, gates: [...gates] }),
-      });
-      if (aborted()) return interrupted();
-      gates.push(result);
-      record({ type: "gate.finished", run: runId, task: task.id, attempt, result });
-    }
+  if (agentProblem(seen.agent) !== undefined) return gates;
+  for (const gateId of input.task.gates) {
+    const spec = input.pipeline.gates[gateId];
+    if (spec === undefined) continue; // config/ rejects unknown gates; unreachable for a validated pipeline
+    const result = await deps.gates.run(spec, {
+      workspace: deps.workspace.dir,
+      transport: deps.transport,
+      env: deps.env,
+      signal: deps.signal,
+      evidence: attemptEvidence(deps, input, seen, [...gates]),
+    });
+    if (deps.signal.aborted) return undefined;
+    gates.push(result);
+    record({ type: "gate.finished", run: input.runId, task: input.task.id, attempt: input.attempt, result });
   }
+  return gates;
+}
 
+/** orc's own decision, made stricter by the rules (never looser), recorded; a rule may pause the task for a human. */
+async function decideAttempt(deps: RunDeps, input: AttemptInput, seen: Seen & { readonly gates: readonly GateOutcome[] }, record: RecordEvent): Promise<AttemptEnd> {
+  const { runId, task, attempt } = input;
+  const { agent, changes, gates } = seen;
   const touched = protectedTouched(task.protect, changes.files);
-  const base = decide({
-    attempt: input.decidedBefore + 1,
-    maxAttempts: task.maxAttempts,
-    agent,
-    gates,
-    protectedTouched: touched,
-  });
-  // Rules (pipeline breakpoints, packs, the judge's call for a human) can only make the decision stricter.
+  const base = decide({ attempt: input.decidedBefore + 1, maxAttempts: task.maxAttempts, agent, gates, protectedTouched: touched });
   const ruled = await decideWithRules(deps.store, record, {
     runId,
     pipeline: input.pipeline,
@@ -186,23 +124,40 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
     protectedTouched: touched,
     base,
     attemptStart: Date.now() - agent.durationMs - gates.reduce((n, g) => n + g.durationMs, 0),
-    testPatch: (paths) => (deps.changes.patch === undefined || changes.checkpoint === undefined ? Promise.resolve("") : deps.changes.patch(before, changes.checkpoint, paths)),
+    testPatch: (paths) => deps.workspace.patch(seen.before, changes.checkpoint, paths),
   });
   const { decision, reasons } = ruled;
-  const decided = { type: "attempt.decided", run: runId, task: task.id, attempt, decision, reasons } as const;
-  // A final decision is committed with the task's end, which the orchestrator records next (run/orchestrator.ts).
-  if (ruled.pausedBy === undefined && (decision === "accept" || decision === "fail")) journal.defer(decided);
-  else record(decided);
-  if (ruled.pausedBy !== undefined) {
-    const breakpoint = await openBreakpoint(deps, { run: runId, task: task.id, attempt, fired: ruled.pausedBy, reasons, files: changes.files, gates });
-    return { kind: "paused", breakpoint, reasons, previous: describePrevious({ attempt, reasons, agent, gates, files: changes.files }) };
-  }
+  record({ type: "attempt.decided", run: runId, task: task.id, attempt, decision, reasons });
+  const previous = describePrevious({ attempt, reasons, agent, gates, files: changes.files });
+  if (ruled.pausedBy === undefined) return { kind: "decided", decision, reasons, previous };
+  const breakpoint = await openBreakpoint(deps, { run: runId, task: task.id, attempt, fired: ruled.pausedBy, reasons, files: changes.files, gates });
+  return { kind: "paused", breakpoint, reasons, previous };
+}
+
+/** The evidence a judge gate weighs; the diff is computed only if a gate asks for it, and at most once. */
+function attemptEvidence(deps: RunDeps, input: AttemptInput, seen: Seen, gatesBefore: readonly GateOutcome[]): AttemptEvidence {
+  const base = renderTaskPrompt(input, deps.workspace.dir);
+  let diff: Promise<string> | undefined;
   return {
-    kind: "decided",
-    decision,
-    reasons,
-    previous: describePrevious({ attempt, reasons, agent, gates, files: changes.files }),
+    runId: input.runId,
+    taskId: input.task.id,
+    attempt: input.attempt,
+    taskPrompt: base.ok ? base.text : "",
+    claims: seen.agent.claims,
+    files: seen.changes.files,
+    diff: () =>
+      (diff ??= deps.workspace.patch(
+        seen.before,
+        seen.changes.checkpoint,
+        seen.changes.files.map((f) => f.path),
+      )),
+    gates: gatesBefore,
   };
+}
+
+function interrupted(record: RecordEvent, input: AttemptInput): AttemptEnd {
+  record({ type: "attempt.interrupted", run: input.runId, task: input.task.id, attempt: input.attempt });
+  return { kind: "interrupted" };
 }
 
 /** `fn`, called once: later calls return the first answer. */

@@ -1,67 +1,18 @@
 import type { AgentPlugin } from "../agents/port.js";
-import type { EventInput, FileChange, GateOutcome, RunEvent } from "../core/events.js";
-import type { GateSpec } from "../core/pipeline.js";
-import type { StateStore } from "../state/port.js";
+import type { EventInput, RunEvent } from "../core/events.js";
+import type { GateRunner } from "../quality/port.js";
+import type { StateStore, StoredEvent } from "../state/port.js";
 import type { Notifier } from "../rules/breakpoints.js";
 import type { Transport } from "../transports/port.js";
-import { journalOf } from "./journal.js";
+import type { Workspace } from "../workspace/port.js";
 
-/** What changed in the workspace across one attempt, with the checkpoint taken after it (if any). */
-export interface AttemptChanges {
-  readonly files: readonly FileChange[];
-  readonly linesChanged: number;
-  readonly checkpoint?: string;
-}
-
-/** Checkpoints the workspace around an attempt and lists what the attempt changed. */
-export interface ChangeTracker {
-  /** Called before the agent starts; returns an opaque token for `after`. */
-  before(): Promise<string>;
-  /**
-   * `label` names the checkpoint (`TASK/ATTEMPT`) so a later rollback can find it. `beforeCheckpoint` is called
-   * before a checkpoint is taken (git may take a while), not when the answer comes at once.
-   */
-  after(before: string, label?: string, beforeCheckpoint?: () => void): Promise<AttemptChanges>;
-  /** Something other than the agent ran in the workspace since `after` (a gate): the next `before` must look. */
-  invalidate(): void;
-  /** The unified diff of `paths` between two checkpoints ("" when it cannot be had): test-integrity rules read it. */
-  patch?(before: string, after: string, paths: readonly string[]): Promise<string>;
-  /** Releases what the tracker holds for the run (a watcher's subscription); called once, when the run ends. */
-  close?(): Promise<void>;
-}
-
-export interface GateContext {
-  readonly workspace: string;
-  readonly transport: Transport;
-  readonly env: Record<string, string>;
-  readonly signal: AbortSignal;
-  /** What the attempt did, for gates that weigh evidence (the LLM judge). */
-  readonly evidence?: AttemptEvidence;
-}
-
-/** The evidence of one attempt as a judge gate sees it. */
-export interface AttemptEvidence {
-  readonly runId: string;
-  readonly taskId: string;
-  readonly attempt: number;
-  /** The task's own prompt (without the retry wrapper, so it is the same text on every attempt). */
-  readonly taskPrompt: string;
-  /** What the agent says it did. */
-  readonly claims: string;
-  readonly files: readonly FileChange[];
-  /** The unified diff of the attempt, computed on demand ("" when there is none). */
-  readonly diff: () => Promise<string>;
-  /** Outcomes of the gates that ran before this one in this attempt. */
-  readonly gates: readonly GateOutcome[];
-}
-
-/** Everything the orchestrator talks to, injected so tests and future transports can swap any part. */
+/** Everything the orchestrator talks to, injected through ports so tests and other transports can swap any part. */
 export interface RunDeps {
   readonly store: StateStore;
   readonly transport: Transport;
+  readonly workspace: Workspace;
   readonly loadAgent: (kind: string) => Promise<AgentPlugin>;
-  readonly runGate: (spec: GateSpec, ctx: GateContext) => Promise<GateOutcome>;
-  readonly changes: ChangeTracker;
+  readonly gates: GateRunner;
   /** Reporters listen here; called after the event is committed. */
   readonly onEvent: (event: RunEvent) => void;
   /** Base environment of every child process. */
@@ -82,10 +33,16 @@ export interface RunDeps {
   readonly close?: () => Promise<void>;
 }
 
-/** Appends to the store (one transaction, with any deferred events: run/journal.ts) and then tells the reporters. */
-export function recorder(deps: Pick<RunDeps, "store" | "onEvent">): (event: EventInput) => void {
-  const journal = journalOf(deps);
+export type RecordEvent = (event: EventInput) => StoredEvent;
+
+/**
+ * Writes each transition the moment it happens, in its own transaction (the ledger row and the tables it updates),
+ * then tells the reporters. A crash at any point loses nothing that was recorded before it.
+ */
+export function recorder(deps: Pick<RunDeps, "store" | "onEvent">): RecordEvent {
   return (event) => {
-    journal.record(event);
+    const stored = deps.store.append(event);
+    deps.onEvent(stored.event);
+    return stored;
   };
 }

@@ -2,7 +2,7 @@ import type { FileChange, GateOutcome } from "../core/events.js";
 import { breakpointContext, openedEvent, type OpenedEvent } from "../rules/breakpoints.js";
 import type { FiredRule } from "../rules/engine.js";
 import type { RunDeps } from "./deps.js";
-import { journalOf } from "./journal.js";
+import { recorder } from "./deps.js";
 
 /**
  * Opens a breakpoint (the task becomes `paused` in the same transaction) and sends the notifications. A notification
@@ -21,16 +21,11 @@ export async function openBreakpoint(
   },
 ): Promise<string> {
   const context = breakpointContext({ fired: input.fired, reasons: input.reasons, files: input.files, gates: input.gates });
-  const journal = journalOf(deps);
-  const stored = journal.record(openedEvent({ run: input.run, task: input.task, attempt: input.attempt, fired: input.fired, context }));
+  const record = recorder(deps);
+  const stored = record(openedEvent({ run: input.run, task: input.task, attempt: input.attempt, fired: input.fired, context }));
   const opened = stored.event as OpenedEvent;
   if (deps.notify !== undefined) {
-    for (const result of await deps.notify(opened)) journal.record({ type: "breakpoint.notified", run: input.run, id: opened.id, ...result });
+    for (const result of await deps.notify(opened)) record({ type: "breakpoint.notified", run: input.run, id: opened.id, ...result });
   }
   return opened.id;
-}
-
-/** The human's note after a prompt that has no retry wrapper (the first attempt after a before_task breakpoint). */
-export function humanNote(prompt: string, note: string): string {
-  return `${prompt}\n\n---\nA human reviewed this task before this attempt and left a note:\n${note}\n`;
 }

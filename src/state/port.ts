@@ -73,8 +73,6 @@ export interface RunSnapshot {
  */
 export interface StateStore {
   append(event: EventInput): StoredEvent;
-  /** Appends events in order, all in one transaction: every one of them is stored, or none is. */
-  appendAll(events: readonly EventInput[]): StoredEvent[];
   getRun(id: string): RunRow | undefined;
   latestRun(): RunRow | undefined;
   listRuns(): readonly RunRow[];

@@ -27,22 +27,6 @@ function sqlite(): typeof BetterSqlite3 {
   return library;
 }
 
-/**
- * better-sqlite3's addon from where its install puts it. Left to itself, better-sqlite3 finds it through the
- * `bindings` package, which probes a dozen candidate paths: ~1.5 ms of every start. Elsewhere (a debug build), that
- * search still runs.
- */
-let addon: { nativeBinding?: string } | undefined;
-function addonOptions(): { nativeBinding?: string } {
-  if (addon === undefined) {
-    try {
-      addon = { nativeBinding: require.resolve("better-sqlite3/build/Release/better_sqlite3.node") };
-    } catch {
-      addon = {};
-    }
-  }
-  return addon;
-}
 type Database = BetterSqlite3.Database;
 
 export const STATE_DB_FILE = "state.db";
@@ -161,27 +145,8 @@ interface Statements {
   readonly openBreakpoints: Stmt<[], BreakpointDbRow>;
 }
 
-/**
- * Each statement is prepared when first used, not when the store opens: a command uses a few of them and a run about
- * half, and preparing all of them cost every run's start ~2 ms.
- */
-function preparedOnFirstUse(db: Database): Statements {
-  const prepared = new Map<string, BetterSqlite3.Statement>();
-  const statements = {};
-  for (const [key, sql] of Object.entries(SQL)) {
-    Object.defineProperty(statements, key, {
-      enumerable: true,
-      get: () => {
-        let statement = prepared.get(key);
-        if (statement === undefined) {
-          statement = db.prepare(sql);
-          prepared.set(key, statement);
-        }
-        return statement;
-      },
-    });
-  }
-  return statements as Statements;
+function prepareAll(db: Database): Statements {
+  return Object.fromEntries(Object.entries(SQL).map(([key, sql]) => [key, db.prepare(sql)])) as unknown as Statements;
 }
 
 export class SqliteStateStore implements StateStore {
@@ -196,7 +161,6 @@ export class SqliteStateStore implements StateStore {
   private readonly s: Statements;
 
   private readonly appendTx: (event: EventInput) => StoredEvent;
-  private readonly appendAllTx: (events: readonly EventInput[]) => StoredEvent[];
   private readonly snapshotTx: (id: string) => RunSnapshot | undefined;
 
   /** Use `openStateStore`. */
@@ -206,13 +170,11 @@ export class SqliteStateStore implements StateStore {
     this.readonly = options.readonly;
     this.missing = options.missing;
     this.now = options.now ?? (() => new Date());
-    this.s = preparedOnFirstUse(db);
+    this.s = prepareAll(db);
     // IMMEDIATE: take the write lock (waiting up to busy_timeout) before the first statement, so a second writer
     // process queues instead of failing with SQLITE_BUSY on a read-to-write upgrade.
     const appendTx = db.transaction((event: EventInput) => this.appendInTx(event));
     this.appendTx = (event) => appendTx.immediate(event);
-    const appendAllTx = db.transaction((events: readonly EventInput[]) => events.map((event) => this.appendInTx(event)));
-    this.appendAllTx = (events) => appendAllTx.immediate(events);
     // One read transaction, so a snapshot never mixes two states of a run being written by another process.
     const snapshotTx = db.transaction((id: string) => this.snapshotInTx(id));
     this.snapshotTx = (id) => snapshotTx.deferred(id);
@@ -232,12 +194,6 @@ export class SqliteStateStore implements StateStore {
     this.assertOpen();
     if (this.readonly) throw new Error("the state store was opened read-only: append is not allowed");
     return this.appendTx(event);
-  }
-
-  appendAll(events: readonly EventInput[]): StoredEvent[] {
-    this.assertOpen();
-    if (this.readonly) throw new Error("the state store was opened read-only: append is not allowed");
-    return this.appendAllTx(events);
   }
 
   getRun(id: string): RunRow | undefined {
@@ -460,7 +416,7 @@ export function openStateStore(stateDir: string, opts?: OpenStateStoreOptions): 
   if (opts?.readonly === true) return openReadonly(file, now);
 
   mkdirSync(stateDir, { recursive: true });
-  const db = new (sqlite())(file, addonOptions());
+  const db = new (sqlite())(file);
   try {
     db.pragma("busy_timeout = 5000");
     // Refuse a newer database before changing anything in it.
@@ -479,7 +435,7 @@ export function openStateStore(stateDir: string, opts?: OpenStateStoreOptions): 
 function openReadonly(file: string, now: (() => Date) | undefined): SqliteStateStore {
   const options = (missing: boolean) => (now ? { readonly: true, missing, now } : { readonly: true, missing });
   if (existsSync(file)) {
-    const db = new (sqlite())(file, { readonly: true, fileMustExist: true, ...addonOptions() });
+    const db = new (sqlite())(file, { readonly: true, fileMustExist: true });
     try {
       db.pragma("busy_timeout = 5000");
       const version = assertSupportedVersion(db);
@@ -500,7 +456,7 @@ function openReadonly(file: string, now: (() => Date) | undefined): SqliteStateS
     }
   }
   // Nothing on disk: an in-memory store with the same schema, so every read answers "no runs" and nothing is created.
-  const memory = new (sqlite())(":memory:", addonOptions());
+  const memory = new (sqlite())(":memory:");
   migrate(memory, MIGRATIONS);
   memory.pragma("query_only = ON");
   return new SqliteStateStore(memory, file, options(true));

@@ -100,46 +100,12 @@ export class ShadowGit {
     });
   }
 
-  /**
-   * The file steps of `init()`: the store's folder, its exclude file (which `git init` leaves alone, as no template
-   * is copied) and no stale index.lock. True when the store still needs `git init`. Synchronous (each step takes
-   * microseconds): at a run's start the event loop is busy loading modules, and every asynchronous step would wait
-   * for it before the next git process could start.
-   */
+  /** The store's folder, its exclude file (`git init` leaves it alone: no template is copied), no stale index.lock. */
   private prepareStore(): boolean {
     mkdirSync(join(this.storeDir, "info"), { recursive: true });
     writeFileSync(join(this.storeDir, "info", "exclude"), this.excludeFile());
     rmSync(join(this.storeDir, "index.lock"), { force: true });
     return !existsSync(join(this.storeDir, "HEAD"));
-  }
-
-  /**
-   * `init()` then `snapshot()`, with the three git commands in one `sh -c` process, so the first checkpoint of a run
-   * needs the event loop only to start and to end it: at a run's start the event loop is busy loading modules, and
-   * every git process in between would wait for it. Where that one process fails (a nested repository makes
-   * `git add` refuse), `init()` and `snapshot()` run as usual and handle it. `signal` stops it (and rejects).
-   */
-  async initAndSnapshot(signal?: AbortSignal): Promise<string> {
-    const tree = await this.serial(async () => {
-      const init = this.prepareStore() ? 'git "$@" init --quiet --template= && ' : "";
-      const script = `${init}git "$@" -c advice.addEmbeddedRepo=false add --all && git "$@" write-tree`;
-      // The paths reach git as positional parameters ("$@"), never as part of the script.
-      const outcome = await this.transport.run({
-        command: "/bin/sh",
-        args: ["-c", script, "sh", ...this.gitOptions()],
-        cwd: this.workspace,
-        env: this.env,
-        timeoutMs: this.timeoutMs,
-        maxOutputBytes: MAX_OUTPUT_BYTES,
-        ...(signal === undefined ? {} : { signal }),
-      });
-      if (signal?.aborted === true) throw new Error("the first checkpoint was cancelled");
-      const printed = outcome.stdoutTail.trim();
-      return outcome.end === "exited" && outcome.exitCode === 0 && OBJECT_ID.test(printed) ? printed : undefined;
-    });
-    if (tree !== undefined) return tree;
-    await this.init();
-    return this.snapshot();
   }
 
   /** Records the workspace as it is now; returns the tree id (the same id for the same content). */
@@ -255,8 +221,7 @@ export class ShadowGit {
   }
 
   /**
-   * The store, the workspace and the settings, before every git command. Settings as `-c` on every call rather than
-   * `git config` at init: two fewer processes before the first attempt. gc.auto=0: orc's refs keep what matters, and
+   * The store, the workspace and the settings, before every git command. gc.auto=0: orc's refs keep what matters, and
    * an automatic gc must not stall an attempt.
    */
   private gitOptions(): string[] {

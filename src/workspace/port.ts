@@ -1,0 +1,40 @@
+/**
+ * The workspace port: where an attempt's files live, and how they are checkpointed, compared and restored. The run
+ * loop calls it around every attempt and knows nothing of git, watchers or their timing; `cli/` only constructs it.
+ * Implementations: a local directory with a shadow git store (src/workspace/local.ts). The isolation and
+ * parallel-task work adds more behind the same shape (a sandbox bind, a container mount, a remote directory over SSH,
+ * a git worktree).
+ */
+import type { FileChange } from "../core/events.js";
+
+/** An opaque checkpoint id the workspace that made it can restore (a tree id in the shadow git store). */
+export type CheckpointId = string;
+
+/** What one attempt changed, with the checkpoint of the workspace after it. */
+export interface ChangeSet {
+  readonly files: readonly FileChange[];
+  readonly linesChanged: number;
+  /** Equal to the checkpoint before the attempt when nothing changed. */
+  readonly checkpoint: CheckpointId;
+}
+
+/** Names the checkpoint an attempt leaves behind, so a later rollback or diff can find it. */
+export interface AttemptLabel {
+  readonly task: string;
+  readonly attempt: number;
+}
+
+export interface Workspace {
+  /** The directory the agent and the gates work in. */
+  readonly dir: string;
+  /** Before an attempt: a checkpoint of the workspace as the attempt finds it. */
+  checkpointBefore(): Promise<CheckpointId>;
+  /** After an attempt: what changed since `before`, and a checkpoint of the result kept under `label`. */
+  changesSince(before: CheckpointId, label: AttemptLabel): Promise<ChangeSet>;
+  /** The unified diff of `paths` between two checkpoints; "" when there is none or it cannot be had (evidence only). */
+  patch(from: CheckpointId, to: CheckpointId, paths: readonly string[]): Promise<string>;
+  /** Makes the workspace's files match `checkpoint`: edits reverted, deletions back, files created since removed. */
+  restore(checkpoint: CheckpointId): Promise<void>;
+  /** Releases what the workspace holds for the run; called once, when the run ends. */
+  close(): Promise<void>;
+}
