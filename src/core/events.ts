@@ -135,9 +135,14 @@ export type RunEvent =
       /** The normalised pipeline and its plan, so resume and status need only the DB. */
       readonly spec: unknown;
     })
-  | (Base & { readonly type: "run.started"; readonly resumed: boolean; readonly pid: number })
+  /**
+   * An orc process took the run's lease and drives it. `takeover`: the lease of a dead process it replaced (a crash);
+   * the store refuses the event unless the lease it finds is that one (or none), so two processes never drive one run.
+   */
+  | (Base & { readonly type: "run.started"; readonly resumed: boolean; readonly pid: number; readonly lease?: Lease; readonly takeover?: Lease })
   | (Base & { readonly type: "task.started"; readonly task: string })
-  | (Base & { readonly type: "attempt.started"; readonly task: string; readonly attempt: number; readonly prompt: string })
+  /** `checkpoint`: the workspace as the attempt found it (what `orc rollback` and a crashed attempt's rerun restore). */
+  | (Base & { readonly type: "attempt.started"; readonly task: string; readonly attempt: number; readonly prompt: string; readonly checkpoint?: string })
   | (Base & { readonly type: "agent.finished"; readonly task: string; readonly attempt: number; readonly result: AgentOutcome })
   | (Base & {
       readonly type: "changes.detected";
@@ -217,8 +222,41 @@ export type RunEvent =
       readonly pid: number;
     })
   | (Base & { readonly type: "breakpoint.notified"; readonly id: string; readonly channel: "webhook" | "command"; readonly ok: boolean; readonly detail: string })
+  /**
+   * The workspace was put back to `checkpoint`: a failed or rejected task's work undone (`task-failed`), a retry with a
+   * fresh agent session started from the task's start (`fresh-retry`), a crashed attempt's partial work undone before
+   * it runs again (`resumed`).
+   */
+  | (Base & {
+      readonly type: "workspace.restored";
+      readonly task: string;
+      readonly checkpoint: string;
+      readonly why: "task-failed" | "fresh-retry" | "resumed";
+    })
+  /**
+   * `orc rollback`: the workspace is back at `checkpoint`; every attempt started at or after ledger position `fromSeq`
+   * is marked rolled back, the `tasks` they belonged to (and tasks skipped because of them) are pending again, and the
+   * run waits for `orc resume`.
+   */
+  | (Base & {
+      readonly type: "run.rolled_back";
+      readonly checkpoint: string;
+      readonly fromSeq: number;
+      readonly target: string;
+      readonly attempts: readonly { readonly task: string; readonly attempt: number }[];
+      readonly tasks: readonly string[];
+      readonly reason: string;
+    })
   /** Work that could run has run and a task waits at a breakpoint: `orc resolve`, then `orc resume`. */
   | (Base & { readonly type: "run.paused"; readonly reason: string; readonly breakpoints: readonly string[] });
+
+/** Who drives a run: a process, told apart from a later one with the same pid by its start time, on a host. */
+export interface Lease {
+  readonly pid: number;
+  /** /proc start time (clock ticks since boot) where the platform has it. */
+  readonly startTime?: string;
+  readonly host: string;
+}
 
 export interface BreakpointContext {
   readonly hook: string;

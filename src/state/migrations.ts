@@ -136,6 +136,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: "rollbacks (attempts undone by `orc rollback`) and the run's lease (which orc process drives it)",
+    up(db) {
+      // rolled_back_seq: the run.rolled_back event that undid the attempt. The lease: the process that drives the run
+      // (pid, its start time, host) and when it last said it was alive; `orc resume` takes it over only from a dead one.
+      db.exec(`
+        ALTER TABLE attempts ADD COLUMN rolled_back_seq INTEGER;
+        ALTER TABLE runs ADD COLUMN lease TEXT;
+        ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+      `);
+    },
+  },
 ];
 
 /** The schema version this build writes. */

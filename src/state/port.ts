@@ -1,4 +1,4 @@
-import type { EventInput, RunEvent, RunStatus, TaskStatus, AgentOutcome, FileChange, GateOutcome, Decision, BreakpointContext, BreakpointResolution } from "../core/events.js";
+import type { EventInput, Lease, RunEvent, RunStatus, TaskStatus, AgentOutcome, FileChange, GateOutcome, Decision, BreakpointContext, BreakpointResolution } from "../core/events.js";
 
 /** One row of the event ledger: the event plus its global, strictly increasing sequence number. */
 export interface StoredEvent {
@@ -19,6 +19,9 @@ export interface RunRow {
   readonly reason?: string;
   /** Process that last started it (to refuse a second `resume` while it lives). */
   readonly pid?: number;
+  /** The process that drives (or last drove) the run, and when it last said it was alive. */
+  readonly lease?: Lease;
+  readonly heartbeatAt?: string;
 }
 
 export interface AttemptRow {
@@ -27,6 +30,10 @@ export interface AttemptRow {
   readonly startedAt: string;
   readonly finishedAt?: string;
   readonly prompt: string;
+  /** The checkpoint of the workspace as the attempt found it. */
+  readonly checkpoint?: string;
+  /** Undone by `orc rollback`: its changes are no longer in the workspace. */
+  readonly rolledBack?: boolean;
   readonly agent?: AgentOutcome;
   readonly changes?: { readonly files: readonly FileChange[]; readonly linesChanged: number; readonly checkpoint?: string };
   readonly gates: readonly GateOutcome[];
@@ -73,6 +80,8 @@ export interface RunSnapshot {
  */
 export interface StateStore {
   append(event: EventInput): StoredEvent;
+  /** The driving process is alive: refreshes the run's heartbeat while `lease` still holds it. */
+  heartbeat(runId: string, lease: Lease): void;
   getRun(id: string): RunRow | undefined;
   latestRun(): RunRow | undefined;
   listRuns(): readonly RunRow[];

@@ -1,6 +1,7 @@
 /** The SQL of the state store, kept apart from the code that runs it. */
 /** A run's updated_at is the time of its newest event: one step down events_run_seq. */
 const RUN_COLUMNS = `r.id, r.status, r.pipeline, r.pipeline_file, r.workspace, r.created_at, r.finished_at, r.reason, r.pid,
+  r.lease, r.heartbeat_at,
   (SELECT e.time FROM events e WHERE e.run_id = r.id ORDER BY e.seq DESC LIMIT 1) AS updated_at`;
 
 /** s: the breakpoint.opened event (its start), c: breakpoint.resolved (its close). */
@@ -17,7 +18,14 @@ export const SQL = {
               VALUES (?, ?, 'pending', ?, ?, ?, ?)`,
   insertTask: "INSERT INTO tasks (run_id, id, ord, status, max_attempts) VALUES (?, ?, ?, 'pending', ?)",
   runExists: "SELECT 1 AS found FROM runs WHERE id = ?",
-  runStarted: "UPDATE runs SET status = 'running', pid = ?, reason = NULL, finished_at = NULL WHERE id = ?",
+  /** Takes the lease only from the holder the caller saw (or none): a compare-and-swap, so one of two racers wins. */
+  runStarted: `UPDATE runs SET status = 'running', pid = ?, lease = ?, heartbeat_at = ?, reason = NULL, finished_at = NULL
+               WHERE id = ? AND (lease IS NULL OR lease = ?)`,
+  heartbeat: "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND lease = ?",
+  /** A rollback: attempts started at or after a ledger position; bounded by one run's attempts. */
+  attemptsRolledBack: `UPDATE attempts SET rolled_back_seq = ?
+                       WHERE run_id = ? AND started_seq >= ? AND rolled_back_seq IS NULL`,
+  taskRolledBack: "UPDATE tasks SET status = 'pending', reason = ? WHERE run_id = ? AND id = ?",
   runInterrupted: "UPDATE runs SET status = 'paused', reason = ? WHERE id = ?",
   /** An interrupted task waits for `resume` like any task not yet started. Bounded: one run's tasks, by key. */
   tasksRequeued: "UPDATE tasks SET status = 'pending' WHERE run_id = ? AND status = 'running'",
@@ -38,7 +46,7 @@ export const SQL = {
   listRuns: `SELECT ${RUN_COLUMNS} FROM runs r ORDER BY r.created_seq`,
   runSpec: "SELECT e.payload FROM runs r JOIN events e ON e.seq = r.created_seq WHERE r.id = ?",
   tasks: "SELECT id, status, max_attempts, reason FROM tasks WHERE run_id = ? ORDER BY ord",
-  attempts: `SELECT a.task_id, a.attempt, a.status, a.started_at, a.finished_at, a.decision, a.reasons,
+  attempts: `SELECT a.task_id, a.attempt, a.status, a.started_at, a.finished_at, a.decision, a.reasons, a.rolled_back_seq,
                     s.payload AS started, g.payload AS agent, c.payload AS changes
              FROM attempts a
              JOIN events s ON s.seq = a.started_seq

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
-import type { AgentOutcome, BreakpointContext, BreakpointResolution, Decision, EventInput, FileChange, GateOutcome, RunEvent, RunStatus, TaskStatus } from "../core/events.js";
+import type { AgentOutcome, BreakpointContext, BreakpointResolution, Decision, EventInput, FileChange, GateOutcome, Lease, RunEvent, RunStatus, TaskStatus } from "../core/events.js";
 import type { Failure } from "../core/failure.js";
 import { err, ok, type Result } from "../core/result.js";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, StateSchemaError, assertSupportedVersion, migrate } from "./migrations.js";
@@ -66,6 +66,8 @@ interface RunDbRow {
   readonly finished_at: string | null;
   readonly reason: string | null;
   readonly pid: number | null;
+  readonly lease: string | null;
+  readonly heartbeat_at: string | null;
 }
 
 interface TaskDbRow {
@@ -83,6 +85,7 @@ interface AttemptDbRow {
   readonly finished_at: string | null;
   readonly decision: Decision | null;
   readonly reasons: string | null;
+  readonly rolled_back_seq: number | null;
   /** Payloads of attempt.started, agent.finished and changes.detected. */
   readonly started: string;
   readonly agent: string | null;
@@ -103,6 +106,14 @@ interface EventDbRow {
 
 type Stmt<P extends unknown[], R = unknown> = BetterSqlite3.Statement<P, R>;
 
+/** `run.started` found the run's lease held by another process than the one it meant to take over. */
+export class LeaseHeldError extends Error {
+  constructor(readonly run: string) {
+    super(`run ${run} is driven by another orc process`);
+    this.name = "LeaseHeldError";
+  }
+}
+
 /** Thrown by `append` on an event that cannot be projected: a bug in the caller, never an expected outcome. */
 export class StateProjectionError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -117,7 +128,10 @@ interface Statements {
   readonly insertRun: Stmt<[string, number, string, string, string, string]>;
   readonly insertTask: Stmt<[string, string, number, number]>;
   readonly runExists: Stmt<[string], { found: number }>;
-  readonly runStarted: Stmt<[number, string]>;
+  readonly runStarted: Stmt<[number, string | null, string, string, string | null]>;
+  readonly heartbeat: Stmt<[string, string, string]>;
+  readonly attemptsRolledBack: Stmt<[number, string, number]>;
+  readonly taskRolledBack: Stmt<[string, string, string]>;
   readonly runInterrupted: Stmt<[string, string]>;
   readonly tasksRequeued: Stmt<[string]>;
   readonly runFinished: Stmt<[string, string, string, string]>;
@@ -162,6 +176,11 @@ export class SqliteStateStore implements StateStore {
 
   private readonly appendTx: (event: EventInput) => StoredEvent;
   private readonly snapshotTx: (id: string) => RunSnapshot | undefined;
+
+  heartbeat(runId: string, lease: Lease): void {
+    this.assertOpen();
+    this.s.heartbeat.run(this.now().toISOString(), runId, JSON.stringify(lease));
+  }
 
   /** Use `openStateStore`. */
   constructor(db: Database, file: string, options: { readonly: boolean; missing: boolean; now?: () => Date }) {
@@ -282,9 +301,22 @@ export class SqliteStateStore implements StateStore {
           }
         });
         return;
-      case "run.started":
-        this.expectRow(s.runStarted.run(e.pid, e.run), e);
+      case "run.started": {
+        const lease = e.lease === undefined ? null : JSON.stringify(e.lease);
+        const seen = e.takeover === undefined ? null : JSON.stringify(e.takeover);
+        if (s.runStarted.run(e.pid, lease, e.time, e.run, seen).changes !== 1) {
+          if (!s.runExists.get(e.run)) throw this.missingRow(e);
+          throw new LeaseHeldError(e.run);
+        }
         return;
+      }
+      case "run.rolled_back":
+        s.attemptsRolledBack.run(seq, e.run, e.fromSeq);
+        for (const task of e.tasks) this.expectRow(s.taskRolledBack.run(`rolled back: ${e.reason}`, e.run, task), e);
+        this.expectRow(s.runInterrupted.run(e.reason, e.run), e);
+        return;
+      case "workspace.restored":
+        return; // ledger only
       case "run.interrupted":
         this.expectRow(s.runInterrupted.run(e.reason, e.run), e);
         s.tasksRequeued.run(e.run);
@@ -487,11 +519,13 @@ function toRunRow(r: RunDbRow): RunRow {
     ...(r.finished_at === null ? {} : { finishedAt: r.finished_at }),
     ...(r.reason === null ? {} : { reason: r.reason }),
     ...(r.pid === null ? {} : { pid: r.pid }),
+    ...(r.lease === null ? {} : { lease: JSON.parse(r.lease) as Lease }),
+    ...(r.heartbeat_at === null ? {} : { heartbeatAt: r.heartbeat_at }),
   };
 }
 
 function toAttemptRow(a: AttemptDbRow, gates: readonly GateOutcome[]): AttemptRow {
-  const started = JSON.parse(a.started) as { prompt: string };
+  const started = JSON.parse(a.started) as { prompt: string; checkpoint?: string };
   let changes: AttemptRow["changes"];
   if (a.changes !== null) {
     const c = JSON.parse(a.changes) as { files: readonly FileChange[]; linesChanged: number; checkpoint?: string };
@@ -506,6 +540,8 @@ function toAttemptRow(a: AttemptDbRow, gates: readonly GateOutcome[]): AttemptRo
     startedAt: a.started_at,
     ...(a.finished_at === null ? {} : { finishedAt: a.finished_at }),
     prompt: started.prompt,
+    ...(started.checkpoint === undefined ? {} : { checkpoint: started.checkpoint }),
+    ...(a.rolled_back_seq === null ? {} : { rolledBack: true }),
     ...(a.agent === null ? {} : { agent: (JSON.parse(a.agent) as { result: AgentOutcome }).result }),
     ...(changes === undefined ? {} : { changes }),
     gates,
