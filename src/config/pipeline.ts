@@ -90,6 +90,7 @@ export function analysePipeline(parsed: YamlFile, settings: Settings, packs?: Pa
     })),
     ...(value.disable_rules === undefined ? {} : { disableRules: refs(value.disable_rules, ["disable_rules"]).map((r) => r.name) }),
     retryTemplate,
+    ...(value.failed_work === "keep" ? { keepFailedWork: true } : {}),
     uses: [...new Set([...settings.uses, ...uses])],
     ...budgetField(readBudget(value.budget, ["budget"], scope)),
   };

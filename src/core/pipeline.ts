@@ -17,6 +17,8 @@ export interface Pipeline {
   readonly breakpoints: readonly BreakpointSpec[];
   /** Retry prompt template (Liquid source). Default: templates/retry.liquid shipped with orc. */
   readonly retryTemplate: TemplateSource;
+  /** `failed_work: keep`: a failed or rejected task leaves its last attempt's files in place instead of restoring. */
+  readonly keepFailedWork?: boolean;
   /**
    * Rule packs in effect: orchestrator.yaml's `uses`, then the pipeline's, duplicates removed. Local packs are absolute
    * paths; npm package names and git URLs are kept as written. Optional only so hand-built pipelines may omit it.

@@ -25,14 +25,17 @@ export interface AttemptInput {
   readonly projectSummary?: () => string;
   /** The note of the human who resolved this task's last breakpoint, for the next prompt ("" or absent: none). */
   readonly note?: string;
+  /** The workspace as the task's first attempt found it: where a retry with a fresh agent session starts. */
+  readonly taskStart?: CheckpointId;
 }
 
+/** How an attempt ended; `checkpoint` is the workspace as the attempt found it. */
 export type AttemptEnd =
-  | { readonly kind: "decided"; readonly decision: Decision; readonly reasons: readonly string[]; readonly previous: PreviousAttempt }
+  | { readonly kind: "decided"; readonly checkpoint: CheckpointId; readonly decision: Decision; readonly reasons: readonly string[]; readonly previous: PreviousAttempt }
   | { readonly kind: "interrupted" }
   | { readonly kind: "prompt-error"; readonly message: string }
   /** A rule (or the judge) stopped the task for a human at breakpoint `breakpoint`. */
-  | { readonly kind: "paused"; readonly breakpoint: string; readonly reasons: readonly string[]; readonly previous: PreviousAttempt };
+  | { readonly kind: "paused"; readonly checkpoint: CheckpointId; readonly breakpoint: string; readonly reasons: readonly string[]; readonly previous: PreviousAttempt };
 
 /** What one attempt has seen so far, handed from step to step. */
 interface Seen {
@@ -44,7 +47,9 @@ interface Seen {
 /**
  * One attempt, in the order the steps happen: prompt → checkpoint → agent → change set → gates → orc's decision →
  * rules → the decision recorded. Each step is recorded the moment it is known, in its own transaction, so a crash at
- * any point leaves a consistent, resumable run.
+ * any point leaves a consistent, resumable run. A retry whose agent starts a fresh session starts from the files the
+ * task started from; one that continues the agent's session starts from the previous attempt's files, which that
+ * session remembers writing.
  */
 export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Promise<AttemptEnd> {
   // The summary as this attempt first reads it: its prompt and the judge's evidence must show the same text.
@@ -56,10 +61,15 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
   if (!prompt.ok) return { kind: "prompt-error", message: prompt.message };
   const promptFile = join(deps.promptDir, `${task.id}.${String(attempt)}.md`);
   writeFileSync(promptFile, prompt.text);
-  record({ type: "attempt.started", run: runId, task: task.id, attempt, prompt: prompt.text });
 
-  const before = await deps.workspace.checkpointBefore();
   const plugin = await deps.loadAgent(task.agent.kind);
+  const continuesSession = plugin.sessions === true && task.agent.session !== "fresh";
+  if (input.previous !== null && !continuesSession && input.taskStart !== undefined) {
+    await deps.workspace.restore(input.taskStart);
+    record({ type: "workspace.restored", run: runId, task: task.id, checkpoint: input.taskStart, why: "fresh-retry" });
+  }
+  const before = await deps.workspace.checkpointBefore();
+  record({ type: "attempt.started", run: runId, task: task.id, attempt, prompt: prompt.text, checkpoint: before });
   const agent = await callAgent(deps, plugin, { runId, task, attempt, prompt: prompt.text, promptFile, workspace: deps.workspace.dir }, record);
   if (deps.signal.aborted) return interrupted(record, input);
   record({ type: "agent.finished", run: runId, task: task.id, attempt, result: agent });
@@ -129,9 +139,9 @@ async function decideAttempt(deps: RunDeps, input: AttemptInput, seen: Seen & { 
   const { decision, reasons } = ruled;
   record({ type: "attempt.decided", run: runId, task: task.id, attempt, decision, reasons });
   const previous = describePrevious({ attempt, reasons, agent, gates, files: changes.files });
-  if (ruled.pausedBy === undefined) return { kind: "decided", decision, reasons, previous };
+  if (ruled.pausedBy === undefined) return { kind: "decided", checkpoint: seen.before, decision, reasons, previous };
   const breakpoint = await openBreakpoint(deps, { run: runId, task: task.id, attempt, fired: ruled.pausedBy, reasons, files: changes.files, gates });
-  return { kind: "paused", breakpoint, reasons, previous };
+  return { kind: "paused", checkpoint: seen.before, breakpoint, reasons, previous };
 }
 
 /** The evidence a judge gate weighs; the diff is computed only if a gate asks for it, and at most once. */

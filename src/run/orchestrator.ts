@@ -8,6 +8,7 @@ import { attemptKey, spawnedProcesses } from "./orphans.js";
 import { resumeStep, type ResumeStep } from "./resolutions.js";
 import { Scheduler, type FinalStatus } from "./scheduler.js";
 import { runTask } from "./task.js";
+import { undoFailedTask } from "./undo.js";
 
 /** `paused`: a task waits at a breakpoint for `orc resolve` (and the work that could run without it has run). */
 export type RunEnd = "succeeded" | "failed" | "interrupted" | "paused";
@@ -35,6 +36,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
   const snapshot = deps.store.snapshot(runId);
   const rows = new Map((snapshot?.tasks ?? []).map((t) => [t.id, t]));
   closeUnfinishedAttempts(deps, record, runId, [...rows.values()]);
+  if (target.resumed && plan.concurrency === 1) await undoUnfinishedAttempt(deps, record, runId, [...rows.values()]);
 
   // Paused tasks: a breakpoint still open keeps waiting; a resolved one is applied (docs/rules.md).
   const steps = new Map<string, ResumeStep>();
@@ -47,13 +49,14 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
     if (steps.get(id)?.kind === "wait") return "paused";
     return stored === "paused" ? "pending" : stored;
   });
-  const finish = (task: string, final: FinalStatus, reason: string): void => {
+  const finish = async (task: string, final: FinalStatus, reason: string): Promise<void> => {
+    if (final === "failed") await undoFailedTask(deps, record, target, task);
     record({ type: "task.finished", run: runId, task, status: final, reason });
     scheduler.finished(task, final);
   };
   for (const [task, step] of steps) {
-    if (step.kind === "accept") finish(task, "accepted", step.reason);
-    if (step.kind === "fail") finish(task, "failed", step.reason);
+    if (step.kind === "accept") await finish(task, "accepted", step.reason);
+    if (step.kind === "fail") await finish(task, "failed", step.reason);
   }
 
   const specs = new Map(pipeline.tasks.map((t) => [t.id, t]));
@@ -75,7 +78,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
   };
 
   for (;;) {
-    for (const skip of scheduler.skips()) finish(skip.id, "skipped", skip.reason);
+    for (const skip of scheduler.skips()) await finish(skip.id, "skipped", skip.reason);
     while (!deps.signal.aborted && inflight.size < Math.max(1, plan.concurrency)) {
       const next = scheduler.next();
       const spec = next === undefined ? undefined : specs.get(next.id);
@@ -101,6 +104,21 @@ function closeUnfinishedAttempts(deps: RunDeps, record: RecordEvent, runId: stri
     const stopped = orphan !== undefined && deps.transport.stopOrphan?.(orphan) === true;
     record({ type: "attempt.interrupted", run: runId, task, attempt, ...(stopped ? { orphanStopped: orphan.pid } : {}) });
   }
+}
+
+/**
+ * The attempt that was in flight when the run stopped (a crash, kill -9, SIGINT) may have changed files before it
+ * died: put the workspace back as that attempt found it, so the attempt runs again from the same files and its
+ * effect happens once. With tasks side by side this would undo the others' work too, so only one at a time.
+ */
+async function undoUnfinishedAttempt(deps: RunDeps, record: RecordEvent, runId: string, rows: readonly TaskRow[]): Promise<void> {
+  const last = rows
+    .filter((row) => row.status !== "accepted" && row.status !== "failed" && row.status !== "skipped")
+    .flatMap((row) => row.attempts.filter((a) => a.rolledBack !== true).map((a) => ({ task: row.id, attempt: a })))
+    .reduce<{ task: string; attempt: TaskRow["attempts"][number] } | undefined>((latest, a) => (latest === undefined || a.attempt.startedAt >= latest.attempt.startedAt ? a : latest), undefined);
+  if (last === undefined || last.attempt.status === "decided" || last.attempt.checkpoint === undefined) return;
+  await deps.workspace.restore(last.attempt.checkpoint);
+  record({ type: "workspace.restored", run: runId, task: last.task, checkpoint: last.attempt.checkpoint, why: "resumed" });
 }
 
 function recordRunEnd(deps: RunDeps, record: RecordEvent, target: RunTarget, scheduler: Scheduler): RunEnd {

@@ -8,6 +8,7 @@ import { recorder, type RunDeps } from "./deps.js";
 import type { RunTarget } from "./orchestrator.js";
 import { openBreakpoint } from "./pause.js";
 import { resolvedReason, type ResumeStep } from "./resolutions.js";
+import { taskStartOf } from "./undo.js";
 import { waitForResolution } from "./wait.js";
 
 export interface TaskRunInput {
@@ -17,15 +18,15 @@ export interface TaskRunInput {
   readonly row: TaskRow | undefined;
   /** A paused task a human resolved: its note and the attempt the before_task rules already passed. */
   readonly resumed: Extract<ResumeStep, { kind: "continue" }> | undefined;
-  /** Records the task's end (and lets the scheduler move on). */
-  readonly finish: (task: string, final: "accepted" | "failed", reason: string) => void;
+  /** Records the task's end (a failed task's work undone first) and lets the scheduler move on. */
+  readonly finish: (task: string, final: "accepted" | "failed", reason: string) => Promise<void>;
   /** The task now waits for a human. */
   readonly pause: () => void;
 }
 
 /** The evidence of a task's last decided attempt, as the next prompt sees it (used when resuming). */
 function lastDecided(row: TaskRow | undefined): PreviousAttempt | null {
-  const attempt = row?.attempts.filter((a) => a.status === "decided").at(-1);
+  const attempt = row?.attempts.filter((a) => a.status === "decided" && a.rolledBack !== true).at(-1);
   if (attempt === undefined) return null;
   return describePrevious({ attempt: attempt.attempt, reasons: attempt.reasons, agent: attempt.agent, gates: attempt.gates, files: attempt.changes?.files ?? [] });
 }
@@ -39,12 +40,13 @@ export async function runTask(deps: RunDeps, input: TaskRunInput): Promise<void>
   const { target, task, finish } = input;
   const record = recorder(deps);
   record({ type: "task.started", run: target.runId, task: task.id });
-  // A paused attempt does not count against max_attempts: what follows it is a human's call.
-  let decided = input.row?.attempts.filter((a) => a.status === "decided" && a.decision !== "pause").length ?? 0;
+  // A paused attempt does not count against max_attempts (what follows it is a human's call), nor does one rolled back.
+  let decided = input.row?.attempts.filter((a) => a.status === "decided" && a.decision !== "pause" && a.rolledBack !== true).length ?? 0;
   let note = input.resumed?.note ?? "";
   let resolvedAttempt = input.resumed?.resolvedAttempt ?? 0;
   let attempt = input.row?.attempts.reduce((max, a) => Math.max(max, a.attempt), 0) ?? 0;
   let previous = lastDecided(input.row);
+  let taskStart = taskStartOf(input.row);
 
   /** With --wait, the human's resolution of breakpoint `id`; undefined when not waiting or interrupted. */
   const human = async (id: string): Promise<BreakpointRow | undefined> => {
@@ -58,7 +60,7 @@ export async function runTask(deps: RunDeps, input: TaskRunInput): Promise<void>
     if (deps.signal.aborted) return;
     const overBudget = budgetCheck(() => deps.store.snapshot(target.runId), target.pipeline.budget, task.id, task.budget);
     if (overBudget !== undefined) {
-      finish(task.id, "failed", overBudget);
+      await finish(task.id, "failed", overBudget);
       return;
     }
     attempt += 1;
@@ -82,8 +84,10 @@ export async function runTask(deps: RunDeps, input: TaskRunInput): Promise<void>
       previous,
       note,
       ...(deps.projectSummary === undefined ? {} : { projectSummary: deps.projectSummary }),
+      ...(taskStart === undefined ? {} : { taskStart }),
     });
     note = "";
+    if ((end.kind === "decided" || end.kind === "paused") && taskStart === undefined) taskStart = end.checkpoint;
     const next = await afterAttempt(end, input, human);
     if (next.kind === "stop") return;
     if (next.kind === "again") {
@@ -94,7 +98,7 @@ export async function runTask(deps: RunDeps, input: TaskRunInput): Promise<void>
     decided += 1;
     previous = next.previous;
   }
-  finish(task.id, "failed", `no attempts left (${String(decided)} of ${String(task.maxAttempts)})`);
+  await finish(task.id, "failed", `no attempts left (${String(decided)} of ${String(task.maxAttempts)})`);
 }
 
 type Human = (id: string) => Promise<BreakpointRow | undefined>;
@@ -109,7 +113,7 @@ async function beforeTaskRules(
   const { target, task, finish } = input;
   const before = await checkBeforeTask(deps.store, recorder(deps), { runId: target.runId, pipeline: target.pipeline, task, attempt });
   if (before?.decision === "fail") {
-    finish(task.id, "failed", before.reasons.join("; "));
+    await finish(task.id, "failed", before.reasons.join("; "));
     return { kind: "stop" };
   }
   if (before?.pausedBy === undefined) return { kind: "go" };
@@ -117,7 +121,7 @@ async function beforeTaskRules(
   const bp = await human(id);
   if (bp === undefined) return { kind: "stop" };
   if (bp.resolution === "reject") {
-    finish(task.id, "failed", resolvedReason(bp));
+    await finish(task.id, "failed", resolvedReason(bp));
     return { kind: "stop" };
   }
   return { kind: "resolved", note: bp.note ?? "" };
@@ -137,20 +141,20 @@ async function afterAttempt(
     case "interrupted":
       return { kind: "stop" };
     case "prompt-error":
-      finish(task.id, "failed", `prompt could not be rendered: ${end.message}`);
+      await finish(task.id, "failed", `prompt could not be rendered: ${end.message}`);
       return { kind: "stop" };
     case "paused": {
       const bp = await human(end.breakpoint);
       if (bp === undefined) return { kind: "stop" };
       if (bp.resolution === "approve" || bp.resolution === "reject") {
-        finish(task.id, bp.resolution === "approve" ? "accepted" : "failed", resolvedReason(bp));
+        await finish(task.id, bp.resolution === "approve" ? "accepted" : "failed", resolvedReason(bp));
         return { kind: "stop" };
       }
       return { kind: "again", note: bp.note ?? "", previous: end.previous };
     }
     case "decided":
       if (end.decision === "accept" || end.decision === "fail") {
-        finish(task.id, end.decision === "accept" ? "accepted" : "failed", end.reasons.join("; "));
+        await finish(task.id, end.decision === "accept" ? "accepted" : "failed", end.reasons.join("; "));
         return { kind: "stop" };
       }
       return { kind: "retry", previous: end.previous };

@@ -105,6 +105,13 @@ export const PipelineSchema = Strict(
         "Id of a pack's rule",
       ),
     ),
+    failed_work: Type.Optional(
+      Type.Union([Type.Literal("restore"), Type.Literal("keep")], {
+        title: "Failed work",
+        description:
+          "What a task that fails (or that a human rejects) leaves in the workspace: `restore` (default) puts the workspace back as it was before the task; `keep` leaves the failed attempt's files in place. Its attempts stay in the checkpoint store either way (`orc diff`).",
+      }),
+    ),
     retry_template: Type.Optional(
       Type.String({
         title: "Retry template",
