@@ -27,7 +27,8 @@ export interface FileContext {
   readonly protected: boolean;
 }
 
-export interface GateContext {
+/** The rule-facing view of one gate's result: `gates.<name>` in a `when:`. */
+export interface GateFacts {
   readonly passed: boolean;
   readonly kind: string;
   readonly exit_code: number;
@@ -80,7 +81,7 @@ export interface RuleContext {
   };
   /** Changed paths that match the task's `protect:` globs. */
   readonly protected: readonly string[];
-  readonly gates: Readonly<Record<string, GateContext>>;
+  readonly gates: Readonly<Record<string, GateFacts>>;
   readonly gates_failed: readonly string[];
   /** Test counts summed over the gates that wrote a report. */
   readonly tests: TestsContext;
@@ -240,7 +241,7 @@ export function buildRuleContext(input: ContextInput): RuleContext {
   const verdicts = gates.map(verdictOf).filter((v): v is JudgeVerdict => v !== undefined);
   const verdict = verdicts[0];
 
-  const gateMap: Record<string, GateContext> = {};
+  const gateMap: Record<string, GateFacts> = {};
   for (const g of gates) {
     gateMap[g.gate] = {
       passed: g.passed,
