@@ -35,9 +35,9 @@ function history(store: StateStore, runId: string, taskId: string): History {
   };
 }
 
-type Record = (event: EventInput) => void;
+type RecordEvent = (event: EventInput) => void;
 
-function recordFired(record: Record, run: string, task: string, attempt: number, fired: readonly FiredRule[]): void {
+function recordFired(record: RecordEvent, run: string, task: string, attempt: number, fired: readonly FiredRule[]): void {
   for (const f of fired) {
     record({ type: "rule.fired", run, task, attempt, rule: f.rule.id, source: f.rule.source, action: f.action, message: f.message });
   }
@@ -60,7 +60,7 @@ export interface AfterAttemptInput {
 }
 
 /** Evaluates the after_attempt hook, then before_accept or on_failure, and returns the decision the rules leave. */
-export async function decideWithRules(store: StateStore, record: Record, input: AfterAttemptInput): Promise<RuledDecision & { fired: readonly FiredRule[] }> {
+export async function decideWithRules(store: StateStore, record: RecordEvent, input: AfterAttemptInput): Promise<RuledDecision & { fired: readonly FiredRule[] }> {
   const rules = effectiveRules(input.pipeline);
   // The built-in rules read only judge verdicts and agent limits: with no other rule, no judge gate and no limit there
   // is nothing to evaluate, and an attempt costs no DB snapshot and no git diff.
@@ -93,7 +93,7 @@ export async function decideWithRules(store: StateStore, record: Record, input: 
 /** The before_task hook, before attempt `attempt` starts: no agent result, no changes, no gates yet. */
 export async function checkBeforeTask(
   store: StateStore,
-  record: Record,
+  record: RecordEvent,
   input: { readonly runId: string; readonly pipeline: Pipeline; readonly task: TaskSpec; readonly attempt: number },
 ): Promise<RuledDecision | undefined> {
   const rules = effectiveRules(input.pipeline).filter((r) => r.hook === "before_task");

@@ -27,7 +27,8 @@ export interface FileContext {
   readonly protected: boolean;
 }
 
-export interface GateContext {
+/** The rule-facing view of one gate's result: `gates.<name>` in a `when:`. */
+export interface GateFacts {
   readonly passed: boolean;
   readonly kind: string;
   readonly exit_code: number;
@@ -80,7 +81,7 @@ export interface RuleContext {
   };
   /** Changed paths that match the task's `protect:` globs. */
   readonly protected: readonly string[];
-  readonly gates: Readonly<Record<string, GateContext>>;
+  readonly gates: Readonly<Record<string, GateFacts>>;
   readonly gates_failed: readonly string[];
   /** Test counts summed over the gates that wrote a report. */
   readonly tests: TestsContext;
@@ -206,43 +207,76 @@ export interface ContextInput {
 }
 
 export function buildRuleContext(input: ContextInput): RuleContext {
-  const { agent, files, gates } = input;
-  const isProtected = input.task.protect.length === 0 ? () => false : globMatcher(input.task.protect);
-  const fileContexts: FileContext[] = files.map((f) => ({ ...f, is_test: isTestPath(f.path), protected: isProtected(f.path) }));
-  const patch = patchLines(input.testPatch);
-  const cost = agentCost(agent);
   const earlier = input.earlier.filter((a) => a.status === "decided" && a.attempt < input.attempt);
-  const earlierCost = earlier.reduce((n, a) => n + agentCost(a.agent).usd, 0);
+  const tests = sumTests(input.gates);
+  const history = historyFacts(input, earlier);
+  return {
+    hook: input.hook,
+    task: taskFacts(input.task),
+    attempt: input.attempt,
+    decision: input.decision,
+    reasons: input.reasons,
+    agent: agentFacts(input.agent),
+    changes: changeFacts(input.files, input.task.protect, input.testPatch),
+    protected: input.protectedTouched,
+    gates: gateFactsByName(input.gates),
+    gates_failed: input.gates.filter((g) => !g.passed).map((g) => g.gate),
+    tests,
+    verdict: verdictFacts(input.gates),
+    cost: costFacts(input, earlier),
+    time: timeFacts(input.times),
+    history,
+    signals: signalFacts(input, tests, history),
+  };
+}
 
-  const signature = failureSignature(gates, agent);
-  let sameFailure = 0;
-  if (signature !== "") {
-    for (const a of [...earlier].reverse()) {
-      if (failureSignature(a.gates, a.agent) !== signature) break;
-      sameFailure++;
-    }
-  }
-  let noChange = 0;
-  for (const a of [...earlier].reverse()) {
-    if ((a.changes?.files.length ?? 0) > 0) break;
-    noChange++;
-  }
-  let judgeErrors = 0;
-  for (const a of [...earlier].reverse()) {
-    if (!judgeError(a.gates)) break;
-    judgeErrors++;
-  }
-  const last = earlier.at(-1);
-  const sameDiff = files.length > 0 && last !== undefined && diffSignature(last.changes?.files ?? []) === diffSignature(files);
-  const previousTotals = earlier.map((a) => sumTests(a.gates)).filter((t) => t.reported).map((t) => t.total);
-  const previousTestsTotal = previousTotals.length === 0 ? -1 : Math.max(...previousTotals);
-  const tests = sumTests(gates);
-  const verdicts = gates.map(verdictOf).filter((v): v is JudgeVerdict => v !== undefined);
-  const verdict = verdicts[0];
+function taskFacts(task: TaskSpec): RuleContext["task"] {
+  return { id: task.id, max_attempts: task.maxAttempts, protect: task.protect, gates: task.gates };
+}
 
-  const gateMap: Record<string, GateContext> = {};
+function agentFacts(agent: AgentOutcome | undefined): RuleContext["agent"] {
+  const cost = agentCost(agent);
+  return {
+    ran: agent !== undefined,
+    ok: agent !== undefined && agent.end === "exited" && agent.exitCode === 0,
+    exit_code: agent?.exitCode ?? -1,
+    end: agent?.end ?? "none",
+    duration_ms: agent?.durationMs ?? 0,
+    claims: agent?.claims ?? "",
+    output_tail: agent?.outputTail ?? "",
+    cost_usd: cost.usd,
+    tokens: cost.tokens,
+    is_error: agent?.isError === true,
+    permission_denials: agent?.permissionDenials?.length ?? 0,
+    limited: agent?.limit !== undefined,
+    limit_kind: agent?.limit?.kind ?? "",
+    limit_reset_at: agent?.limit?.resetAt ?? "",
+  };
+}
+
+function changeFacts(files: readonly FileChange[], protect: readonly string[], testPatch: string): RuleContext["changes"] {
+  const isProtected = protect.length === 0 ? () => false : globMatcher(protect);
+  const fileFacts: FileContext[] = files.map((f) => ({ ...f, is_test: isTestPath(f.path), protected: isProtected(f.path) }));
+  const patch = patchLines(testPatch);
+  return {
+    count: files.length,
+    lines_changed: files.reduce((n, f) => n + f.added + f.removed, 0),
+    added: files.reduce((n, f) => n + f.added, 0),
+    removed: files.reduce((n, f) => n + f.removed, 0),
+    files: fileFacts,
+    paths: files.map((f) => f.path),
+    deleted: files.filter((f) => f.status === "deleted").map((f) => f.path),
+    created: files.filter((f) => f.status === "added").map((f) => f.path),
+    test_files: fileFacts.filter((f) => f.is_test).map((f) => f.path),
+    deleted_tests: fileFacts.filter((f) => f.is_test && f.status === "deleted").map((f) => f.path),
+    tests: { added_lines: patch.added, removed_lines: patch.removed, patch: testPatch },
+  };
+}
+
+function gateFactsByName(gates: readonly GateOutcome[]): Record<string, GateFacts> {
+  const byName: Record<string, GateFacts> = {};
   for (const g of gates) {
-    gateMap[g.gate] = {
+    byName[g.gate] = {
       passed: g.passed,
       kind: g.kind,
       exit_code: g.exitCode ?? -1,
@@ -252,78 +286,65 @@ export function buildRuleContext(input: ContextInput): RuleContext {
       tests: testsOf(g.tests),
     };
   }
-  const agentRan = agent !== undefined;
+  return byName;
+}
+
+function verdictFacts(gates: readonly GateOutcome[]): RuleContext["verdict"] {
+  const verdicts = gates.map(verdictOf).filter((v): v is JudgeVerdict => v !== undefined);
+  const verdict = verdicts[0];
   return {
-    hook: input.hook,
-    task: { id: input.task.id, max_attempts: input.task.maxAttempts, protect: input.task.protect, gates: input.task.gates },
-    attempt: input.attempt,
-    decision: input.decision,
-    reasons: input.reasons,
-    agent: {
-      ran: agentRan,
-      ok: agentRan && agent.end === "exited" && agent.exitCode === 0,
-      exit_code: agent?.exitCode ?? -1,
-      end: agent?.end ?? "none",
-      duration_ms: agent?.durationMs ?? 0,
-      claims: agent?.claims ?? "",
-      output_tail: agent?.outputTail ?? "",
-      cost_usd: cost.usd,
-      tokens: cost.tokens,
-      is_error: agent?.isError === true,
-      permission_denials: agent?.permissionDenials?.length ?? 0,
-      limited: agent?.limit !== undefined,
-      limit_kind: agent?.limit?.kind ?? "",
-      limit_reset_at: agent?.limit?.resetAt ?? "",
-    },
-    changes: {
-      count: files.length,
-      lines_changed: files.reduce((n, f) => n + f.added + f.removed, 0),
-      added: files.reduce((n, f) => n + f.added, 0),
-      removed: files.reduce((n, f) => n + f.removed, 0),
-      files: fileContexts,
-      paths: files.map((f) => f.path),
-      deleted: files.filter((f) => f.status === "deleted").map((f) => f.path),
-      created: files.filter((f) => f.status === "added").map((f) => f.path),
-      test_files: fileContexts.filter((f) => f.is_test).map((f) => f.path),
-      deleted_tests: fileContexts.filter((f) => f.is_test && f.status === "deleted").map((f) => f.path),
-      tests: { added_lines: patch.added, removed_lines: patch.removed, patch: input.testPatch },
-    },
-    protected: input.protectedTouched,
-    gates: gateMap,
-    gates_failed: gates.filter((g) => !g.passed).map((g) => g.gate),
-    tests,
-    verdict: {
-      present: verdict !== undefined,
-      verdict: verdict?.verdict ?? "none",
-      needs_human: verdicts.some((v) => v.needsHuman),
-      confidence: verdict?.confidence ?? -1,
-      issues: verdict?.issues ?? [],
-      contradicted_claims: verdict?.contradictedClaims ?? [],
-      summary: verdict === undefined ? "" : [verdict.verdict, ...verdict.issues, ...verdict.contradictedClaims.map((c) => `contradicted: ${c}`)].join("; "),
-    },
-    cost: { attempt_usd: cost.usd, task_usd: earlierCost + cost.usd, run_usd: input.runCostUsd + cost.usd, tokens: cost.tokens },
-    time: {
-      attempt_ms: input.times.now - input.times.attemptStart,
-      task_ms: input.times.now - input.times.taskStart,
-      run_ms: input.times.now - input.times.runStart,
-    },
-    history: {
-      attempts: earlier.length,
-      same_failure_count: sameFailure,
-      no_change_count: noChange,
-      same_diff: sameDiff,
-      previous_tests_total: previousTestsTotal,
-      judge_errors: judgeErrors,
-    },
-    signals: {
-      repeated_failure: sameFailure > 0,
-      identical_diff: sameDiff,
-      no_change: agentRan && files.length === 0,
-      no_progress: agentRan && files.length === 0 && noChange > 0,
-      fewer_tests: tests.reported && previousTestsTotal >= 0 && tests.total < previousTestsTotal,
-      judge_error: judgeError(gates),
-    },
+    present: verdict !== undefined,
+    verdict: verdict?.verdict ?? "none",
+    needs_human: verdicts.some((v) => v.needsHuman),
+    confidence: verdict?.confidence ?? -1,
+    issues: verdict?.issues ?? [],
+    contradicted_claims: verdict?.contradictedClaims ?? [],
+    summary: verdict === undefined ? "" : [verdict.verdict, ...verdict.issues, ...verdict.contradictedClaims.map((c) => `contradicted: ${c}`)].join("; "),
   };
+}
+
+function costFacts(input: ContextInput, earlier: readonly AttemptRow[]): RuleContext["cost"] {
+  const cost = agentCost(input.agent);
+  const earlierUsd = earlier.reduce((n, a) => n + agentCost(a.agent).usd, 0);
+  return { attempt_usd: cost.usd, task_usd: earlierUsd + cost.usd, run_usd: input.runCostUsd + cost.usd, tokens: cost.tokens };
+}
+
+function timeFacts(times: ContextInput["times"]): RuleContext["time"] {
+  return { attempt_ms: times.now - times.attemptStart, task_ms: times.now - times.taskStart, run_ms: times.now - times.runStart };
+}
+
+/** This attempt against the earlier decided ones of the same task, most of it counted back from the latest. */
+function historyFacts(input: ContextInput, earlier: readonly AttemptRow[]): RuleContext["history"] {
+  const latestFirst = [...earlier].reverse();
+  const signature = failureSignature(input.gates, input.agent);
+  const last = earlier.at(-1);
+  const previousTotals = earlier.map((a) => sumTests(a.gates)).filter((t) => t.reported).map((t) => t.total);
+  return {
+    attempts: earlier.length,
+    same_failure_count: signature === "" ? 0 : countLeading(latestFirst, (a) => failureSignature(a.gates, a.agent) === signature),
+    no_change_count: countLeading(latestFirst, (a) => (a.changes?.files.length ?? 0) === 0),
+    same_diff: input.files.length > 0 && last !== undefined && diffSignature(last.changes?.files ?? []) === diffSignature(input.files),
+    previous_tests_total: previousTotals.length === 0 ? -1 : Math.max(...previousTotals),
+    judge_errors: countLeading(latestFirst, (a) => judgeError(a.gates)),
+  };
+}
+
+function signalFacts(input: ContextInput, tests: TestsContext, history: RuleContext["history"]): RuleContext["signals"] {
+  const changedNothing = input.agent !== undefined && input.files.length === 0;
+  return {
+    repeated_failure: history.same_failure_count > 0,
+    identical_diff: history.same_diff,
+    no_change: changedNothing,
+    no_progress: changedNothing && history.no_change_count > 0,
+    fewer_tests: tests.reported && history.previous_tests_total >= 0 && tests.total < history.previous_tests_total,
+    judge_error: judgeError(input.gates),
+  };
+}
+
+/** How many items, from the first, satisfy `holds` before the first that does not. */
+function countLeading<T>(items: readonly T[], holds: (item: T) => boolean): number {
+  const firstMiss = items.findIndex((item) => !holds(item));
+  return firstMiss === -1 ? items.length : firstMiss;
 }
 
 /** A context with every field at its neutral value: the base that `orc rules test` fixtures and dry runs override. */
