@@ -17,7 +17,8 @@ const rooms = {
   core: [],
   config: ["core"],
   plan: ["core"],
-  prompts: ["core"],
+  // The retry prompt an LLM rewrites, and the project summary kept in the state store: through their ports only.
+  prompts: ["core", "llm/port.ts", "state/port.ts"],
   ui: ["core"],
   // The verdict's values live under config/schema/ apart from TypeBox; they belong in core/ (or llm/) once config/
   // is free to move them, and then this exception goes.

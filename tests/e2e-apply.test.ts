@@ -79,7 +79,10 @@ tasks:
     expect(task?.attempts.map((a) => a.decision)).toEqual(["retry", "accept"]);
     expect(task?.attempts[0]?.gates[0]).toMatchObject({ gate: "check", passed: false });
     expect(task?.attempts[0]?.changes?.files).toEqual([{ path: "out-one.txt", status: "added", added: 1, removed: 0, binary: false }]);
-    expect(task?.attempts[1]?.changes?.files).toEqual([{ path: "out-one.txt", status: "modified", added: 1, removed: 1, binary: false }]);
+    // The command agent has no session to continue, so its retry starts from the files the task started from: the
+    // failed attempt's out-one.txt is gone, and attempt 2 adds it afresh.
+    expect(result.stdout).toContain("[one] workspace restored to the task's start for a fresh retry");
+    expect(task?.attempts[1]?.changes?.files).toEqual([{ path: "out-one.txt", status: "added", added: 1, removed: 0, binary: false }]);
     expect(task?.attempts[0]?.agent?.claims).toContain("everything passes");
 
     const retryPrompt = rig.read("prompts/one-2.txt");

@@ -309,10 +309,8 @@ describe.each(FIXTURES)("a state.db written by a released orc: %s", (file) => {
     });
   });
 
-  // BUG in the released orc: `orc resume` of a run whose workspace no longer exists prints "orc: internal error:
-  // GitError: git init failed (could not start git): working directory does not exist: ..." with a stack trace and
-  // exits 1. This states the wanted answer; once resume checks the workspace, this fails: make it `it`.
-  it.fails("orc resume of a run whose workspace is gone says so in one line, exit 2", async (context) => {
+  // The released orc printed a GitError with a stack trace and exited 1 here.
+  it("orc resume of a run whose workspace is gone says so in one line, exit 2", async (context) => {
     await withRecordedParent(manifest.workspace, (made) => {
       if (!made) context.skip(`cannot hold the fixture's workspace path ${manifest.workspace} here`);
       // The parent is held (so no other test makes the workspace meanwhile); the workspace itself does not exist.

@@ -1,21 +1,14 @@
-import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { newRunId } from "../core/ids.js";
 import { usage } from "../core/failure.js";
 import type { GlobalOptions } from "./context.js";
 import { openWritableStore } from "./context.js";
 import { drive, reporterFor } from "./drive.js";
+import { isDirectory } from "./fs.js";
+import { currentLease } from "./lease.js";
 import { exitCodeFor } from "./exit-codes.js";
 import { fail, reportFailure, type Io } from "./io.js";
 import { loadForRun } from "./load.js";
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 export async function applyCommand(
   file: string,
@@ -48,5 +41,5 @@ export async function applyCommand(
     spec: { pipeline, plan },
   });
   reporter.onEvent(created.event);
-  return drive({ io, settings, store, reporter, runId, pipeline, plan, workspace, resumed: false, wait: options.wait === true });
+  return drive({ io, settings, store, reporter, runId, pipeline, plan, workspace, resumed: false, wait: options.wait === true, lease: currentLease() });
 }

@@ -7,7 +7,9 @@ import { chooseReporter } from "../ui/choose.js";
 import type { Reporter } from "../ui/reporter.js";
 import { EXIT } from "./exit-codes.js";
 import { interruptSignal } from "./interrupt.js";
-import type { Io } from "./io.js";
+import { fail, type Io } from "./io.js";
+import { HEARTBEAT_MS } from "./lease.js";
+import { LeaseHeldError } from "../state/sqlite-store.js";
 import { buildRunDeps } from "./run-deps.js";
 
 const EXIT_FOR_END: Record<RunEnd, number> = { succeeded: EXIT.ok, failed: EXIT.failed, interrupted: EXIT.interrupted, paused: EXIT.paused };
@@ -29,6 +31,11 @@ export async function drive(
 ): Promise<number> {
   const interrupt = interruptSignal();
   let deps: RunDeps | undefined;
+  const { lease } = options;
+  const heartbeat = lease === undefined ? undefined : setInterval(() => {
+    options.store.heartbeat(options.runId, lease);
+  }, HEARTBEAT_MS);
+  heartbeat?.unref();
   try {
     deps = await buildRunDeps({
       settings: options.settings,
@@ -44,7 +51,13 @@ export async function drive(
     });
     const end = await executeRun(deps, options);
     return EXIT_FOR_END[end];
+  } catch (error) {
+    // Another orc took the run between our check and our start: it drives the run, we stop before doing anything.
+    if (!(error instanceof LeaseHeldError)) throw error;
+    const holder = options.store.getRun(options.runId);
+    return fail(options.io, { reason: "run-busy", run: options.runId, pid: holder?.lease?.pid ?? holder?.pid ?? 0 }, { json: false });
   } finally {
+    clearInterval(heartbeat);
     await deps?.close?.();
     await options.reporter.close();
     interrupt.dispose();

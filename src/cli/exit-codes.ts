@@ -24,5 +24,8 @@ export function exitCodeFor(failure: Failure): ExitCode {
     case "not-resumable":
     case "state": // the state store cannot be opened (a newer orc wrote it, or it is not a database): nothing ran
       return EXIT.usage;
+    case "run-active":
+    case "restore-failed":
+      return EXIT.failed;
   }
 }

@@ -59,5 +59,9 @@ export function describeFailure(failure: Failure): string {
       return `run ${failure.run} is ${failure.status}; only paused, interrupted or crashed runs can be resumed`;
     case "state":
       return failure.message;
+    case "run-active":
+      return `run ${failure.run} is active in process ${failure.pid}: stop it (Ctrl-C, or let it finish), then roll back`;
+    case "restore-failed":
+      return failure.message;
   }
 }

@@ -1,11 +1,16 @@
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import type * as Commander from "commander";
+import * as Commander from "commander";
 import { EXIT } from "./exit-codes.js";
 import { processIo, type Io } from "./io.js";
 
-// commander's CommonJS files, `require`d: its ES-module entry would add a wrapper and a lexer pass over its source.
-const { Command, CommanderError, Option } = createRequire(import.meta.url)("commander") as typeof Commander;
+const { Command, CommanderError, InvalidArgumentError, Option } = Commander;
+
+/** `--attempt 2`: attempts are counted from 1. */
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number from 1 up");
+  return n;
+}
 
 /**
  * The `orc` entry point. Each command's module is imported only when that command runs, so `orc --version` loads
@@ -114,6 +119,27 @@ function program(io: Io, setExit: (code: number) => void): Commander.Command {
     .addOption(json)
     .action((id: string, opts: { json?: boolean; approve?: boolean; reject?: boolean; retry?: boolean; note?: string }) =>
       run(async (g) => (await import("./resolve.js")).resolveCommand(id, { ...g, ...opts, json: opts.json === true }, io))(),
+    );
+  cli
+    .command("rollback")
+    .description("put the workspace back to a checkpoint and mark what came after as rolled back (refused while the run is active)")
+    .argument("<run>")
+    .option("--task <id>", "to before the task's first attempt (with --attempt: before that attempt)")
+    .option("--attempt <n>", "with --task: to before attempt N", positiveInt)
+    .option("--to <checkpoint>", "to a checkpoint id (or a prefix of 7+ hex digits) from `orc status --json`")
+    .addOption(json)
+    .action((id: string, opts: { json?: boolean; task?: string; attempt?: number; to?: string }) =>
+      run(async (g) => (await import("./rollback.js")).rollbackCommand(id, { ...g, ...opts, json: opts.json === true }, io))(),
+    );
+  cli
+    .command("diff")
+    .description("what an attempt changed, from the checkpoint store (the task's last attempt unless --attempt)")
+    .argument("<run>")
+    .argument("<task>")
+    .option("--attempt <n>", "attempt N of the task", positiveInt)
+    .addOption(json)
+    .action((id: string, task: string, opts: { json?: boolean; attempt?: number }) =>
+      run(async (g) => (await import("./diff.js")).diffCommand(id, task, { ...g, ...opts, json: opts.json === true }, io))(),
     );
   cli
     .command("doctor")

@@ -3,17 +3,10 @@ import type { Pipeline } from "../core/pipeline.js";
 import { PLAN_VERSION, type Plan } from "../plan/plan.js";
 import { openWritableStore, settingsFor, type GlobalOptions } from "./context.js";
 import { drive, reporterFor } from "./drive.js";
+import { isDirectory } from "./fs.js";
+import { currentLease, driverAlive } from "./lease.js";
 
 import { fail as failWith, type Io } from "./io.js";
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function isStoredSpec(spec: unknown): spec is { pipeline: Pipeline; plan: Plan } {
   if (typeof spec !== "object" || spec === null) return false;
@@ -38,11 +31,25 @@ export async function resumeCommand(runId: string, options: GlobalOptions & { re
   if (run.status === "succeeded" || run.status === "failed" || run.status === "cancelled") {
     return refuse({ reason: "not-resumable", run: runId, status: run.status });
   }
-  if (run.status === "running" && run.pid !== undefined && run.pid !== process.pid && isAlive(run.pid)) {
-    return refuse({ reason: "run-busy", run: runId, pid: run.pid });
-  }
+  if (driverAlive(run)) return refuse({ reason: "run-busy", run: runId, pid: run.lease?.pid ?? run.pid ?? 0 });
   const spec = store.runSpec(runId);
   if (!isStoredSpec(spec)) return refuse({ reason: "state", message: `run ${runId} was stored by an incompatible orc version` });
+  if (!isDirectory(run.workspace)) {
+    return refuse({ reason: "state", message: `run ${runId} works in ${run.workspace}, which is not a directory any more; restore it (or move it back) and resume again` });
+  }
   const reporter = await reporterFor(io, spec.plan, options.json);
-  return drive({ io, settings: settings.value, store, reporter, runId, pipeline: spec.pipeline, plan: spec.plan, workspace: run.workspace, resumed: true, wait: options.wait === true });
+  return drive({
+    io,
+    settings: settings.value,
+    store,
+    reporter,
+    runId,
+    pipeline: spec.pipeline,
+    plan: spec.plan,
+    workspace: run.workspace,
+    resumed: true,
+    wait: options.wait === true,
+    lease: currentLease(),
+    ...(run.lease === undefined ? {} : { takeover: run.lease }),
+  });
 }

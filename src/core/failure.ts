@@ -10,7 +10,11 @@ export type Failure =
   | { readonly reason: "unknown-run"; readonly run: string }
   | { readonly reason: "run-busy"; readonly run: string; readonly pid: number }
   | { readonly reason: "not-resumable"; readonly run: string; readonly status: string }
-  | { readonly reason: "state"; readonly message: string };
+  | { readonly reason: "state"; readonly message: string }
+  /** The run is being driven by a live orc process: `orc rollback` will not pull its workspace from under it. */
+  | { readonly reason: "run-active"; readonly run: string; readonly pid: number }
+  /** The workspace could not be put back (git failed); nothing was marked rolled back. */
+  | { readonly reason: "restore-failed"; readonly message: string };
 
 export function usage(message: string): Failure {
   return { reason: "usage", message };

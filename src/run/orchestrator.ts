@@ -1,26 +1,19 @@
 import { mkdirSync } from "node:fs";
 import type { TaskSpec } from "../core/pipeline.js";
-import type { Plan } from "../plan/plan.js";
-import type { Pipeline } from "../core/pipeline.js";
 import type { TaskRow } from "../state/port.js";
 import { recorder, type RecordEvent, type RunDeps } from "./deps.js";
 import { attemptKey, spawnedProcesses } from "./orphans.js";
 import { resumeStep, type ResumeStep } from "./resolutions.js";
 import { Scheduler, type FinalStatus } from "./scheduler.js";
+import type { RunTarget } from "./target.js";
 import { runTask } from "./task.js";
 import { undoFailedTask } from "./undo.js";
+
+export type { RunTarget } from "./target.js";
 
 /** `paused`: a task waits at a breakpoint for `orc resolve` (and the work that could run without it has run). */
 export type RunEnd = "succeeded" | "failed" | "interrupted" | "paused";
 
-export interface RunTarget {
-  readonly runId: string;
-  readonly pipeline: Pipeline;
-  readonly plan: Plan;
-  readonly resumed: boolean;
-  /** `--wait`: stay up at a breakpoint until it is resolved from another process, then continue in place. */
-  readonly wait?: boolean;
-}
 
 /**
  * The orchestrator loop: start ready tasks in priority then plan order, up to `concurrency` at once; skip the
@@ -31,7 +24,14 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
   const { runId, pipeline, plan } = target;
   const record = recorder(deps);
   mkdirSync(deps.promptDir, { recursive: true });
-  record({ type: "run.started", run: runId, resumed: target.resumed, pid: process.pid });
+  record({
+    type: "run.started",
+    run: runId,
+    resumed: target.resumed,
+    pid: process.pid,
+    ...(target.lease === undefined ? {} : { lease: target.lease }),
+    ...(target.takeover === undefined ? {} : { takeover: target.takeover }),
+  });
 
   const snapshot = deps.store.snapshot(runId);
   const rows = new Map((snapshot?.tasks ?? []).map((t) => [t.id, t]));

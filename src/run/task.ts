@@ -5,7 +5,7 @@ import type { BreakpointRow, TaskRow } from "../state/port.js";
 import { runAttempt, type AttemptEnd } from "./attempt.js";
 import { budgetCheck } from "./budget.js";
 import { recorder, type RunDeps } from "./deps.js";
-import type { RunTarget } from "./orchestrator.js";
+import type { RunTarget } from "./target.js";
 import { openBreakpoint } from "./pause.js";
 import { resolvedReason, type ResumeStep } from "./resolutions.js";
 import { taskStartOf } from "./undo.js";

@@ -1,7 +1,7 @@
 import type { StateStore, TaskRow } from "../state/port.js";
 import type { CheckpointId } from "../workspace/port.js";
 import type { RecordEvent, RunDeps } from "./deps.js";
-import type { RunTarget } from "./orchestrator.js";
+import type { RunTarget } from "./target.js";
 
 /** The workspace as the task's first attempt (not rolled back) found it. */
 export function taskStartOf(row: TaskRow | undefined): CheckpointId | undefined {

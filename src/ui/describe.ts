@@ -58,8 +58,18 @@ export function describeEvent(event: RunEvent, maxAttempts: ReadonlyMap<string, 
       return event.ok ? undefined : `breakpoint ${event.id}: ${event.channel} notification failed: ${event.detail}`;
     case "run.paused":
       return `run ${event.run} paused at ${event.breakpoints.join(", ")}: ${event.reason}`;
+    case "workspace.restored":
+      return `[${event.task}] workspace restored to ${RESTORED[event.why]} (checkpoint ${event.checkpoint.slice(0, 12)})`;
+    case "run.rolled_back":
+      return `run ${event.run} rolled back to ${event.target} (checkpoint ${event.checkpoint.slice(0, 12)}): ${event.reason}`;
   }
 }
+
+const RESTORED = {
+  "task-failed": "the task's start: the failed task's work is undone",
+  "fresh-retry": "the task's start for a fresh retry",
+  resumed: "where the interrupted attempt started, which runs again",
+} as const;
 
 /** The tasks a reporter shows, in plan order. */
 export interface ReportedTask {

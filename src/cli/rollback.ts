@@ -1,0 +1,83 @@
+import type { Failure } from "../core/failure.js";
+import type { RunSnapshot } from "../state/port.js";
+import { LocalTransport } from "../transports/local.js";
+import { startedAttempts, type StartedAttempt } from "./attempt-index.js";
+import { openWritableStore, settingsFor, type GlobalOptions } from "./context.js";
+import { EXIT } from "./exit-codes.js";
+import { isDirectory } from "./fs.js";
+import { fail as failWith, type Io } from "./io.js";
+import { driverAlive } from "./lease.js";
+import { rollbackTarget, type RollbackChoice } from "./rollback-target.js";
+
+/**
+ * `orc rollback RUN [--task ID | --attempt N | --to CHECKPOINT]`: puts the workspace back byte for byte to a checkpoint
+ * (contents, the executable bit, deletions, additions; ignored files and `.git` untouched) and, in one transaction,
+ * marks every attempt that started from then on as rolled back. Their tasks (and tasks skipped because of them) are
+ * pending again and the run is paused: `orc resume RUN` runs them again from the restored files.
+ */
+export async function rollbackCommand(runId: string, options: GlobalOptions & RollbackChoice & { readonly json: boolean }, io: Io): Promise<number> {
+  const fail = (failure: Failure): number => failWith(io, failure, options);
+  const settings = settingsFor(io, options);
+  if (!settings.ok) return fail(settings.failure);
+  const opened = await openWritableStore(settings.value);
+  if (!opened.ok) return fail(opened.failure);
+  const store = opened.value;
+  try {
+    const snapshot = store.snapshot(runId);
+    if (snapshot === undefined) return fail({ reason: "unknown-run", run: runId });
+    if (driverAlive(snapshot.run)) return fail({ reason: "run-active", run: runId, pid: snapshot.run.lease?.pid ?? snapshot.run.pid ?? 0 });
+    const attempts = startedAttempts(store, runId);
+    const rolled = rolledBackSet(snapshot);
+    const target = rollbackTarget(attempts, (a) => rolled.has(key(a)), options);
+    if (!target.ok) return fail({ reason: "usage", message: target.failure });
+    if (!isDirectory(snapshot.run.workspace)) return fail({ reason: "restore-failed", message: `the run's workspace ${snapshot.run.workspace} is not a directory` });
+
+    const restored = await restore(settings.value.stateDir, runId, snapshot.run.workspace, target.value.checkpoint);
+    if (restored !== undefined) return fail({ reason: "restore-failed", message: `could not restore ${snapshot.run.workspace}: ${restored}` });
+
+    const undone = attempts.filter((a) => a.seq >= target.value.fromSeq && !rolled.has(key(a)));
+    const tasks = tasksToRunAgain(snapshot, undone);
+    const reason = tasks.length === 0 ? `rolled back to ${target.value.described}` : `rolled back to ${target.value.described}; \`orc resume ${runId}\` runs ${tasks.join(", ")} again`;
+    const stored = store.append({
+      type: "run.rolled_back",
+      run: runId,
+      checkpoint: target.value.checkpoint,
+      fromSeq: target.value.fromSeq,
+      target: target.value.described,
+      attempts: undone.map((a) => ({ task: a.task, attempt: a.attempt })),
+      tasks,
+      reason,
+    });
+    io.stdout.write(options.json ? `${JSON.stringify(stored.event)}\n` : `run ${runId} ${reason} (checkpoint ${target.value.checkpoint.slice(0, 12)}, ${undone.length} attempt${undone.length === 1 ? "" : "s"} undone)\n`);
+    return EXIT.ok;
+  } finally {
+    store.close();
+  }
+}
+
+function key(a: { readonly task: string; readonly attempt: number }): string {
+  return `${a.task}\u0000${String(a.attempt)}`;
+}
+
+function rolledBackSet(snapshot: RunSnapshot): Set<string> {
+  return new Set(snapshot.tasks.flatMap((t) => t.attempts.filter((a) => a.rolledBack === true).map((a) => key({ task: t.id, attempt: a.attempt }))));
+}
+
+/** The tasks whose attempts were undone, and those skipped (their needs may be back): pending again, in plan order. */
+function tasksToRunAgain(snapshot: RunSnapshot, undone: readonly StartedAttempt[]): string[] {
+  const touched = new Set(undone.map((a) => a.task));
+  return snapshot.tasks.filter((t) => touched.has(t.id) || t.status === "skipped").map((t) => t.id);
+}
+
+/** Restores the checkpoint through the run's workspace; the error message when git could not. */
+async function restore(stateDir: string, runId: string, dir: string, checkpoint: string): Promise<string | undefined> {
+  const { LocalWorkspace } = await import("../workspace/local.js");
+  try {
+    const workspace = await LocalWorkspace.open({ dir, stateDir, runId, transport: new LocalTransport(), exclusive: false });
+    await workspace.restore(checkpoint);
+    await workspace.close();
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
