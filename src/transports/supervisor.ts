@@ -23,6 +23,7 @@ import { OutputTails } from "./output-tails.js";
 import type { ProcessOutcome, ProcessSpec } from "./port.js";
 import { killGroup, spawnGroupLeader } from "./process-group.js";
 import { identify } from "./process-identity.js";
+import { groupReaper } from "./reaper.js";
 
 export { TailBuffer } from "./tail-buffer.js";
 
@@ -84,6 +85,7 @@ class SupervisedRun {
     this.listen();
     this.feedStdin();
     if (this.child.pid === undefined) return; // spawn failed: `error` follows on the next tick and ends the run.
+    groupReaper.track(this.child.pid);
     this.spec.onSpawn?.(identify(this.child.pid));
     this.armWatchdogs();
   }
@@ -147,6 +149,7 @@ class SupervisedRun {
   private finish(outcome: { readonly end: ProcessEnd; readonly error?: string }): void {
     if (this.phase === "done") return;
     this.enter("done");
+    if (this.child.pid !== undefined) groupReaper.untrack(this.child.pid);
     this.spec.signal?.removeEventListener("abort", this.onAbort);
     this.stopListening();
     this.output.flush();
