@@ -3,24 +3,13 @@
 // code, the same options orc compiles with at run time), so that `orc` neither loads ajv's compiler nor compiles a
 // schema on each run. Part of `npm run build` (after tsc) and `npm run schemas`. dist/config/validators.js uses a file
 // only while the schema text it records is the schema file's text; otherwise it compiles at run time.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
-const { parse } = require("yaml");
-const root = fileURLToPath(new URL("..", import.meta.url));
-const yamlIn = (folder, keep = () => true) =>
-  readdirSync(`${root}${folder}`).filter((f) => f.endsWith(".yaml") && keep(f)).map((f) => `${root}${folder}/${f}`);
-/** orc's own files of each kind, validated once before the code cache is written. */
-const SAMPLES = {
-  orchestrator: () => [`${root}orchestrator.yaml`],
-  pipeline: () => yamlIn("pipelines"),
-  "rule-pack": () => yamlIn("rules", (f) => !f.endsWith(".test.yaml")),
-};
 const { Ajv } = require("ajv");
 const standaloneCode = require("ajv/dist/standalone").default;
-const { AJV_OPTIONS, PRECOMPILED_DIR, codeCacheFile, precompiledScript } = await import("../dist/config/validators.js");
+const { AJV_OPTIONS, PRECOMPILED_DIR } = await import("../dist/config/validators.js");
 const { SCHEMA_NAMES } = await import("../dist/config/schema/constants.js");
 const { schemaText } = await import("../dist/config/schema-file.js");
 
@@ -42,12 +31,5 @@ for (const name of SCHEMA_NAMES) {
     "",
   ].join("\n");
   writeFileSync(new URL(`${name}.cjs`, dir), code);
-  // V8's code cache for the file, made after validating orc's own files of this kind so that it holds the functions
-  // a run calls (dist/config/validators.js uses it; V8 rejects it under another Node version and compiles as usual).
-  const file = fileURLToPath(new URL(`${name}.cjs`, dir));
-  const { script, load } = precompiledScript(file);
-  const { validate } = load();
-  for (const sample of SAMPLES[name]()) validate(parse(readFileSync(sample, "utf8")));
-  writeFileSync(codeCacheFile(file), script.createCachedData());
-  console.log(`wrote dist/config/${PRECOMPILED_DIR}${name}.cjs and its code cache`);
+  console.log(`wrote dist/config/${PRECOMPILED_DIR}${name}.cjs`);
 }

@@ -279,9 +279,9 @@ describe("config diagnostics", () => {
   it("missing-pack: a local rule pack that does not exist", async () => {
     await expectOnly(
       "p.yaml",
-      `${head}uses: [./rules/strict.yaml, "@orc/rules-default"]\ntasks: [{ id: a, prompt: x }]\n`,
+      `${head}uses: [./rules/strict.yaml, orc:safety]\ntasks: [{ id: a, prompt: x }]\n`,
       "missing-pack",
-      ['p.yaml:3:8: error: rule pack "./rules/strict.yaml" not found', "   3 | uses: [./rules/strict.yaml, \"@orc/rules-default\"]", "     |        ^^^^^^^^^^^^^^^^^^^"].join(
+      ['p.yaml:3:8: error: rule pack "./rules/strict.yaml" not found', "   3 | uses: [./rules/strict.yaml, orc:safety]", "     |        ^^^^^^^^^^^^^^^^^^^"].join(
         "\n",
       ),
     );

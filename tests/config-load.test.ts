@@ -134,6 +134,8 @@ describe("config: loadPipeline", () => {
   it("expands shorthands, merges agents and reads templates in", async () => {
     project.write("orchestrator.yaml", "agent: { kind: command, run: default-agent, env: { A: '1' } }\nmax_attempts: 4\nuses: ./rules/base.yaml\n");
     project.write("rules/base.yaml", "name: base\nversion: 1\nrules: []\n");
+    project.write("node_modules/@orc/rules/package.json", JSON.stringify({ name: "@orc/rules", version: "1.0.0" }));
+    project.write("node_modules/@orc/rules/pack.yaml", "name: orc-rules\nversion: 2.0.0\nrules:\n  - { id: big, when: changes.count > 9, action: warn }\n");
     project.write("templates/implement.liquid", "Implement {{ task.id }}.\n");
     const retry = project.write("templates/retry.liquid", "Try again: {{ prompt }}\n");
     const pipeline = await load(
@@ -215,6 +217,12 @@ describe("config: loadPipeline", () => {
       breakpoints: [{ id: "big", when: "changes.lines_changed > 800", action: "pause", message: "Look first" }],
       retryTemplate: { path: retry, source: "Try again: {{ prompt }}\n" },
       uses: [project.path("rules", "base.yaml"), "@orc/rules", "https://example.com/rules.git"],
+      // The pipeline's breakpoint replaces the pack's rule of the same id; the git pack is not fetched by default.
+      rules: [{ id: "big", when: "changes.lines_changed > 800", action: "pause", message: "Look first", hook: "after_attempt", source: "pipeline" }],
+      packs: [
+        { name: "base", version: "1", source: project.path("rules", "base.yaml"), kind: "local", file: project.path("rules", "base.yaml") },
+        { name: "orc-rules", version: "2.0.0", source: "@orc/rules", kind: "package", file: project.path("node_modules", "@orc", "rules", "pack.yaml") },
+      ],
     });
   });
 

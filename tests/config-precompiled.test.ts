@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
@@ -7,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { SCHEMA_NAMES, type SchemaName } from "../src/config/schema/constants.js";
 import { schemaData, schemaText } from "../src/config/schema-file.js";
-import { AJV_OPTIONS, codeCacheFile, PRECOMPILED_DIR, precompiledScript, type Precompiled } from "../src/config/validators.js";
+import { AJV_OPTIONS, PRECOMPILED_DIR, type Precompiled } from "../src/config/validators.js";
 import { prng } from "./helpers/prng.js";
 
 /**
@@ -123,31 +122,6 @@ describe("config: precompiled validators", () => {
     for (const name of SCHEMA_NAMES) {
       expect(existsSync(built(name)), `${built(name)} missing`).toBe(true);
       expect(load(name).source, name).toBe(schemaText(name));
-    }
-  });
-
-  it("come with a V8 code cache that the built orc's Node accepts, and load the same validator through it", () => {
-    // In a plain `node`, as orc runs: V8 accepts a cache only under the flags it was made with.
-    const check = `
-      import { readFileSync } from "node:fs";
-      import { precompiledScript, codeCacheFile } from "./dist/config/validators.js";
-      const out = {};
-      for (const name of ${JSON.stringify(SCHEMA_NAMES)}) {
-        const file = process.cwd() + "/dist/config/validators/" + name + ".cjs";
-        const { script, load } = precompiledScript(file, readFileSync(codeCacheFile(file)));
-        out[name] = { rejected: script.cachedDataRejected, checks: typeof load().validate };
-      }
-      console.log(JSON.stringify(out));`;
-    const root = fileURLToPath(new URL("..", import.meta.url));
-    const seen = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", check], { cwd: root, encoding: "utf8" })) as Record<string, unknown>;
-    for (const name of SCHEMA_NAMES) expect(seen[name], name).toEqual({ rejected: false, checks: "function" });
-    // And the validator a cache loads is the precompiled one: the same verdicts (here, under the test runner's V8
-    // flags, V8 may reject the cache and compile as usual; the same load path either way).
-    for (const name of SCHEMA_NAMES) {
-      const viaCache = precompiledScript(built(name), readFileSync(codeCacheFile(built(name)))).load();
-      expect(viaCache.source).toBe(load(name).source);
-      for (const document of [...VALID[name], ...INVALID[name]]) expect(viaCache.validate(document), name).toBe(load(name).validate(document));
-      expect(existsSync(codeCacheFile(built(name)))).toBe(true);
     }
   });
 

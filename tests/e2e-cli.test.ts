@@ -107,7 +107,7 @@ describe("orc plan, status, runs and --version", () => {
     expect(existsSync(rig.path(".orc"))).toBe(false);
   });
 
-  it("`orc --version` loads none of node-llama-cpp, ssh2, dockerode or better-sqlite3", () => {
+  it("`orc --version` loads none of node-llama-cpp, ssh2, dockerode, better-sqlite3, ajv or yaml", () => {
     const trace = rig.path("loaded.txt");
     const result = spawnSync(process.execPath, ["--import", join(REPO, "tests", "fixtures", "trace-imports.mjs"), ORC, "--version"], {
       encoding: "utf8",
@@ -118,6 +118,6 @@ describe("orc plan, status, runs and --version", () => {
     expect(result.stdout).toBe(`${pkg.version}\n`);
     const loaded = readFileSync(trace, "utf8");
     expect(loaded).toContain("commander"); // the tracer works
-    for (const heavy of ["node-llama-cpp", "ssh2", "dockerode", "better-sqlite3", "listr2", "liquidjs"]) expect(loaded).not.toContain(heavy);
+    for (const heavy of ["node-llama-cpp", "ssh2", "dockerode", "better-sqlite3", "@parcel/watcher", "listr2", "liquidjs", "ajv", "yaml"]) expect(loaded).not.toContain(heavy);
   });
 });

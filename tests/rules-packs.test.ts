@@ -130,6 +130,24 @@ disable_rules: [stuck/no-change]
     expect(bad.stderr).toContain("packs/bad.yaml:5:28: error: condition: Unexpected token: EOF");
     expect(rig.orc(["runs", "--json"]).stdout.trim()).toBe("[]");
   });
+  it("a problem with a pack orchestrator.yaml names, or a rule disable_rules names, is reported where it is written", () => {
+    rig.write("orchestrator.yaml", 'uses: [orc:safety, "@acme/missing"]\n');
+    rig.write("pipeline.yaml", guardedPipeline("disable_rules: [stuck/no-chnage]\n", "[orc:stuck]"));
+    const settings = rig.orc(["validate", "pipeline.yaml"]);
+    expect(settings.code).toBe(2);
+    expect(settings.stderr).toContain(
+      'orchestrator.yaml:1:20: error: npm package @acme/missing is not installed (looked for node_modules/@acme/missing from ' +
+        `${rig.dir} upwards)\n   1 | uses: [orc:safety, "@acme/missing"]\n     |                    ^^^^^^^^^^^^^^^\n`,
+    );
+    rig.write("orchestrator.yaml", "uses: [orc:safety]\n");
+    const rule = rig.orc(["validate", "pipeline.yaml"]);
+    expect(rule.code).toBe(2);
+    expect(rule.stderr).toBe(
+      'pipeline.yaml:12:17: error: disable_rules names "stuck/no-chnage", but no pack in uses: has that rule (did you mean "no-change"?)\n' +
+        "   12 | disable_rules: [stuck/no-chnage]\n      |                 ^^^^^^^^^^^^^^^\n",
+    );
+    expect(applyHonest().stderr).toBe(rule.stderr);
+  });
 });
 
 describe("conditions in a pipeline", () => {

@@ -1,12 +1,12 @@
-import type { Failure } from "../core/failure.js";
-import type { Pipeline, Settings } from "../core/pipeline.js";
-import type { Result } from "../core/result.js";
-import type { GitRunner } from "../rules/packs.js";
+import type { GitRunner } from "../config/index.js";
+import type { Transport } from "../transports/port.js";
 
-/** git for fetching packs: through the one supervisor, isolated from the user's git configuration, never prompting. */
-export async function packGit(): Promise<GitRunner> {
-  const { LocalTransport } = await import("../transports/local.js");
-  const transport = new LocalTransport();
+/**
+ * git for fetching rule packs (`orc apply`): through the one supervisor, isolated from the user's git configuration,
+ * never prompting. The transport is loaded on the first git command, so a run that uses no git pack never loads it.
+ */
+export function packGit(): GitRunner {
+  let transport: Transport | undefined;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     HOME: process.env.HOME ?? "/",
@@ -23,6 +23,7 @@ export async function packGit(): Promise<GitRunner> {
     if (value !== undefined) env[key] = value;
   }
   return async (args, cwd) => {
+    transport ??= new (await import("../transports/local.js")).LocalTransport();
     const full = args[0] === "init" ? [...args] : ["--git-dir", cwd, ...args];
     const outcome = await transport.run({ command: "git", args: full, cwd, env, timeoutMs: 120_000, maxOutputBytes: 4 * 1024 * 1024 });
     if (outcome.end !== "exited" || outcome.exitCode !== 0) {
@@ -31,12 +32,4 @@ export async function packGit(): Promise<GitRunner> {
     }
     return outcome.stdoutTail;
   };
-}
-
-/** The pipeline with its rules resolved (packs fetched, precedence applied), as the run stores it. */
-export async function withRules(pipeline: Pipeline, settings: Settings): Promise<Result<Pipeline, Failure>> {
-  const { resolveRules } = await import("../rules/packs.js");
-  const resolved = await resolveRules(pipeline, settings, await packGit());
-  if (!resolved.ok) return resolved;
-  return { ok: true, value: { ...pipeline, ...resolved.value.pipeline, rules: resolved.value.rules, packs: resolved.value.packs } };
 }

@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { readRulePack, readYamlFile } from "../config/index.js";
+import { readRulePack, readYamlFile, shippedPack } from "../config/index.js";
 import type { Diagnostic } from "../core/diagnostic.js";
 import { usage, type Failure } from "../core/failure.js";
-import { shippedPack } from "../rules/packs.js";
 import { EXPECTATIONS, describeMismatch, runCase, type Expectation, type FixtureCase } from "../rules/fixtures.js";
 import type { GlobalOptions } from "./context.js";
 import { EXIT } from "./exit-codes.js";

@@ -1,7 +1,5 @@
-import type { Document } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Document } from "yaml";
 import type { Path } from "./describe.js";
-import type { LineCounter } from "yaml";
-import { yamlLibrary } from "./yaml-lib.js";
 
 /** Where a diagnostic points: 1-based line and column and the length of the underlined span on that line. */
 export interface Span {
@@ -14,36 +12,24 @@ interface Ranged {
   readonly range?: readonly [number, number, number] | null;
 }
 
-/**
- * Maps offsets and YAML paths of one file's text to spans. Without a document (unparsable text) paths fall back to 1:1.
- * The document may be given as a function, called once, when a path is first looked up: the fast path (yaml-fast.ts)
- * composes no document, and most files never need one.
- */
+/** Maps offsets and YAML paths of one file's text to spans. Without a document (unparsable text) paths fall back to 1:1. */
 export class Locator {
   private lineCounter: LineCounter | undefined;
-  private document: Document.Parsed | (() => Document.Parsed) | undefined;
 
   constructor(
     private readonly text: string,
-    doc?: Document.Parsed | (() => Document.Parsed),
-  ) {
-    this.document = doc;
-  }
+    private readonly doc?: Document.Parsed,
+  ) {}
 
   private get lines(): LineCounter {
     if (this.lineCounter === undefined) {
-      const lines = new (yamlLibrary().LineCounter)();
+      const lines = new LineCounter();
       const text = this.text;
       lines.addNewLine(0);
       for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
       this.lineCounter = lines;
     }
     return this.lineCounter;
-  }
-
-  private get doc(): Document.Parsed | undefined {
-    if (typeof this.document === "function") this.document = this.document();
-    return this.document;
   }
 
   /** The span from `start` to `end` (offsets), cut at the end of the start's line, trailing blanks trimmed; at least 1. */
@@ -65,7 +51,6 @@ export class Locator {
   span(path: Path, part: "key" | "value" = "value"): Span {
     const doc = this.doc;
     if (doc === undefined) return { line: 1, col: 1, length: 1 };
-    const { isAlias, isMap, isScalar, isSeq } = yamlLibrary();
     let node: unknown = doc.contents;
     for (const [i, key] of path.entries()) {
       if (isAlias(node)) node = node.resolve(doc) ?? node;
@@ -88,7 +73,6 @@ export class Locator {
   node(node: unknown): Span {
     const range = (node as Ranged | null)?.range;
     if (range === undefined || range === null) return this.offsets(0);
-    const { isMap, isPair, isSeq } = yamlLibrary();
     const start = range[0];
     let end = range[1];
     if ((isMap(node) || isSeq(node)) && node.flow !== true) {
@@ -114,7 +98,7 @@ export function keyText(value: unknown): string {
 /** `key:` with nothing after it parses as an empty scalar of length 0: point at the key instead. */
 function isEmpty(node: unknown): boolean {
   if (node === null || node === undefined) return true;
-  if (!yamlLibrary().isScalar(node) || node.value !== null) return false;
+  if (!isScalar(node) || node.value !== null) return false;
   const range = node.range;
   return range !== undefined && range !== null && range[0] === range[1];
 }

@@ -1,6 +1,7 @@
 /**
- * Loads a pipeline file in passes: YAML with positions (yaml-file.ts) → shape (shape.ts) → shorthands expanded and
- * semantic rules (here and in the files it calls) → the typed Pipeline of src/core/pipeline.ts.
+ * Loads a pipeline file in passes: YAML with positions (yaml-file.ts) → shape (shape.ts) → the rule packs in `uses:`
+ * resolved and read (packs/) → shorthands expanded and semantic rules, with the packs' gates, templates and rules
+ * merged in (here and in the files it calls) → the typed Pipeline of src/core/pipeline.ts, as a run stores it.
  *
  * Relative paths in a pipeline (`template:`, `rubric:`, `retry_template:`, local `uses:`) resolve against the project
  * root (the directory of orchestrator.yaml, else the current directory), else against the pipeline's own directory.
@@ -14,14 +15,17 @@ import { checkRunnable, mergeAgent, readAgent } from "./agent.js";
 import { checkBreakpoints } from "./conditions.js";
 import { budgetField, readBudget } from "./agent-settings.js";
 import { buildGates } from "./gates.js";
-import { mergePackGates, packTemplates, visiblePacks } from "./pack-gates.js";
+import type { GitRunner } from "./packs/git.js";
+import { mergePackGates, mergeRules, packTemplates } from "./packs/merge.js";
+import { PackReads } from "./packs/read.js";
+import { resolvePacks } from "./packs/resolve.js";
+import { settingsEntries, useEntries } from "./packs/uses.js";
 import { checkNeeds } from "./graph.js";
 import { refs, type Scope } from "./scope.js";
 import { FORMAT_VERSION } from "./schema/constants.js";
 import { checkShape } from "./shape.js";
 import { buildTasks, checkGateRefs } from "./tasks.js";
 import { readTemplate, shippedRetryTemplate } from "./templates.js";
-import { resolveUses, type PackResults } from "./uses.js";
 import { checkVersion } from "./version.js";
 import { readYamlFile, type YamlFile } from "./yaml-file.js";
 
@@ -31,24 +35,35 @@ export interface PipelineAnalysis {
   readonly diagnostics: Diagnostic[];
 }
 
-/** The normalised pipeline in `file`, or every problem found in it (and in the local rule packs it uses). */
-export async function loadPipeline(file: string, settings: Settings): Promise<Result<Pipeline, Failure>> {
-  await Promise.resolve(); // async by contract: fetching `uses:` packs from npm or git will be.
-  const packs: PackResults = { diagnostics: [], sources: new Map(), checked: new Set() };
-  const { pipeline, diagnostics } = analysePipeline(readYamlFile(resolve(file)), settings, packs);
-  const all = [...diagnostics, ...packs.diagnostics];
+export interface LoadOptions {
+  /**
+   * How git packs in `uses:` are fetched (`orc apply`: into a bare cache under the state directory). false, the
+   * default (`orc plan`, `orc validate`), fetches and writes nothing: a git pack is then not read, so gate, template
+   * and rule names that only it could define are not checked.
+   */
+  readonly fetch?: GitRunner | false;
+}
+
+/**
+ * The normalised pipeline in `file` with its rule packs resolved and merged, or every problem found in it and in the
+ * packs it uses.
+ */
+export async function loadPipeline(file: string, settings: Settings, options: LoadOptions = {}): Promise<Result<Pipeline, Failure>> {
+  const reads = new PackReads();
+  const { pipeline, diagnostics } = await analysePipeline(readYamlFile(resolve(file)), settings, reads, options);
+  const all = [...diagnostics, ...reads.diagnostics];
   if (pipeline === undefined || all.some((d) => d.severity === "error")) return err({ reason: "config", diagnostics: all });
   return ok(pipeline);
 }
 
-export function analysePipeline(parsed: YamlFile, settings: Settings, packs?: PackResults): PipelineAnalysis {
+/** Checks a parsed pipeline; problems in the packs it uses go to `reads`. */
+export async function analysePipeline(parsed: YamlFile, settings: Settings, reads: PackReads, options: LoadOptions = {}): Promise<PipelineAnalysis> {
   const { out, value, file } = parsed;
   if (value === undefined || !checkShape("pipeline", value, out)) return { pipeline: undefined, diagnostics: out.list() };
   const base: Scope = { out, root: value, dirs: [settings.root, dirname(file)] };
-  const uses = resolveUses(value.uses, base, packs);
-  // Packs config/ can read now (local, shipped, npm) lend their gate and template names, checked here with positions;
-  // with a git pack among them, names none of these define are checked once it is fetched (src/rules/packs.ts).
-  const visible = visiblePacks([...new Set([...settings.uses, ...uses])], [settings.root, dirname(file)]);
+  const entries = [...settingsEntries(settings, reads), ...useEntries(value.uses, base)];
+  const sources = { from: [settings.root, dirname(file)], stateDir: settings.stateDir, fetch: options.fetch ?? false };
+  const visible = await resolvePacks(entries, sources, reads);
   const scope: Scope = { ...base, packTemplates: { known: packTemplates(visible.packs), complete: visible.complete } };
 
   checkVersion(value.version, out);
@@ -70,6 +85,15 @@ export function analysePipeline(parsed: YamlFile, settings: Settings, packs?: Pa
       ? shippedRetryTemplate()
       : readTemplate(value.retry_template, ["retry_template"], "retry_template file", scope);
   checkBreakpoints(value.breakpoints ?? [], scope, parsed.text);
+  const breakpoints = (value.breakpoints ?? []).map(({ id, when, action, message, hook }) => ({
+    id,
+    when,
+    action,
+    ...(message === undefined ? {} : { message }),
+    ...(hook === undefined ? {} : { hook }),
+  }));
+  const disable = refs(value.disable_rules, ["disable_rules"]);
+  const rules = mergeRules(visible.packs, breakpoints, disable, scope, visible.complete);
 
   if (out.hasErrors() || retryTemplate === undefined) return { pipeline: undefined, diagnostics: out.list() };
   const pipeline: Pipeline = {
@@ -81,18 +105,14 @@ export function analysePipeline(parsed: YamlFile, settings: Settings, packs?: Pa
     concurrency: value.concurrency ?? settings.concurrency,
     gates,
     tasks,
-    breakpoints: (value.breakpoints ?? []).map(({ id, when, action, message, hook }) => ({
-      id,
-      when,
-      action,
-      ...(message === undefined ? {} : { message }),
-      ...(hook === undefined ? {} : { hook }),
-    })),
-    ...(value.disable_rules === undefined ? {} : { disableRules: refs(value.disable_rules, ["disable_rules"]).map((r) => r.name) }),
+    breakpoints,
+    ...(value.disable_rules === undefined ? {} : { disableRules: disable.map((r) => r.name) }),
     retryTemplate,
     ...(value.failed_work === "keep" ? { keepFailedWork: true } : {}),
-    uses: [...new Set([...settings.uses, ...uses])],
+    uses: [...new Set(entries.map((u) => u.entry))],
     ...budgetField(readBudget(value.budget, ["budget"], scope)),
+    rules,
+    packs: visible.infos,
   };
   return { pipeline, diagnostics: out.list() };
 }

@@ -8,7 +8,7 @@ import { findConfig } from "./find-config.js";
 import { readLlm } from "./llm.js";
 import type { Scope } from "./scope.js";
 import { checkShape } from "./shape.js";
-import { resolveUses } from "./uses.js";
+import { resolveUses } from "./packs/uses.js";
 import { checkVersion } from "./version.js";
 import { readYamlFile, type YamlFile } from "./yaml-file.js";
 

@@ -14,7 +14,7 @@ export interface TaskContext {
   readonly agent: AgentSpec;
   /** Every gate name defined, including gates too broken to build (their own diagnostics say why). */
   readonly gateIds: readonly string[];
-  /** Some rule pack could not be read yet (git): names not in gateIds are checked when it is (src/rules/packs.ts). */
+  /** Some rule pack was not read (a git pack not fetched, or a broken one): names not in gateIds are not checked. */
   readonly gatesOpen: boolean;
 }
 

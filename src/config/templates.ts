@@ -25,14 +25,15 @@ export function readTemplate(file: string, path: Path, what: string, scope: Scop
 }
 
 /** `pack:NAME` names a template from the `templates:` of a rule pack in `uses:` (a later pack wins). */
-export const PACK_TEMPLATE = "pack:";
+const PACK_TEMPLATE = "pack:";
 
 function packTemplate(ref: string, path: Path, what: string, scope: Scope): TemplateSource | undefined {
   const name = ref.slice(PACK_TEMPLATE.length);
   const packs = scope.packTemplates ?? { known: new Map<string, TemplateSource>(), complete: true };
   const found = packs.known.get(name);
   if (found !== undefined) return { ...found, ref };
-  // A git pack is fetched only when the run starts: the name is checked then (src/rules/pack-gates.ts).
+  // Some pack was not read (a git pack, which plan and validate do not fetch): the name cannot be checked here, and
+  // only `orc apply`, which fetches, makes a pipeline a run stores.
   if (!packs.complete) return { path: ref, source: "", ref };
   const hint = scope.out.full ? "" : didYouMean(name, [...packs.known.keys()]);
   scope.out.error("unknown-template", `${what} ${q(ref)}: no rule pack in uses: has a template ${q(name)}${hint}`, path);

@@ -1,14 +1,13 @@
 /**
  * The ajv validate function of each schema. `npm run build` precompiles them (bin/build-validators.js writes
- * dist/config/validators.cjs with ajv's standalone code), which saves loading ajv's compiler and compiling the
+ * dist/config/validators/NAME.cjs with ajv's standalone code), which saves loading ajv's compiler and compiling the
  * pipeline schema on every run (~110 ms). The precompiled code is used only when it was compiled from exactly the
  * schema file orc reads now; otherwise (tests running src/, a schema regenerated since the build) the schema is
  * compiled here with the same options, so the checks are the same either way.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { Script } from "node:vm";
 import type { Options, ValidateFunction } from "ajv";
 import type { SchemaName } from "./schema/constants.js";
 import { schemaData, schemaText } from "./schema-file.js";
@@ -45,33 +44,8 @@ function fromBuild(name: SchemaName): ValidateFunction | undefined {
   // `../config/`: the same folder from dist/config/ (tsc's output) and from dist/bundle/ (the bundled CLI).
   const file = fileURLToPath(new URL(`../config/${PRECOMPILED_DIR}${name}.cjs`, import.meta.url));
   if (!existsSync(file)) return undefined;
-  const precompiled = loadPrecompiled(file);
+  const precompiled = require(file) as Precompiled;
   return precompiled.source === schemaText(name) ? precompiled.validate : undefined;
-}
-
-/** The file beside a precompiled validator that holds V8's code cache for it (written by bin/build-validators.js). */
-export const codeCacheFile = (file: string): string => `${file}.v8cache`;
-
-/**
- * A precompiled validator module, run the way `require` runs a CommonJS file. With `cachedData` (V8's code cache
- * for exactly this source), V8 skips compiling the functions the cache holds: the build makes it after validating
- * orc's own files, so the first check of a run does not compile ajv's large generated functions (~4 ms). A cache
- * from another Node version or other V8 flags is rejected by V8 itself, and the code is compiled as usual.
- */
-export function precompiledScript(file: string, cachedData?: Buffer): { readonly script: Script; readonly load: () => Precompiled } {
-  const script = new Script(`(function (exports, require, module) {${readFileSync(file, "utf8")}\n})`, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
-  const load = (): Precompiled => {
-    const module = { exports: {} };
-    (script.runInThisContext() as (exports: object, require: NodeJS.Require, module: { exports: object }) => void)(module.exports, createRequire(file), module);
-    return module.exports as Precompiled;
-  };
-  return { script, load };
-}
-
-function loadPrecompiled(file: string): Precompiled {
-  const cache = codeCacheFile(file);
-  if (!existsSync(cache)) return require(file) as Precompiled;
-  return precompiledScript(file, readFileSync(cache)).load();
 }
 
 function compileNow(name: SchemaName): ValidateFunction {

@@ -3,13 +3,11 @@
  * user can write becomes a diagnostic here, never an exception: syntax errors, nesting deeper than MAX_DEPTH, alias
  * bombs and self-containing aliases, keys that could pollute prototypes, duplicate keys, a file that is not a mapping.
  */
-import type { CST, Document } from "yaml";
+import { Composer, CST, isAlias, isMap, isNode, isScalar, isSeq, Lexer, Parser, YAMLParseError, type Document } from "yaml";
 import { q } from "./describe.js";
 import { Diagnostics } from "./diagnostics.js";
 import { keyText, Locator } from "./locate.js";
 import { describeReadProblem, readProblemCode, readText } from "./read-text.js";
-import { parseFastYaml } from "./yaml-fast.js";
-import { yamlLibrary } from "./yaml-lib.js";
 
 export const MAX_DEPTH = 64;
 /** yaml's parser takes up to ~0.5 s per 100k tokens (cold) and reports every bad token: past this, refuse before parsing. */
@@ -39,27 +37,8 @@ export function readYamlFile(file: string): YamlFile {
   return parseYaml(file, text.value);
 }
 
-/**
- * Plain, clean files (nearly all) take the fast path, which runs none of yaml; the document with positions is then
- * composed only if a later pass asks where something is. Everything else takes the full path.
- */
+/** Pass 1, through the `yaml` library: every diagnostic comes from here. */
 export function parseYaml(file: string, text: string): YamlFile {
-  const fast = parseFastYaml(text, MAX_TOKENS, MAX_DEPTH);
-  if (fast === undefined) return parseYamlFully(file, text);
-  const out = new Diagnostics(file, new Locator(text, () => composeDocument(text)));
-  return { file, text, out, value: fast.value };
-}
-
-/** The document the full path would compose, for text the fast path accepted (so within the bounds, and clean). */
-function composeDocument(text: string): Document.Parsed {
-  const scan = prescan(text);
-  if (!Array.isArray(scan)) throw new Error(`yaml-fast accepted text the full path refuses: ${scan.message}`);
-  return parseTokens(scan, text.length);
-}
-
-/** Pass 1 through yaml itself: every diagnostic comes from here. */
-export function parseYamlFully(file: string, text: string): YamlFile {
-  const { isAlias, isMap, isSeq } = yamlLibrary();
   const fail = (out: Diagnostics): YamlFile => ({ file, text, out, value: undefined });
   const scan = prescan(text);
   if (!Array.isArray(scan)) {
@@ -108,21 +87,21 @@ interface ScanProblem {
 /**
  * A linear pass over yaml's lexer, before the parser (which recurses, and pretty-prints errors with a regex that runs
  * out of memory on ~500k nested brackets): bounds the token count, flow nesting, and compact nesting (`- - - x`).
- * Returns the tokens (at most MAX_TOKENS), so that the parser does not lex the text a second time.
+ * Returns the tokens (at most MAX_TOKENS), so that the parser does not lex the text a second time (a third of the
+ * time `orc validate` takes on a 1,000-task pipeline).
  */
 function prescan(text: string): ScanProblem | string[] {
-  const yaml = yamlLibrary();
   const lexemes: string[] = [];
   const deep = (offset: number): ScanProblem => ({ offset, code: "too-deep", message: `nesting is deeper than ${MAX_DEPTH} levels` });
   let offset = 0;
   let tokens = 0;
   let flow = 0;
   let compact = 0;
-  for (const token of new yaml.Lexer().lex(text)) {
+  for (const token of new Lexer().lex(text)) {
     if (++tokens > MAX_TOKENS) {
       return { offset, code: "too-complex", message: `the file has more than ${MAX_TOKENS} YAML tokens; orc reads smaller files` };
     }
-    switch (yaml.CST.tokenType(token)) {
+    switch (CST.tokenType(token)) {
       case "flow-map-start":
       case "flow-seq-start":
         if (++flow > MAX_DEPTH) return deep(offset);
@@ -148,11 +127,10 @@ function prescan(text: string): ScanProblem | string[] {
 }
 
 /**
- * What yaml's `parseDocument` does (same options as before: no pretty errors, duplicate keys left to inspectTree,
- * no known-tag resolution), fed the lexer tokens prescan already has: the lexer is the costliest part to run twice.
+ * yaml's `parseDocument` (no pretty errors; duplicate keys left to inspectTree, which says where the first one is),
+ * fed the tokens prescan already has.
  */
 function parseTokens(lexemes: readonly string[], length: number): Document.Parsed {
-  const { Composer, Parser, YAMLParseError } = yamlLibrary();
   const parser = new Parser();
   const tokens: CST.Token[] = [];
   for (const lexeme of lexemes) for (const token of parser.next(lexeme)) tokens.push(token);
@@ -176,7 +154,6 @@ function parseTokens(lexemes: readonly string[], length: number): Document.Parse
  * tracks anchors itself (yaml's `Alias.resolve` scans the whole document on every call).
  */
 function inspectTree(doc: Document.Parsed, out: Diagnostics): void {
-  const { isAlias, isMap, isNode, isSeq } = yamlLibrary();
   const anchors = new Map<string, unknown>();
   const open = new Set<unknown>();
   let aliases = 0;
@@ -216,7 +193,7 @@ function inspectTree(doc: Document.Parsed, out: Diagnostics): void {
 }
 
 function checkKey(key: unknown, seen: Map<string, number>, out: Diagnostics): void {
-  if (!yamlLibrary().isScalar(key)) {
+  if (!isScalar(key)) {
     out.add(out.locator.node(key), "error", "invalid-key", "keys must be plain strings, not lists, mappings or aliases");
     return;
   }

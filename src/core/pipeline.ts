@@ -29,8 +29,9 @@ export interface Pipeline {
   /** Pack rule ids (`rule` or `pack/rule`) the pipeline turns off (`disable_rules:`). */
   readonly disableRules?: readonly string[];
   /**
-   * The rules in effect, packs resolved and precedence applied (src/rules/packs.ts); filled in by the CLI before the
-   * run is stored, so `orc resume` never fetches a pack again. Absent: only `breakpoints` apply.
+   * The rules in effect but the built-in ones: packs resolved and precedence applied when the pipeline is loaded
+   * (src/config/packs/), stored with the run, so `orc resume` never fetches a pack again. Absent (pipelines built
+   * by hand): only `breakpoints` apply.
    */
   readonly rules?: readonly RuleSpec[];
   /** The packs those rules came from, with the commit a git pack resolved to. */
@@ -41,7 +42,7 @@ export interface TemplateSource {
   /** Absolute path it was read from, or `builtin:NAME`. */
   readonly path: string;
   readonly source: string;
-  /** `pack:NAME` as the pipeline wrote it, when the template is a rule pack's (re-resolved once every pack is read). */
+  /** `pack:NAME` as the pipeline wrote it, when the template is a rule pack's. */
   readonly ref?: string;
 }
 

@@ -1,22 +1,17 @@
 /**
- * Where a `uses:` entry that names no git URL lives on disk: a local file (already absolute), a pack shipped in orc's
- * `rules/` (`orc:NAME`, or a bare NAME no npm package shadows), or an npm package in the project's node_modules (the
- * file its package.json names under `"orc": { "pack": "..." }`, else `pack.yaml`). Synchronous, so config/ can read
- * these packs' gate and template names while it checks a pipeline; git packs are fetched later (src/rules/packs.ts).
+ * Where a pack that is not a git URL lives on disk: a pack shipped in orc's `rules/` (`orc:NAME`, or a bare NAME no
+ * npm package shadows), or an npm package in the project's node_modules (the file its package.json names under
+ * `"orc": { "pack": "..." }`, else `pack.yaml`). Local entries are already absolute paths (uses.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
-import { err, ok, type Result } from "../core/result.js";
-import { useKind } from "./uses.js";
+import { err, ok, type Result } from "../../core/result.js";
+import { SHIPPED_RULES_DIR } from "../shipped.js";
 
 export interface LocatedPack {
   readonly file: string;
-  readonly kind: "local" | "shipped" | "package";
+  readonly kind: "shipped" | "package";
 }
-
-/** The packs shipped with orc, in `rules/` of its package (the same relative URL works from src/ and dist/). */
-export const SHIPPED_RULES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "rules");
 
 export function shippedPack(name: string): string | undefined {
   const bare = name.startsWith("orc:") ? name.slice(4) : name;
@@ -55,11 +50,4 @@ export function locatePackage(name: string, from: readonly string[]): Result<Loc
   const file = resolve(dir, entry);
   if (!file.startsWith(dir + sep)) return err(`npm package ${name}: its pack file ${entry} is outside the package`);
   return ok({ file, kind: "package" });
-}
-
-/** A `uses:` entry's file, or undefined for a git pack (fetched later); local entries are already absolute. */
-export function locatePack(entry: string, from: readonly string[]): Result<LocatedPack, string> | undefined {
-  const kind = useKind(entry);
-  if (kind === "git") return undefined;
-  return kind === "local" ? ok({ file: entry, kind }) : locatePackage(entry, from);
 }

@@ -1,19 +1,15 @@
+/** Reads a rule pack file: its shape, unique rule ids, conditions, gates, and the templates it names. */
 import { dirname } from "node:path";
-import type { Diagnostic } from "../core/diagnostic.js";
-import { q } from "./describe.js";
-import { buildGates } from "./gates.js";
-import type { Scope } from "./scope.js";
-import { checkWhen } from "./conditions.js";
-import { checkShape } from "./shape.js";
-import { readTemplate } from "./templates.js";
-import type { GateSpec, RuleSpec, TemplateSource } from "../core/pipeline.js";
-import type { RawRulePack } from "./schema/rule-pack.js";
-import { readYamlFile, type YamlFile } from "./yaml-file.js";
-
-/** Checks a rule pack: its shape, unique rule ids, its gates, and that the templates it names exist. */
-export function analyseRulePack(parsed: YamlFile): Diagnostic[] {
-  return checkRulePack(parsed).diagnostics;
-}
+import type { Diagnostic } from "../../core/diagnostic.js";
+import type { GateSpec, RuleSpec, TemplateSource } from "../../core/pipeline.js";
+import { checkWhen } from "../conditions.js";
+import { q } from "../describe.js";
+import { buildGates } from "../gates.js";
+import type { RawRulePack } from "../schema/rule-pack.js";
+import type { Scope } from "../scope.js";
+import { checkShape } from "../shape.js";
+import { readTemplate } from "../templates.js";
+import { readYamlFile, type YamlFile } from "../yaml-file.js";
 
 interface CheckedPack {
   readonly diagnostics: Diagnostic[];
@@ -63,7 +59,11 @@ export interface LoadedRulePack {
 
 /** Reads and checks the pack in `file` (absolute); `pack` is undefined when it has errors. */
 export function readRulePack(file: string): { readonly pack: LoadedRulePack | undefined; readonly diagnostics: Diagnostic[]; readonly text: string | undefined } {
-  const parsed = readYamlFile(file);
+  return rulePackFrom(readYamlFile(file));
+}
+
+/** The same, for a pack file already parsed. */
+export function rulePackFrom(parsed: YamlFile): { readonly pack: LoadedRulePack | undefined; readonly diagnostics: Diagnostic[]; readonly text: string | undefined } {
   const { diagnostics, gates, templates } = checkRulePack(parsed);
   const value = parsed.value as RawRulePack | undefined;
   if (value === undefined || diagnostics.some((d) => d.severity === "error")) return { pack: undefined, diagnostics, text: parsed.text };
@@ -78,5 +78,25 @@ export function readRulePack(file: string): { readonly pack: LoadedRulePack | un
     }),
   );
   const marked = Object.fromEntries(Object.entries(gates).map(([id, gate]) => [id, { ...gate, pack: value.name }]));
-  return { pack: { file, name: value.name, version: String(value.version), rules, gates: marked, templates }, diagnostics, text: parsed.text };
+  return { pack: { file: parsed.file, name: value.name, version: String(value.version), rules, gates: marked, templates }, diagnostics, text: parsed.text };
+}
+
+/**
+ * The packs one command has read, each file once: `orc validate` of several pipelines that use the same pack reports
+ * its problems once. Diagnostics and file texts are collected for printing.
+ */
+export class PackReads {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly sources = new Map<string, string>();
+  private readonly packs = new Map<string, LoadedRulePack | undefined>();
+
+  /** The pack in `file` (absolute; `parsed` when already read), or undefined when it has errors. */
+  read(file: string, parsed?: YamlFile): LoadedRulePack | undefined {
+    if (this.packs.has(file)) return this.packs.get(file);
+    const { pack, diagnostics, text } = parsed === undefined ? readRulePack(file) : rulePackFrom(parsed);
+    this.packs.set(file, pack);
+    this.diagnostics.push(...diagnostics);
+    if (text !== undefined) this.sources.set(file, text);
+    return pack;
+  }
 }
