@@ -76,30 +76,41 @@ tasks:
     ]);
   });
 
-  it("resumes a run whose orc process was killed with SIGKILL mid-attempt", async () => {
+  it("resumes a run whose orc process was killed with SIGKILL mid-attempt: the agent dies with orc, the attempt reruns", async () => {
     const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"]);
     await running.waitFor("[first] attempt 1/3 started");
     const pidFile = rig.path("agent-first.pid");
     for (let i = 0; i < 500 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+    const agent = Number(readFileSync(pidFile, "utf8"));
     running.child.kill("SIGKILL");
     await running.finished();
-    // The agent runs in its own process group, so it outlives orc's SIGKILL...
-    const orphan = Number(readFileSync(pidFile, "utf8"));
-    expect(isAlive(orphan)).toBe(true);
+    // The agent runs in its own process group, out of reach of the signal that killed orc; orc's watchdog stops it.
+    expect(await gone(agent, 2_000)).toBe(true);
 
     const crashed = rig.json<Status>(["status", "--json"]);
     expect(crashed.run.status).toBe("running");
 
-    // ...until `orc resume` recognises it (pid and start time recorded at spawn) and stops it before starting anew.
     rig.write("FAST", "");
     const resumed = rig.orc(["resume", crashed.run.id]);
     expect(resumed.code).toBe(0);
-    // The pid named is the agent's process group leader (the `sh -c` of the command agent, or the agent itself).
-    expect(resumed.stdout).toMatch(/\[first\] attempt 1 interrupted; stopped its agent \(pid \d+\), still running after orc was killed\n/);
-    expect(await gone(orphan)).toBe(true);
+    expect(resumed.stdout, resumed.stdout).toMatch(/\[first\] attempt 1 interrupted\n/);
+    expect(resumed.stdout).toContain("[first] workspace restored to where the interrupted attempt started, which runs again");
     const after = rig.json<Status>(["status", "--json"]);
     expect(after.run.status).toBe("succeeded");
     expect(after.tasks[0]?.attempts.map((a) => a.status)).toEqual(["interrupted", "decided"]);
+  });
+
+  it("refuses a second orc while the first drives the run, and takes over once it is dead", async () => {
+    const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"]);
+    await running.waitFor("[first] attempt 1/3 started");
+    const run = rig.json<Status>(["status", "--json"]).run.id;
+    const refused = rig.orc(["resume", run]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(new RegExp(`run ${run} is still running in process ${String(running.child.pid)}`));
+    running.child.kill("SIGKILL");
+    await running.finished();
+    rig.write("FAST", "");
+    expect(rig.orc(["resume", run]).code).toBe(0);
   });
 
   it("records the agent's exit the moment it happens: a SIGKILL of orc right after the agent exits finds it in the DB", async () => {

@@ -7,14 +7,22 @@ import type { SpawnedProcess } from "../core/events.js";
  * Undefined where /proc is not available (not Linux) or the process is gone.
  */
 export function startTimeOf(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/** Fields 3 on of /proc/PID/stat; the command name (field 2) may hold spaces and parentheses, so count after it. */
+function statFields(pid: number): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may contain spaces and parentheses: count fields after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return fields[19];
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return undefined;
   }
+}
+
+/** A zombie (exited, not yet reaped by its new parent) still has a pid and start time but runs nothing. */
+function isZombie(pid: number): boolean {
+  return statFields(pid)?.[0] === "Z";
 }
 
 export function identify(pid: number): SpawnedProcess {
@@ -28,9 +36,12 @@ export function identify(pid: number): SpawnedProcess {
  */
 export function killGroupIfSame(process_: SpawnedProcess): boolean {
   if (process_.startTime === undefined || startTimeOf(process_.pid) !== process_.startTime) return false;
+  // A zombie leader ran nothing itself, but members of its group may still run: they go too; "stopped" means the
+  // leader itself was still running.
+  const running = !isZombie(process_.pid);
   try {
     process.kill(-process_.pid, "SIGKILL");
-    return true;
+    return running;
   } catch {
     return false;
   }
