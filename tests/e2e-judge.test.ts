@@ -45,6 +45,8 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
   });
 
   function project(steer: JudgeSteer | undefined, tasks: string): void {
+    // The agent's prompt logs are the test's, not the task's work: ignored, so undoing a failed task keeps them.
+    rig.write(".gitignore", "prompt-*.txt\n");
     if (steer !== undefined) writeTinyGguf(rig.path("judge.gguf"), { steer: judgeSteer(steer) });
     rig.write(
       "orchestrator.yaml",
@@ -99,7 +101,7 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
       ["b", "accepted", 0.9],
     ]);
     expect(status.tasks[0]?.attempts[0]?.gates[0]?.summary).toBe("pass, confidence 0.90 >= 0.70");
-    expect(rig.read("prompt-b-1.txt")).toBe("Write b.txt. So far:\n- a: Done: wrote a.txt and all tests pass [files: a.txt, prompt-a-1.txt]");
+    expect(rig.read("prompt-b-1.txt")).toBe("Write b.txt. So far:\n- a: Done: wrote a.txt and all tests pass [files: a.txt]");
   });
 
   it("optimize_prompts: the LLM rewrites the retry prompt (within the budget) and the agent gets the rewrite", () => {

@@ -128,7 +128,7 @@ interface Statements {
   readonly insertRun: Stmt<[string, number, string, string, string, string]>;
   readonly insertTask: Stmt<[string, string, number, number]>;
   readonly runExists: Stmt<[string], { found: number }>;
-  readonly runStarted: Stmt<[number, string | null, string, string, string | null]>;
+  readonly runStarted: Stmt<[number, string | null, string | null, string, string | null]>;
   readonly heartbeat: Stmt<[string, string, string]>;
   readonly attemptsRolledBack: Stmt<[number, string, number]>;
   readonly taskRolledBack: Stmt<[string, string, string]>;
@@ -304,7 +304,7 @@ export class SqliteStateStore implements StateStore {
       case "run.started": {
         const lease = e.lease === undefined ? null : JSON.stringify(e.lease);
         const seen = e.takeover === undefined ? null : JSON.stringify(e.takeover);
-        if (s.runStarted.run(e.pid, lease, e.time, e.run, seen).changes !== 1) {
+        if (s.runStarted.run(e.pid, lease, lease === null ? null : e.time, e.run, seen).changes !== 1) {
           if (!s.runExists.get(e.run)) throw this.missingRow(e);
           throw new LeaseHeldError(e.run);
         }

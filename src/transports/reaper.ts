@@ -1,12 +1,20 @@
 import { spawn, type ChildProcess } from "node:child_process";
 
 /**
- * The watchdog's program, run by `node -e`: it reads `+PGID` / `-PGID` lines (groups started / ended), and when its
- * input ends, which happens the moment orc's process is gone however it died (kill -9 included), it sends SIGTERM to
- * every group still running, then SIGKILL a second later, and exits.
+ * The watchdog's program, run by `node -e`: it reads `+PGID START` / `-PGID` lines (groups started, with their
+ * leader's start time, and ended), and when its input ends, which happens the moment orc's process is gone however it
+ * died (kill -9 included), it sends SIGTERM to every group still running, then SIGKILL a second later, and exits. A
+ * group whose leader's pid now names another process (a pid reused since) is left alone.
  */
 const REAPER_PROGRAM = `
-const groups = new Set();
+const fs = require("node:fs");
+const groups = new Map();
+const startOf = (pid) => {
+  try {
+    const stat = fs.readFileSync("/proc/" + pid + "/stat", "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch { return undefined; }
+};
 let pending = "";
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", (chunk) => {
@@ -14,13 +22,20 @@ process.stdin.on("data", (chunk) => {
   for (let i = pending.indexOf("\\n"); i !== -1; i = pending.indexOf("\\n")) {
     const line = pending.slice(0, i);
     pending = pending.slice(i + 1);
-    const group = Number(line.slice(1));
+    const [id, start] = line.slice(1).split(" ");
+    const group = Number(id);
     if (!Number.isInteger(group) || group <= 1) continue;
-    if (line[0] === "+") groups.add(group);
+    if (line[0] === "+") groups.set(group, start);
     else groups.delete(group);
   }
 });
-const signal = (name) => { for (const g of groups) { try { process.kill(-g, name); } catch {} } };
+const signal = (name) => {
+  for (const [g, start] of groups) {
+    const now = startOf(g);
+    if (now !== undefined && start !== undefined && start !== "" && now !== start) continue;
+    try { process.kill(-g, name); } catch {}
+  }
+};
 process.stdin.on("end", () => {
   signal("SIGTERM");
   setTimeout(() => { signal("SIGKILL"); process.exit(0); }, 1000);
@@ -38,8 +53,9 @@ class GroupReaper {
   private watchdog: ChildProcess | undefined;
   private failed = false;
 
-  track(group: number): void {
-    this.send(`+${String(group)}\n`);
+  /** `startTime`: the leader's /proc start time, so a pid reused later is never mistaken for the group. */
+  track(group: number, startTime: string | undefined): void {
+    this.send(`+${String(group)} ${startTime ?? ""}\n`);
   }
 
   untrack(group: number): void {

@@ -85,8 +85,9 @@ class SupervisedRun {
     this.listen();
     this.feedStdin();
     if (this.child.pid === undefined) return; // spawn failed: `error` follows on the next tick and ends the run.
-    groupReaper.track(this.child.pid);
-    this.spec.onSpawn?.(identify(this.child.pid));
+    const identity = identify(this.child.pid);
+    groupReaper.track(this.child.pid, identity.startTime);
+    this.spec.onSpawn?.(identity);
     this.armWatchdogs();
   }
 
