@@ -4,6 +4,7 @@ import type { Settings } from "../core/pipeline.js";
 import { ok, type Result } from "../core/result.js";
 import type { Failure } from "../core/failure.js";
 import { loadSettings, PROJECT_NOTE, projectNote } from "../config/index.js";
+import { damagedMessage, damageOf } from "../state/intact.js";
 import type { StateStore } from "../state/port.js";
 import { fail, type Io } from "./io.js";
 
@@ -62,6 +63,11 @@ export async function withReadonlyStore(
   if (!opened.ok) return fail(io, opened.failure, options);
   try {
     return await use(opened.value);
+  } catch (error) {
+    // Damage deeper in the file than its header shows up only when a query reaches it: the same one line.
+    const damage = damageOf(error);
+    if (damage === undefined) throw error;
+    return fail(io, { reason: "state", message: damagedMessage(join(settings.value.stateDir, "state.db"), damage) }, options);
   } finally {
     opened.value?.close();
   }

@@ -9,6 +9,7 @@ import { EXIT } from "./exit-codes.js";
 import { interruptSignal } from "./interrupt.js";
 import type { Io } from "./io.js";
 import { buildRunDeps } from "./run-deps.js";
+import { settleRun, type RunOutcome } from "./state-check.js";
 
 const EXIT_FOR_END: Record<RunEnd, number> = { succeeded: EXIT.ok, failed: EXIT.failed, interrupted: EXIT.interrupted, paused: EXIT.paused };
 
@@ -16,7 +17,11 @@ export function reporterFor(io: Io, plan: Plan, json: boolean): Promise<Reporter
   return chooseReporter({ json, stdout: io.stdout, env: io.env, tasks: plan.tasks.map((t) => ({ id: t.id, maxAttempts: t.maxAttempts })) });
 }
 
-/** Runs (or resumes) a stored run to its end and maps the end to the documented exit code. */
+/**
+ * Runs (or resumes) a stored run to its end and maps the end to the documented exit code. The state database is
+ * checked once more at the end (src/cli/state-check.ts): deleted under the run, it is written back and the run
+ * stops with one line, whatever the run loop was doing when it noticed (or failed because of it).
+ */
 export async function drive(
   options: RunTarget & {
     readonly io: Io;
@@ -29,6 +34,7 @@ export async function drive(
 ): Promise<number> {
   const interrupt = interruptSignal();
   let deps: RunDeps | undefined;
+  let outcome: RunOutcome;
   try {
     deps = await buildRunDeps({
       settings: options.settings,
@@ -42,11 +48,15 @@ export async function drive(
         options.reporter.onEvent(event);
       },
     });
-    const end = await executeRun(deps, options);
-    return EXIT_FOR_END[end];
-  } finally {
+    outcome = { end: await executeRun(deps, options) };
+  } catch (error) {
+    outcome = { error };
+  }
+  try {
     await deps?.close?.();
     await options.reporter.close();
+    return settleRun({ io: options.io, store: options.store, runId: options.runId, stateDir: options.settings.stateDir, outcome, codeFor: (end) => EXIT_FOR_END[end] });
+  } finally {
     interrupt.dispose();
     options.store.close();
   }

@@ -9,7 +9,10 @@ export const EXIT = {
   usage: 2,
   /** Paused at a breakpoint, waiting for a human. */
   paused: 3,
-  /** Interrupted; state is consistent and `orc resume` continues. */
+  /**
+   * Interrupted (SIGINT, SIGTERM, or the state database deleted under the run and written back); state is consistent
+   * and `orc resume` continues.
+   */
   interrupted: 130,
 } as const;
 
@@ -24,5 +27,7 @@ export function exitCodeFor(failure: Failure): ExitCode {
     case "not-resumable":
     case "state": // the state store cannot be opened (a newer orc wrote it, or it is not a database): nothing ran
       return EXIT.usage;
+    case "state-lost": // the run stopped; what it recorded was written back, and `orc resume` continues
+      return EXIT.interrupted;
   }
 }

@@ -10,7 +10,9 @@ export type Failure =
   | { readonly reason: "unknown-run"; readonly run: string }
   | { readonly reason: "run-busy"; readonly run: string; readonly pid: number }
   | { readonly reason: "not-resumable"; readonly run: string; readonly status: string }
-  | { readonly reason: "state"; readonly message: string };
+  | { readonly reason: "state"; readonly message: string }
+  /** The state database was deleted or replaced under a run; what orc held was written back (the message says where). */
+  | { readonly reason: "state-lost"; readonly message: string; readonly saved: boolean };
 
 export function usage(message: string): Failure {
   return { reason: "usage", message };
