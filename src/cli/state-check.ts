@@ -39,7 +39,7 @@ export function settleRun(options: {
   if (lost?.reason !== "state-lost") return code;
   // The run loop stopped on it (the run is paused and resumable), or the run ended before anything noticed.
   if (outcome.end === "interrupted" && lost.saved) return say(io, "error", `${lost.message}; ${resume}`, EXIT.interrupted);
-  return say(io, "warning", lost.message, code);
+  return say(io, lost.saved ? "warning" : "error", lost.message, code);
 }
 
 function say(io: Io, level: "error" | "warning", message: string, code: number): number {
