@@ -326,7 +326,7 @@ describe("config diagnostics", () => {
   it("settings: orchestrator.yaml problems fail loadSettings", async () => {
     project.write("orchestrator.yaml", `agent: { kind: command, timeout: soon }\nconcurency: 2\n`);
     const { loadSettings } = await import("../src/config/index.js");
-    const result = loadSettings({ cwd: project.dir, env: {} });
+    const result = loadSettings({ cwd: project.dir, env: project.env });
     expect(result.ok).toBe(false);
     if (result.ok || result.failure.reason !== "config") return;
     expect(result.failure.diagnostics.map((d) => [d.line, d.col, d.code, d.message])).toEqual([

@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Pipeline } from "../src/core/pipeline.js";
 import { loadPipeline, loadSettings, useKind } from "../src/config/index.js";
+import { projectKey } from "../src/config/state-location.js";
 import { mergeAgent } from "../src/config/agent.js";
 import { Project } from "./config-project.js";
 
@@ -22,7 +23,8 @@ describe("config: loadSettings", () => {
     expect(project.settings()).toEqual({
       file: undefined,
       root: project.dir,
-      stateDir: join(project.dir, ".orc"),
+      stateDir: join(project.path(".home"), ".local", "state", "orc", "projects", projectKey(project.dir)),
+      stateSource: "default",
       agent: { kind: "command", timeoutMs: 30 * MIN, inactivityTimeoutMs: 10 * MIN, env: {}, options: {} },
       concurrency: 1,
       maxAttempts: 3,
@@ -49,13 +51,14 @@ describe("config: loadSettings", () => {
       ].join("\n"),
     );
     mkdirSync(project.path("src", "deep"), { recursive: true });
-    const result = loadSettings({ cwd: project.path("src", "deep"), env: {} });
+    const result = loadSettings({ cwd: project.path("src", "deep"), env: project.env });
     expect(result).toEqual({
       ok: true,
       value: {
         file,
         root: project.dir,
         stateDir: project.path("var", "orc"),
+        stateSource: "config",
         agent: {
           kind: "command",
           run: "./agent.sh --fast",
@@ -83,20 +86,45 @@ describe("config: loadSettings", () => {
     });
   });
 
-  it("takes the state directory from ORC_STATE_DIR, then state:, then <root>/.orc", () => {
+  it("places state: ORC_STATE_DIR, then state:, then an existing .orc/state.db, then the default outside the project", () => {
+    const outside = join(project.path(".home"), ".local", "state", "orc", "projects", projectKey(project.dir));
+    expect(project.settings()).toMatchObject({ stateDir: outside, stateSource: "default" });
+    project.write(".orc/state.db", "");
+    expect(project.settings()).toMatchObject({ stateDir: project.path(".orc"), stateSource: "legacy" });
     project.write("orchestrator.yaml", "state: ./state-here\n");
-    expect(project.settings().stateDir).toBe(project.path("state-here"));
-    expect(project.settings({ ORC_STATE_DIR: "elsewhere" }).stateDir).toBe(project.path("elsewhere"));
+    expect(project.settings()).toMatchObject({ stateDir: project.path("state-here"), stateSource: "config" });
+    expect(project.settings({ ORC_STATE_DIR: "elsewhere" })).toMatchObject({ stateDir: project.path("elsewhere"), stateSource: "env" });
     expect(project.settings({ ORC_STATE_DIR: "" }).stateDir).toBe(project.path("state-here"));
+  });
+
+  it("keys the default by the project root's real path: <name>-<first 12 hex of its sha256>", () => {
+    expect(projectKey(project.dir)).toMatch(new RegExp(`^${basename(project.dir).replace(/[^A-Za-z0-9._-]+/g, "-")}-[0-9a-f]{12}$`));
+    symlinkSync(project.dir, project.path("..", `${basename(project.dir)}-link`));
+    try {
+      expect(projectKey(`${project.dir}-link`)).toBe(projectKey(project.dir));
+    } finally {
+      rmSync(`${project.dir}-link`);
+    }
+    expect(projectKey("/")).toMatch(/^project-[0-9a-f]{12}$/);
+    expect(projectKey("/srv/my app (copy)")).toMatch(/^my-app-copy-[0-9a-f]{12}$/);
+  });
+
+  it("fails with one line naming ORC_STATE_DIR when neither HOME nor XDG_STATE_HOME is usable", () => {
+    const message = "nowhere to keep orc's state: HOME is not set to an absolute path (nor XDG_STATE_HOME); set ORC_STATE_DIR to a directory for it";
+    for (const env of [{}, { HOME: "" }, { HOME: "relative", XDG_STATE_HOME: "also/relative" }]) {
+      expect(loadSettings({ cwd: project.dir, env })).toEqual({ ok: false, failure: { reason: "state", message } });
+    }
+    expect(loadSettings({ cwd: project.dir, env: { XDG_STATE_HOME: "/xdg" } })).toMatchObject({ ok: true, value: { stateDir: join("/xdg", "orc", "projects", projectKey(project.dir)) } });
+    expect(loadSettings({ cwd: project.dir, env: { ORC_STATE_DIR: "s" } })).toMatchObject({ ok: true, value: { stateDir: project.path("s"), stateSource: "env" } });
   });
 
   it("reads --config FILE instead of searching, relative to cwd", () => {
     project.write("orchestrator.yaml", "concurrency: 2\n");
     project.write("ci/settings.yaml", "concurrency: 8\n");
-    const result = loadSettings({ cwd: project.dir, configFile: "ci/settings.yaml", env: {} });
+    const result = loadSettings({ cwd: project.dir, configFile: "ci/settings.yaml", env: project.env });
     expect(result.ok && result.value.concurrency).toBe(8);
     expect(result.ok && result.value.root).toBe(project.path("ci"));
-    const missing = loadSettings({ cwd: project.dir, configFile: "nope.yaml", env: {} });
+    const missing = loadSettings({ cwd: project.dir, configFile: "nope.yaml", env: project.env });
     expect(missing).toEqual({
       ok: false,
       failure: {
@@ -110,7 +138,7 @@ describe("config: loadSettings", () => {
 
   it("loads the repository's own orchestrator.yaml", () => {
     const root = fileURLToPath(new URL("..", import.meta.url));
-    const result = loadSettings({ cwd: root, env: {} });
+    const result = loadSettings({ cwd: root, env: { HOME: "/home/someone" } });
     expect(result.ok).toBe(true);
   });
 });
@@ -269,7 +297,7 @@ describe("config: loadPipeline", () => {
 
   it("loads the repository's demo pipeline", async () => {
     const root = fileURLToPath(new URL("..", import.meta.url));
-    const settings = loadSettings({ cwd: root, env: {} });
+    const settings = loadSettings({ cwd: root, env: { HOME: "/home/someone" } });
     if (!settings.ok) throw new Error("settings");
     const result = await loadPipeline(join(root, "pipelines", "demo.yaml"), settings.value);
     expect(result.ok).toBe(true);

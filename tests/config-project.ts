@@ -20,8 +20,13 @@ export class Project {
     return path;
   }
 
+  /** A HOME for orc's default state directory (never created: loading settings writes nothing). */
+  get env(): Record<string, string> {
+    return { HOME: this.path(".home") };
+  }
+
   settings(env: Record<string, string | undefined> = {}): Settings {
-    const result = loadSettings({ cwd: this.dir, env });
+    const result = loadSettings({ cwd: this.dir, env: { ...this.env, ...env } });
     if (!result.ok) throw new Error(`settings: ${JSON.stringify(result.failure)}`);
     return result.value;
   }

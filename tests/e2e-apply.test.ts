@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Rig } from "./helpers/rig.js";
 
@@ -125,8 +126,8 @@ tasks:
 
   it("refuses a state database written by a newer orc with a clear error, having started nothing", () => {
     rig.write("one.yaml", `version: 1\nname: one\nagent: { kind: command, run: node ${rig.path("agent.mjs")} }\ntasks:\n  - { id: a, prompt: go }\n`);
-    mkdirSync(rig.path(".orc"), { recursive: true });
-    const db = new Database(rig.path(".orc/state.db"));
+    mkdirSync(rig.stateDir(), { recursive: true });
+    const db = new Database(join(rig.stateDir(), "state.db"));
     db.pragma("user_version = 99");
     db.close();
     const result = rig.orc(["apply", "one.yaml", "--workspace", "ws"], { env: env() });

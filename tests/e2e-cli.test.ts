@@ -42,7 +42,7 @@ describe("orc plan, status, runs and --version", () => {
         "",
       ].join("\n"),
     );
-    expect(existsSync(rig.path(".orc"))).toBe(false);
+    expect(existsSync(rig.stateDir())).toBe(false);
   });
 
   it("prints the plan as versioned JSON with --json", () => {
@@ -83,13 +83,14 @@ describe("orc plan, status, runs and --version", () => {
   it("says there are no runs yet without creating state", () => {
     expect(rig.orc(["status"]).stdout).toBe("no runs yet\n");
     expect(rig.orc(["runs"]).stdout).toBe("no runs yet\n");
-    expect(existsSync(rig.path(".orc"))).toBe(false);
+    expect(existsSync(rig.stateDir())).toBe(false);
   });
 
   it("keeps state where ORC_STATE_DIR says", () => {
     const stateDir = rig.path("elsewhere");
     expect(rig.orc(["apply", "pipeline.yaml"], { env: { ORC_STATE_DIR: stateDir } }).code).toBe(0);
     expect(existsSync(join(stateDir, "state.db"))).toBe(true);
+    expect(existsSync(rig.stateDir())).toBe(false);
     expect(existsSync(rig.path(".orc"))).toBe(false);
   });
 
@@ -104,7 +105,7 @@ describe("orc plan, status, runs and --version", () => {
     const missing = rig.orc(["apply", "nope.yaml"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).not.toMatch(/\n\s+at /);
-    expect(existsSync(rig.path(".orc"))).toBe(false);
+    expect(existsSync(rig.stateDir())).toBe(false);
   });
 
   it("`orc --version` loads none of node-llama-cpp, ssh2, dockerode, better-sqlite3, ajv or yaml", () => {

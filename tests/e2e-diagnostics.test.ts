@@ -147,14 +147,14 @@ describe("orc validate: diagnostics", () => {
     const result = rig.orc(["validate", ...CASES.slice(0, 4).map((c) => `pipelines/${c.file}`)]);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(CASES.slice(0, 4).map((c) => c.stderr).join(""));
-    expect(existsSync(rig.path(".orc"))).toBe(false);
+    expect(existsSync(rig.stateDir())).toBe(false);
   });
 
   it("refuses to apply an invalid pipeline with the same diagnostics and exit 2, creating no state", () => {
     const result = rig.orc(["apply", "pipelines/cycle.yaml"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(CASES.find((c) => c.file === "cycle.yaml")?.stderr);
-    expect(existsSync(rig.path(".orc"))).toBe(false);
+    expect(existsSync(rig.stateDir())).toBe(false);
   });
 
   it("checks a task's gates and pack: templates against the rule packs it uses, with positions", () => {

@@ -160,20 +160,3 @@ tasks:
     expect(logs.code).toBe(2);
   });
 });
-
-describe("a state store orc cannot use", () => {
-  it("is refused with exit 2 and a clear message, not a stack trace", () => {
-    const rig = new Rig();
-    try {
-      rig.write("pipeline.yaml", 'agent: { kind: command, run: "true" }\ntasks:\n  - { id: a, prompt: x }\n');
-      rig.write(".orc/state.db", "this is not a database, it is a text file that happens to be here\n".repeat(100));
-      for (const args of [["apply", "pipeline.yaml"], ["status"], ["runs"]]) {
-        const result = rig.orc(args);
-        expect(result.code).toBe(2);
-        expect(result.stderr).toMatch(/^orc: error: cannot open .*state\.db: file is not a database \(SQLITE_NOTADB\)\n$/);
-      }
-    } finally {
-      rig.cleanup();
-    }
-  });
-});

@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Settings } from "../core/pipeline.js";
 import { ok, type Result } from "../core/result.js";
 import type { Failure } from "../core/failure.js";
-import { loadSettings } from "../config/index.js";
+import { loadSettings, PROJECT_NOTE, projectNote } from "../config/index.js";
+import { damagedMessage, damageOf } from "../state/intact.js";
 import type { StateStore } from "../state/port.js";
 import { fail, type Io } from "./io.js";
 
@@ -28,7 +29,23 @@ export async function openStore(settings: Settings, options: { readonly readonly
 /** The writable store, for commands that always create one. */
 export async function openWritableStore(settings: Settings): Promise<Result<StateStore, Failure>> {
   const { openState } = await import("../state/sqlite-store.js");
-  return openState(settings.stateDir, { readonly: false });
+  const opened = openState(settings.stateDir, { readonly: false });
+  if (opened.ok && settings.stateSource === "default") noteProject(settings);
+  return opened;
+}
+
+/**
+ * A default state directory is named by a hash: project.json in it says which project it belongs to, for a human
+ * looking through ~/.local/state/orc/projects. A note only: failing to write it stops nothing.
+ */
+function noteProject(settings: Settings): void {
+  const file = join(settings.stateDir, PROJECT_NOTE);
+  if (existsSync(file)) return;
+  try {
+    writeFileSync(file, projectNote(settings.root), { flag: "wx" });
+  } catch {
+    // Another orc wrote it first, or the directory is read-only: the store itself opened, which is what counts.
+  }
 }
 
 /**
@@ -46,6 +63,11 @@ export async function withReadonlyStore(
   if (!opened.ok) return fail(io, opened.failure, options);
   try {
     return await use(opened.value);
+  } catch (error) {
+    // Damage deeper in the file than its header shows up only when a query reaches it: the same one line.
+    const damage = damageOf(error);
+    if (damage === undefined) throw error;
+    return fail(io, { reason: "state", message: damagedMessage(join(settings.value.stateDir, "state.db"), damage) }, options);
   } finally {
     opened.value?.close();
   }

@@ -11,6 +11,7 @@ import { fail, type Io } from "./io.js";
 import { HEARTBEAT_MS } from "./lease.js";
 import { LeaseHeldError } from "../state/sqlite-store.js";
 import { buildRunDeps } from "./run-deps.js";
+import { settleRun, type RunOutcome } from "./state-check.js";
 
 const EXIT_FOR_END: Record<RunEnd, number> = { succeeded: EXIT.ok, failed: EXIT.failed, interrupted: EXIT.interrupted, paused: EXIT.paused };
 
@@ -18,7 +19,11 @@ export function reporterFor(io: Io, plan: Plan, json: boolean): Promise<Reporter
   return chooseReporter({ json, stdout: io.stdout, env: io.env, tasks: plan.tasks.map((t) => ({ id: t.id, maxAttempts: t.maxAttempts })) });
 }
 
-/** Runs (or resumes) a stored run to its end and maps the end to the documented exit code. */
+/**
+ * Runs (or resumes) a stored run to its end and maps the end to the documented exit code. The state database is
+ * checked once more at the end (src/cli/state-check.ts): deleted under the run, it is written back and the run
+ * stops with one line, whatever the run loop was doing when it noticed (or failed because of it).
+ */
 export async function drive(
   options: RunTarget & {
     readonly io: Io;
@@ -31,6 +36,7 @@ export async function drive(
 ): Promise<number> {
   const interrupt = interruptSignal();
   let deps: RunDeps | undefined;
+  let outcome: RunOutcome;
   const { lease } = options;
   const heartbeat = lease === undefined ? undefined : setInterval(() => {
     options.store.heartbeat(options.runId, lease);
@@ -49,17 +55,21 @@ export async function drive(
         options.reporter.onEvent(event);
       },
     });
-    const end = await executeRun(deps, options);
-    return EXIT_FOR_END[end];
+    outcome = { end: await executeRun(deps, options) };
   } catch (error) {
-    // Another orc took the run between our check and our start: it drives the run, we stop before doing anything.
-    if (!(error instanceof LeaseHeldError)) throw error;
-    const holder = options.store.getRun(options.runId);
-    return fail(options.io, { reason: "run-busy", run: options.runId, pid: holder?.lease?.pid ?? holder?.pid ?? 0 }, { json: false });
-  } finally {
-    clearInterval(heartbeat);
+    outcome = { error };
+  }
+  clearInterval(heartbeat);
+  try {
     await deps?.close?.();
     await options.reporter.close();
+    if ("error" in outcome && outcome.error instanceof LeaseHeldError) {
+      // Another orc took the run between our check and our start: it drives the run; we stop having done nothing.
+      const holder = options.store.getRun(options.runId);
+      return fail(options.io, { reason: "run-busy", run: options.runId, pid: holder?.lease?.pid ?? holder?.pid ?? 0 }, { json: false });
+    }
+    return settleRun({ io: options.io, store: options.store, runId: options.runId, stateDir: options.settings.stateDir, outcome, codeFor: (end) => EXIT_FOR_END[end] });
+  } finally {
     interrupt.dispose();
     options.store.close();
   }

@@ -9,7 +9,10 @@ export const EXIT = {
   usage: 2,
   /** Paused at a breakpoint, waiting for a human. */
   paused: 3,
-  /** Interrupted; state is consistent and `orc resume` continues. */
+  /**
+   * Interrupted (SIGINT, SIGTERM, or the state database deleted under the run and written back); state is consistent
+   * and `orc resume` continues.
+   */
   interrupted: 130,
 } as const;
 
@@ -27,5 +30,7 @@ export function exitCodeFor(failure: Failure): ExitCode {
     case "run-active":
     case "restore-failed":
       return EXIT.failed;
+    case "state-lost": // the run stopped; what it recorded was written back, and `orc resume` continues
+      return EXIT.interrupted;
   }
 }

@@ -58,6 +58,7 @@ export function describeFailure(failure: Failure): string {
     case "not-resumable":
       return `run ${failure.run} is ${failure.status}; only paused, interrupted or crashed runs can be resumed`;
     case "state":
+    case "state-lost":
       return failure.message;
     case "run-active":
       return `run ${failure.run} is active in process ${failure.pid}: stop it (Ctrl-C, or let it finish), then roll back`;

@@ -1,10 +1,11 @@
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Diagnostic } from "../core/diagnostic.js";
 import type { Failure } from "../core/failure.js";
 import type { Settings } from "../core/pipeline.js";
 import { err, ok, type Result } from "../core/result.js";
 import { DEFAULT_AGENT, mergeAgent, readAgent } from "./agent.js";
 import { findConfig } from "./find-config.js";
+import { locateState } from "./state-location.js";
 import { readLlm } from "./llm.js";
 import type { Scope } from "./scope.js";
 import { checkShape } from "./shape.js";
@@ -14,7 +15,6 @@ import { readYamlFile, type YamlFile } from "./yaml-file.js";
 
 export const DEFAULT_CONCURRENCY = 1;
 export const DEFAULT_MAX_ATTEMPTS = 3;
-export const STATE_DIR_NAME = ".orc";
 
 export interface SettingsOptions {
   readonly cwd: string;
@@ -23,31 +23,41 @@ export interface SettingsOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-/** Project settings from orchestrator.yaml; without one, every field has its default and the root is `cwd`. */
+/**
+ * Project settings from orchestrator.yaml; without one, every field has its default and the root is `cwd`. Fails
+ * also when there is nowhere to keep state (no HOME and no override).
+ */
 export function loadSettings(options: SettingsOptions): Result<Settings, Failure> {
   const file = options.configFile === undefined ? findConfig(options.cwd) : resolve(options.cwd, options.configFile);
+  let read: ReadSettings;
   if (file === undefined) {
-    const root = resolve(options.cwd);
-    return ok({
+    read = {
       file: undefined,
-      root,
-      stateDir: stateDirFrom(options, undefined) ?? join(root, STATE_DIR_NAME),
+      root: resolve(options.cwd),
       agent: DEFAULT_AGENT,
       concurrency: DEFAULT_CONCURRENCY,
       maxAttempts: DEFAULT_MAX_ATTEMPTS,
       uses: [],
-    });
+    };
+  } else {
+    const { settings, diagnostics } = analyseSettings(readYamlFile(file));
+    if (settings === undefined) return err({ reason: "config", diagnostics });
+    read = settings;
   }
-  const { settings, diagnostics } = analyseSettings(readYamlFile(file), options);
-  if (settings === undefined) return err({ reason: "config", diagnostics });
-  return ok(settings);
+  const { configuredState, ...fields } = read;
+  const state = locateState({ root: fields.root, cwd: options.cwd, env: options.env, configured: configuredState });
+  if (!state.ok) return state;
+  return ok({ ...fields, stateDir: state.value.dir, stateSource: state.value.source });
 }
 
+/** Settings as orchestrator.yaml gives them: where state goes depends on the environment too (`loadSettings`). */
+export type ReadSettings = Omit<Settings, "stateDir" | "stateSource"> & {
+  /** `state:`, resolved against the root. */
+  readonly configuredState?: string;
+};
+
 /** Checks and reads a parsed orchestrator.yaml. */
-export function analyseSettings(
-  parsed: YamlFile,
-  options: Pick<SettingsOptions, "cwd" | "env">,
-): { readonly settings: Settings | undefined; readonly diagnostics: Diagnostic[] } {
+export function analyseSettings(parsed: YamlFile): { readonly settings: ReadSettings | undefined; readonly diagnostics: Diagnostic[] } {
   const { out, value, file } = parsed;
   if (value === undefined || !checkShape("orchestrator", value, out)) return { settings: undefined, diagnostics: out.list() };
   const root = dirname(file);
@@ -62,7 +72,7 @@ export function analyseSettings(
     settings: {
       file,
       root,
-      stateDir: stateDirFrom(options, state === undefined ? undefined : resolve(root, state)) ?? join(root, STATE_DIR_NAME),
+      ...(state === undefined ? {} : { configuredState: resolve(root, state) }),
       agent,
       concurrency: value.concurrency ?? DEFAULT_CONCURRENCY,
       maxAttempts: value.max_attempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -72,10 +82,4 @@ export function analyseSettings(
     },
     diagnostics: out.list(),
   };
-}
-
-/** ORC_STATE_DIR (relative to cwd) wins over `state:` in orchestrator.yaml. */
-function stateDirFrom(options: Pick<SettingsOptions, "cwd" | "env">, configured: string | undefined): string | undefined {
-  const fromEnv = options.env.ORC_STATE_DIR;
-  return fromEnv !== undefined && fromEnv !== "" ? resolve(options.cwd, fromEnv) : configured;
 }

@@ -28,7 +28,7 @@ export async function validateFiles(files: readonly string[], settings: Settings
     if (parsed.text !== undefined) reads.sources.set(file, parsed.text);
     const value = parsed.value;
     if (basename(file) === CONFIG_FILE) {
-      diagnostics.push(...analyseSettings(parsed, { cwd: settings.root, env: {} }).diagnostics);
+      diagnostics.push(...analyseSettings(parsed).diagnostics);
     } else if (value !== undefined && Object.hasOwn(value, "rules") && !Object.hasOwn(value, "tasks")) {
       reads.read(file, parsed);
     } else {

@@ -14,7 +14,9 @@ export type Failure =
   /** The run is being driven by a live orc process: `orc rollback` will not pull its workspace from under it. */
   | { readonly reason: "run-active"; readonly run: string; readonly pid: number }
   /** The workspace could not be put back (git failed); nothing was marked rolled back. */
-  | { readonly reason: "restore-failed"; readonly message: string };
+  | { readonly reason: "restore-failed"; readonly message: string }
+  /** The state database was deleted or replaced under a run; what orc held was written back (the message says where). */
+  | { readonly reason: "state-lost"; readonly message: string; readonly saved: boolean };
 
 export function usage(message: string): Failure {
   return { reason: "usage", message };

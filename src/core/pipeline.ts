@@ -172,13 +172,18 @@ export interface PackInfo {
   readonly commit?: string;
 }
 
+export type StateSource = "env" | "config" | "legacy" | "default";
+
 /** Project-wide settings from orchestrator.yaml, every field defaulted. */
 export interface Settings {
   /** Absolute path of orchestrator.yaml, or undefined when none was found. */
   readonly file: string | undefined;
   /** The project root: the directory of orchestrator.yaml, else the current directory. */
   readonly root: string;
+  /** Where runs and checkpoints are kept (src/config/state-location.ts). */
   readonly stateDir: string;
+  /** Why there: ORC_STATE_DIR, `state:`, an existing `<root>/.orc/state.db`, or the default outside the project. */
+  readonly stateSource: StateSource;
   readonly agent: AgentSpec;
   readonly concurrency: number;
   readonly maxAttempts: number;

@@ -5,6 +5,7 @@ import type { Pipeline, TaskSpec } from "../core/pipeline.js";
 import { describePrevious, type PreviousAttempt } from "../prompts/context.js";
 import type { AttemptEvidence } from "../quality/port.js";
 import { decideWithRules } from "../rules/attempt-rules.js";
+import { stateLost } from "../state/port.js";
 import type { ChangeSet, CheckpointId } from "../workspace/port.js";
 import { callAgent } from "./agent-call.js";
 import { agentProblem, decide } from "./decide.js";
@@ -73,6 +74,8 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
   const agent = await callAgent(deps, plugin, { runId, task, attempt, prompt: prompt.text, promptFile, workspace: deps.workspace.dir }, record);
   if (deps.signal.aborted) return interrupted(record, input);
   record({ type: "agent.finished", run: runId, task: task.id, attempt, result: agent });
+  // The agent may have deleted orc's state (a state directory inside its workspace): stop here, records kept.
+  if (stateLost(deps.store) !== undefined) return interrupted(record, input);
 
   const changes = await deps.workspace.changesSince(before, { task: task.id, attempt });
   record({ type: "changes.detected", run: runId, task: task.id, attempt, ...changes });

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { TaskSpec } from "../core/pipeline.js";
 import type { TaskRow } from "../state/port.js";
+import { stateLost } from "../state/port.js";
 import { recorder, type RecordEvent, type RunDeps } from "./deps.js";
 import { attemptKey, spawnedProcesses } from "./orphans.js";
 import { resumeStep, type ResumeStep } from "./resolutions.js";
@@ -79,7 +80,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
 
   for (;;) {
     for (const skip of scheduler.skips()) await finish(skip.id, "skipped", skip.reason);
-    while (!deps.signal.aborted && inflight.size < Math.max(1, plan.concurrency)) {
+    while (!deps.signal.aborted && stateLost(deps.store) === undefined && inflight.size < Math.max(1, plan.concurrency)) {
       const next = scheduler.next();
       const spec = next === undefined ? undefined : specs.get(next.id);
       if (spec === undefined) break;
@@ -125,6 +126,12 @@ function recordRunEnd(deps: RunDeps, record: RecordEvent, target: RunTarget, sch
   const { runId, plan } = target;
   if (deps.signal.aborted) {
     record({ type: "run.interrupted", run: runId, reason: "interrupted (SIGINT); `orc resume` continues" });
+    return "interrupted";
+  }
+  const lost = stateLost(deps.store);
+  if (lost !== undefined) {
+    const what = lost.reason === "state-lost" ? lost.message : "the state database changed under the run";
+    record({ type: "run.interrupted", run: runId, reason: `${what}; \`orc resume ${runId}\` continues` });
     return "interrupted";
   }
   const paused = scheduler.withStatus("paused");

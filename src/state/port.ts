@@ -1,3 +1,4 @@
+import type { Failure } from "../core/failure.js";
 import type { EventInput, Lease, RunEvent, RunStatus, TaskStatus, AgentOutcome, FileChange, GateOutcome, Decision, BreakpointContext, BreakpointResolution } from "../core/events.js";
 
 /** One row of the event ledger: the event plus its global, strictly increasing sequence number. */
@@ -95,6 +96,13 @@ export interface StateStore {
   /** Events of one run after `afterSeq` (exclusive), oldest first, at most `limit`. */
   events(runId: string, options?: { readonly afterSeq?: number; readonly limit?: number }): readonly StoredEvent[];
   close(): void;
+  /**
+   * Whether the database file is still the one the store opened. When it was deleted or replaced (an agent that ran
+   * `rm -rf .orc` with the state directory inside its workspace), the store writes back everything its open
+   * connection still holds, carries on in that copy, and answers a `state-lost` Failure from then on; undefined while
+   * intact. One stat(2): cheap enough after every attempt. Optional: stores without a file need no check.
+   */
+  verifyIntact?(): Failure | undefined;
   /** The LLM supervisor's memory in the same database; optional so stores without one still satisfy the port. */
   llmMemory?(): LlmMemory;
 }
@@ -105,4 +113,13 @@ export interface LlmMemory {
   saveVerdict(hash: string, payload: string): void;
   summary(): string;
   saveSummary(text: string): void;
+}
+
+/**
+ * The run loop's check after each attempt: a Failure (`state-lost`) when the state database was deleted or replaced
+ * under the run, undefined otherwise. On a Failure the run should stop starting work and end as interrupted; its
+ * records, written back, let `orc resume` continue.
+ */
+export function stateLost(store: StateStore): Failure | undefined {
+  return store.verifyIntact?.();
 }

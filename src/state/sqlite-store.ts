@@ -9,6 +9,7 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS, StateSchemaError, assertSupportedVer
 import { judgedConfidence, SqliteLlmMemory } from "./llm-memory.js";
 import type { AttemptRow, BreakpointRow, LlmMemory, RunRow, RunSnapshot, StateStore, StoredEvent, TaskRow } from "./port.js";
 import { SQL } from "./sql.js";
+import { damagedMessage, damageOf, identityOf, sameFile, writeBack, type FileIdentity } from "./intact.js";
 
 export { SQL };
 
@@ -168,14 +169,19 @@ export class SqliteStateStore implements StateStore {
   readonly readonly: boolean;
   /** True when opened read-only and state.db did not exist: the store is empty and stays so. */
   readonly missing: boolean;
-  private readonly db: Database;
   private readonly now: () => Date;
   private closed = false;
 
-  private readonly s: Statements;
-
-  private readonly appendTx: (event: EventInput) => StoredEvent;
-  private readonly snapshotTx: (id: string) => RunSnapshot | undefined;
+  // Bound to one connection; a write-back after the file was deleted (verifyIntact) binds them to the copy.
+  private db!: Database;
+  private s!: Statements;
+  private appendTx!: (event: EventInput) => StoredEvent;
+  private snapshotTx!: (id: string) => RunSnapshot | undefined;
+  private memory: SqliteLlmMemory | undefined;
+  /** The file the connection has open (the copy, after a write-back) and its identity when opened. */
+  private current: string;
+  private identity: FileIdentity | undefined;
+  private lost: Failure | undefined;
 
   heartbeat(runId: string, lease: Lease): void {
     this.assertOpen();
@@ -184,12 +190,19 @@ export class SqliteStateStore implements StateStore {
 
   /** Use `openStateStore`. */
   constructor(db: Database, file: string, options: { readonly: boolean; missing: boolean; now?: () => Date }) {
-    this.db = db;
     this.file = file;
+    this.current = file;
     this.readonly = options.readonly;
     this.missing = options.missing;
     this.now = options.now ?? (() => new Date());
+    this.attach(db);
+    this.identity = this.readonly ? undefined : identityOf(file);
+  }
+
+  private attach(db: Database): void {
+    this.db = db;
     this.s = prepareAll(db);
+    this.memory = undefined;
     // IMMEDIATE: take the write lock (waiting up to busy_timeout) before the first statement, so a second writer
     // process queues instead of failing with SQLITE_BUSY on a read-to-write upgrade.
     const appendTx = db.transaction((event: EventInput) => this.appendInTx(event));
@@ -199,14 +212,56 @@ export class SqliteStateStore implements StateStore {
     this.snapshotTx = (id) => snapshotTx.deferred(id);
   }
 
-  private memory: SqliteLlmMemory | undefined;
-
   llmMemory(): LlmMemory {
     this.assertOpen();
     // A read-only store of a missing database has no tables: it remembers nothing.
     if (this.missing) return { verdict: () => undefined, saveVerdict: () => undefined, summary: () => "", saveSummary: () => undefined };
-    this.memory ??= new SqliteLlmMemory(this.db, this.readonly);
-    return this.memory;
+    // Callers keep this object for the whole run: each call goes to the connection of the moment.
+    const memory = (): SqliteLlmMemory => (this.memory ??= new SqliteLlmMemory(this.db, this.readonly));
+    return {
+      verdict: (hash) => memory().verdict(hash),
+      saveVerdict: (hash, payload) => {
+        memory().saveVerdict(hash, payload);
+      },
+      summary: () => memory().summary(),
+      saveSummary: (text) => {
+        memory().saveSummary(text);
+      },
+    };
+  }
+
+  verifyIntact(): Failure | undefined {
+    if (this.lost !== undefined) return this.lost;
+    this.assertOpen();
+    if (this.readonly || sameFile(identityOf(this.current), this.identity)) return undefined;
+    this.lost = this.writeBack();
+    return this.lost;
+  }
+
+  /**
+   * The open connection still reads the deleted file: VACUUM INTO copies it out whole (what the WAL held included).
+   * The old connection closes before the copy opens: closing it deletes `state.db-wal` by name, which by then
+   * would be the copy's.
+   */
+  private writeBack(): Failure & { reason: "state-lost" } {
+    const what = `${this.current} was deleted or replaced during the run`;
+    const lost = (message: string, saved: boolean) => ({ reason: "state-lost" as const, message: `${what}; ${message}`, saved });
+    let where: string;
+    try {
+      where = writeBack(this.current, (tmp) => this.db.prepare("VACUUM INTO ?").run(tmp));
+    } catch (error) {
+      return lost(`orc could not write back the records it held (${errorText(error)})`, false);
+    }
+    this.db.close();
+    try {
+      this.attach(connect(where));
+    } catch (error) {
+      this.closed = true;
+      return lost(`orc wrote back the records it held to ${where} but cannot open it (${errorText(error)})`, false);
+    }
+    this.current = where;
+    this.identity = identityOf(where);
+    return lost(`orc wrote back the records it held${where === this.file ? "" : ` to ${where} (something else took its name)`}`, true);
   }
 
   append(event: EventInput): StoredEvent {
@@ -448,6 +503,12 @@ export function openStateStore(stateDir: string, opts?: OpenStateStoreOptions): 
   if (opts?.readonly === true) return openReadonly(file, now);
 
   mkdirSync(stateDir, { recursive: true });
+  const db = connect(file);
+  return new SqliteStateStore(db, file, now ? { readonly: false, missing: false, now } : { readonly: false, missing: false });
+}
+
+/** A writable connection: refuses a newer database, then WAL, then migrations. */
+function connect(file: string): Database {
   const db = new (sqlite())(file);
   try {
     db.pragma("busy_timeout = 5000");
@@ -457,7 +518,7 @@ export function openStateStore(stateDir: string, opts?: OpenStateStoreOptions): 
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     migrate(db);
-    return new SqliteStateStore(db, file, now ? { readonly: false, missing: false, now } : { readonly: false, missing: false });
+    return db;
   } catch (error) {
     db.close();
     throw error;
@@ -494,17 +555,33 @@ function openReadonly(file: string, now: (() => Date) | undefined): SqliteStateS
   return new SqliteStateStore(memory, file, options(true));
 }
 
-/** `openStateStore` for the CLI: an unusable state.db (newer schema, corrupt, locked) is a `state` Failure. */
+/**
+ * `openStateStore` for the CLI: an unusable state directory or state.db (newer schema, damaged, locked, a directory
+ * that cannot be created) is a `state` Failure. A damaged file is left exactly as it is.
+ */
 export function openState(stateDir: string, opts?: OpenStateStoreOptions): Result<SqliteStateStore, Failure> {
+  const file = join(stateDir, STATE_DB_FILE);
   try {
     return ok(openStateStore(stateDir, opts));
   } catch (error) {
     if (error instanceof StateSchemaError) return err({ reason: "state", message: error.message });
+    const damage = damageOf(error);
+    if (damage !== undefined) return err({ reason: "state", message: damagedMessage(file, damage) });
     if (error instanceof sqlite().SqliteError) {
-      return err({ reason: "state", message: `cannot open ${join(stateDir, STATE_DB_FILE)}: ${error.message} (${error.code})` });
+      return err({ reason: "state", message: `cannot open ${file}: ${error.message} (${error.code})` });
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === "string") {
+      return err({ reason: "state", message: `cannot create orc's state directory ${stateDir} (${code}); set ORC_STATE_DIR to a directory orc can write` });
     }
     throw error;
   }
+}
+
+function errorText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === "string" && !message.includes(code) ? `${message}, ${code}` : message;
 }
 
 function toRunRow(r: RunDbRow): RunRow {

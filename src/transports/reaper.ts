@@ -74,9 +74,10 @@ class GroupReaper {
       const watchdog = spawn(process.execPath, ["-e", REAPER_PROGRAM], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
       // Neither the watchdog nor the pipe to it may keep orc running once its own work is done.
       watchdog.unref();
+      // With stdio "pipe" stdin is a net.Socket, which can be unref'd.
       const stdin = watchdog.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null;
       stdin?.unref?.();
-      watchdog.stdin?.on("error", () => {
+      stdin?.on("error", () => {
         this.failed = true;
       });
       watchdog.on("error", () => {

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { locateState } from "../../src/config/state-location.js";
 
 export const REPO = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 export const ORC = join(REPO, "bin", "orc.js");
@@ -15,13 +16,22 @@ export interface CliResult {
 
 /**
  * A throwaway project directory and the real `orc` binary run in it as a child process. Tests see exactly what a
- * user sees: stdout, stderr and the exit code.
+ * user sees: stdout, stderr and the exit code. Every orc it runs has a HOME (and XDG_STATE_HOME) of its own, beside
+ * the project in the same temporary folder: orc's default state directory lands there, never in the real home, and
+ * outside the project, as it would for a user.
  */
 export class Rig {
+  /** The temporary folder: `project/` (the project, `dir`) and `home/`. */
+  readonly base: string;
   readonly dir: string;
+  readonly home: string;
 
   constructor(prefix = "orc-test-") {
-    this.dir = mkdtempSync(join(tmpdir(), prefix));
+    this.base = mkdtempSync(join(tmpdir(), prefix));
+    this.dir = join(this.base, "project");
+    this.home = join(this.base, "home");
+    mkdirSync(this.dir);
+    mkdirSync(this.home);
   }
 
   path(...parts: string[]): string {
@@ -43,7 +53,17 @@ export class Rig {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     delete env.ORC_STATE_DIR;
-    return { ...env, CI: "true", ...extra };
+    return { ...env, CI: "true", HOME: this.home, XDG_STATE_HOME: join(this.home, ".local", "state"), ...extra };
+  }
+
+  /**
+   * Where orc keeps the state of the project at `root` when run with `env` (ORC_STATE_DIR, an existing `.orc/`, or
+   * the default under the rig's home), by orc's own function; `state:` in orchestrator.yaml is not read.
+   */
+  stateDir(root = this.dir, env: Record<string, string> = {}): string {
+    const located = locateState({ root, cwd: root, env: this.env(env) });
+    if (!located.ok) throw new Error(`no state directory: ${JSON.stringify(located.failure)}`);
+    return located.value.dir;
   }
 
   /** Runs `orc ARGS` to completion (synchronously: tests read better without callbacks). */
@@ -72,7 +92,7 @@ export class Rig {
   }
 
   cleanup(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.base, { recursive: true, force: true });
   }
 }
 

@@ -18,7 +18,7 @@ export const OrchestratorSchema = Strict(
         ],
         {
           title: "State",
-          description: "Where orc keeps its state (database, checkpoints, logs), relative to this file. Default: .orc. ORC_STATE_DIR overrides it.",
+          description: "Where orc keeps its state (database, checkpoints, logs), relative to this file. Default: outside the project, in $XDG_STATE_HOME/orc/projects/NAME-HASH (~/.local/state/...), where an agent cannot erase it; an existing .orc/state.db is kept. ORC_STATE_DIR overrides it.",
         },
       ),
     ),
