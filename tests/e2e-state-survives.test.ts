@@ -118,7 +118,8 @@ describe("state inside the workspace, deleted by the agent", () => {
     const status = rig.json<Status>(["status", "--json"]);
     expect(status.run).toMatchObject({ id, status: "paused" });
     expect(status.run.reason).toContain("state database was deleted during the run");
-    expect(status.tasks[0]?.attempts.map((a) => a.status)).toEqual(["running"]);
+    // The run noticed right after the agent: the attempt is closed as interrupted and runs again on resume.
+    expect(status.tasks[0]?.attempts.map((a) => a.status)).toEqual(["interrupted"]);
     const logs = rig.orc(["logs", id]).stdout;
     expect(logs).toContain("[a] attempt 1/3 started");
     expect(logs).toContain("[a] agent exited 0");
@@ -154,24 +155,27 @@ describe("state inside the workspace, deleted by the agent", () => {
   });
 });
 
-describe("a state.db deleted where no step of the run trips over it", () => {
+describe("a state.db deleted by an agent outside the workspace's state folder", () => {
   let rig: Rig;
   afterEach(() => {
     rig.cleanup();
   });
 
-  it("is written back when the run ends, with one warning, and the run keeps its exit code", () => {
+  it("is noticed after that agent, written back, and the run stops paused with one line, resumable", () => {
     rig = new Rig();
     const db = rig.path("state", "state.db");
     rig.write("orchestrator.yaml", "version: 1\nstate: state\n");
     rig.write("ws/.keep", "");
     rig.write("pipeline.yaml", pipeline('rm -f "$DB" "$DB-wal" "$DB-shm"'));
     const applied = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { MARK: join(rig.base, "mark"), DB: db } });
-    expect(applied.stderr).toBe(`orc: warning: ${db} was deleted or replaced during the run; orc wrote back the records it held\n`);
-    expect(applied.code).toBe(0);
+    const run = rig.json<Status>(["status", "--json"]).run.id;
+    expect(applied.stderr).toBe(`orc: error: ${db} was deleted or replaced during the run; orc wrote back the records it held; run ${run} is paused: \`orc resume ${run}\` continues\n`);
+    expect(applied.code).toBe(130);
     const status = rig.json<Status>(["status", "--json"]);
-    expect(status.run.status).toBe("succeeded");
-    expect(status.tasks.map((t) => t.status)).toEqual(["accepted", "accepted"]);
+    expect(status.run.status).toBe("paused");
+    const resumed = rig.orc(["resume", run], { env: { MARK: join(rig.base, "mark"), DB: db } });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(rig.json<Status>(["status", "--json"]).tasks.map((t) => t.status)).toEqual(["accepted", "accepted"]);
   });
 });
 

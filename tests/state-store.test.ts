@@ -307,7 +307,7 @@ describe("schema and migrations", () => {
     }
   });
 
-  it("rolls a failing migration back whole", () => {
+  it("rolls every pending migration back when one fails: the database stays at the version it had", () => {
     const db = new Database(":memory:");
     try {
       const broken = [
@@ -322,8 +322,11 @@ describe("schema and migrations", () => {
         },
       ];
       expect(() => migrate(db, broken)).toThrow("boom");
-      expect(db.pragma("user_version", { simple: true })).toBe(LATEST_SCHEMA_VERSION);
-      expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half'").get()).toEqual({ n: 0 });
+      expect(db.pragma("user_version", { simple: true })).toBe(0);
+      expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('half', 'runs')").get()).toEqual({ n: 0 });
+      migrate(db, MIGRATIONS.slice(0, 2));
+      expect(() => migrate(db, broken)).toThrow("boom");
+      expect(db.pragma("user_version", { simple: true })).toBe(2);
     } finally {
       db.close();
     }

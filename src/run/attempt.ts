@@ -12,6 +12,7 @@ import { agentProblem, decide } from "./decide.js";
 import { recorder, type RecordEvent, type RunDeps } from "./deps.js";
 import { openBreakpoint } from "./pause.js";
 import { renderPrompt, renderTaskPrompt } from "./prompt.js";
+import { restored } from "./undo.js";
 import { protectedTouched } from "./protect.js";
 
 export interface AttemptInput {
@@ -65,8 +66,7 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
 
   const plugin = await deps.loadAgent(task.agent.kind);
   const continuesSession = plugin.sessions === true && task.agent.session !== "fresh";
-  if (input.previous !== null && !continuesSession && input.taskStart !== undefined) {
-    await deps.workspace.restore(input.taskStart);
+  if (input.previous !== null && !continuesSession && input.taskStart !== undefined && (await restored(deps, input.taskStart))) {
     record({ type: "workspace.restored", run: runId, task: task.id, checkpoint: input.taskStart, why: "fresh-retry" });
   }
   const before = await deps.workspace.checkpointBefore();

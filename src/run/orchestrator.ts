@@ -8,7 +8,7 @@ import { resumeStep, type ResumeStep } from "./resolutions.js";
 import { Scheduler, type FinalStatus } from "./scheduler.js";
 import type { RunTarget } from "./target.js";
 import { runTask } from "./task.js";
-import { undoFailedTask } from "./undo.js";
+import { restored, undoFailedTask } from "./undo.js";
 
 export type { RunTarget } from "./target.js";
 
@@ -118,7 +118,7 @@ async function undoUnfinishedAttempt(deps: RunDeps, record: RecordEvent, runId: 
     .flatMap((row) => row.attempts.filter((a) => a.rolledBack !== true).map((a) => ({ task: row.id, attempt: a })))
     .reduce<{ task: string; attempt: TaskRow["attempts"][number] } | undefined>((latest, a) => (latest === undefined || a.attempt.startedAt >= latest.attempt.startedAt ? a : latest), undefined);
   if (last === undefined || last.attempt.status === "decided" || last.attempt.checkpoint === undefined) return;
-  await deps.workspace.restore(last.attempt.checkpoint);
+  if (!(await restored(deps, last.attempt.checkpoint))) return;
   record({ type: "workspace.restored", run: runId, task: last.task, checkpoint: last.attempt.checkpoint, why: "resumed" });
 }
 
@@ -130,8 +130,7 @@ function recordRunEnd(deps: RunDeps, record: RecordEvent, target: RunTarget, sch
   }
   const lost = stateLost(deps.store);
   if (lost !== undefined) {
-    const what = lost.reason === "state-lost" ? lost.message : "the state database changed under the run";
-    record({ type: "run.interrupted", run: runId, reason: `${what}; \`orc resume ${runId}\` continues` });
+    record({ type: "run.interrupted", run: runId, reason: `its state database was deleted during the run and written back; \`orc resume ${runId}\` continues` });
     return "interrupted";
   }
   const paused = scheduler.withStatus("paused");

@@ -20,7 +20,19 @@ function taskStartIn(store: StateStore, runId: string, taskId: string): Checkpoi
 export async function undoFailedTask(deps: RunDeps, record: RecordEvent, target: RunTarget, taskId: string): Promise<void> {
   if (target.pipeline.keepFailedWork === true || target.plan.concurrency > 1) return;
   const start = taskStartIn(deps.store, target.runId, taskId);
-  if (start === undefined) return;
-  await deps.workspace.restore(start);
+  if (start === undefined || !(await restored(deps, start))) return;
   record({ type: "workspace.restored", run: target.runId, task: taskId, checkpoint: start, why: "task-failed" });
+}
+
+/**
+ * Puts the workspace back to `checkpoint`; false when the checkpoint store no longer has it (it was deleted with a
+ * state directory inside the workspace, say): the work stays as it is and the run goes on, which is all it can do.
+ */
+export async function restored(deps: Pick<RunDeps, "workspace">, checkpoint: CheckpointId): Promise<boolean> {
+  try {
+    await deps.workspace.restore(checkpoint);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,9 +1,9 @@
 import type Database from "better-sqlite3";
 
 /**
- * The schema of state.db, as an ordered list of migrations. The version of a database is `PRAGMA user_version`; each
- * migration runs in its own transaction together with the bump of user_version, so a crash leaves the database at a
- * whole version. Append new migrations at the end; never edit one that has shipped.
+ * The schema of state.db, as an ordered list of migrations. The version of a database is `PRAGMA user_version`; the
+ * pending migrations run in one transaction together with the bumps of user_version, so a crash leaves the database
+ * at the version it had or at the latest. Append new migrations at the end; never edit one that has shipped.
  *
  * Large payloads (spec, prompt, agent outcome, changes, gate outcomes) are written once, in the ledger; the tables hold
  * small state plus the `seq` of the event that carries each payload, so a projection never rewrites kilobytes and a
@@ -204,16 +204,16 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
     }
   });
   assertSupportedVersion(db, ordered);
-  const applied: number[] = [];
-  for (const m of ordered) {
-    const step = db.transaction(() => {
-      const current = assertSupportedVersion(db, ordered);
-      if (current >= m.version) return false;
+  // Every pending migration in one transaction: a crash (kill -9 of the first `orc apply`) leaves the database at the
+  // version it had or at the latest, never in between, where read-only commands would refuse it.
+  const all = db.transaction(() => {
+    const current = assertSupportedVersion(db, ordered);
+    const pending = ordered.filter((m) => m.version > current);
+    for (const m of pending) {
       m.up(db);
       db.pragma(`user_version = ${m.version}`);
-      return true;
-    });
-    if (step.immediate()) applied.push(m.version);
-  }
-  return applied;
+    }
+    return pending.map((m) => m.version);
+  });
+  return all.immediate();
 }
