@@ -2,6 +2,8 @@
  * Everything that happens in a run is one RunEvent. The state store appends each event to the ledger and updates its
  * tables from it in the same transaction; reporters (ui/) only listen. `logs --json` and `apply --json` print these.
  */
+import type { GitChanges } from "./git-changes.js";
+
 export type RunStatus = "pending" | "running" | "paused" | "succeeded" | "failed" | "cancelled";
 export type TaskStatus = "pending" | "running" | "accepted" | "failed" | "skipped" | "paused";
 /** `pause`: a rule (or the judge) asked for a human; the task waits for `orc resolve` (see docs/rules.md). */
@@ -151,6 +153,8 @@ export type RunEvent =
       readonly files: readonly FileChange[];
       readonly linesChanged: number;
       readonly checkpoint?: string;
+      /** Changes to the workspace's own `.git` (config, hooks, refs, commits), which no checkpoint records. */
+      readonly git?: GitChanges;
     })
   | (Base & { readonly type: "gate.finished"; readonly task: string; readonly attempt: number; readonly result: GateOutcome })
   | (Base & {

@@ -6,6 +6,9 @@
  * a git worktree).
  */
 import type { FileChange } from "../core/events.js";
+import type { GitChanges } from "../core/git-changes.js";
+
+export type { GitChanges, HookChange, RefChange } from "../core/git-changes.js";
 
 /** An opaque checkpoint id the workspace that made it can restore (a tree id in the shadow git store). */
 export type CheckpointId = string;
@@ -16,6 +19,12 @@ export interface ChangeSet {
   readonly linesChanged: number;
   /** Equal to the checkpoint before the attempt when nothing changed. */
   readonly checkpoint: CheckpointId;
+  /**
+   * What the attempt changed in the workspace's own git repository (config, hooks, info files, refs, commits), which
+   * no checkpoint records: `.git` is never part of one. Absent when the workspace is not a git repository (nor became
+   * one) or its implementation does not observe git; `gitChangesAround` (src/workspace/git-guard.ts) computes it.
+   */
+  readonly git?: GitChanges;
 }
 
 /** Names the checkpoint an attempt leaves behind, so a later rollback or diff can find it. */
