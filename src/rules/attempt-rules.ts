@@ -5,6 +5,7 @@
  */
 import type { AgentOutcome, Decision, EventInput, FileChange, GateOutcome } from "../core/events.js";
 import { loadExpressionLanguage } from "../core/expression.js";
+import type { GitChanges } from "../core/git-changes.js";
 import type { Pipeline, TaskSpec } from "../core/pipeline.js";
 import type { AttemptRow, StateStore } from "../state/port.js";
 import { effectiveRules } from "./builtin.js";
@@ -51,6 +52,8 @@ export interface AfterAttemptInput {
   readonly attemptsLeft: boolean;
   readonly agent: AgentOutcome;
   readonly files: readonly FileChange[];
+  /** The change set's `git`: what the attempt did to the workspace's `.git` (absent when not observed). */
+  readonly git?: GitChanges | undefined;
   readonly gates: readonly GateOutcome[];
   readonly protectedTouched: readonly string[];
   readonly base: { readonly decision: Decision; readonly reasons: readonly string[] };
@@ -77,6 +80,7 @@ export async function decideWithRules(store: StateStore, record: RecordEvent, in
     reasons: input.base.reasons,
     agent: input.agent,
     files: input.files,
+    git: input.git,
     protectedTouched: input.protectedTouched,
     gates: input.gates,
     testPatch: testFiles.length === 0 ? "" : await input.testPatch(testFiles),

@@ -5,6 +5,7 @@
  * count is -1 and a missing object is present with zeros and a `reported`/`present` flag.
  */
 import type { AgentOutcome, FileChange, GateOutcome, JudgeVerdict, TestCounts } from "../core/events.js";
+import { describeGitSetup, type GitChanges } from "../core/git-changes.js";
 import type { RuleHook, TaskSpec } from "../core/pipeline.js";
 import type { AttemptRow } from "../state/port.js";
 import { globMatcher } from "../core/glob.js";
@@ -25,6 +26,34 @@ export interface FileContext {
   readonly binary: boolean;
   readonly is_test: boolean;
   readonly protected: boolean;
+}
+
+/**
+ * `changes.git`: what the attempt changed in the workspace's own `.git`, which no checkpoint (and so no path in
+ * `changes.paths`) records. Empty, false and 0 when the workspace is not a git repository or nothing was observed.
+ */
+export interface GitFacts {
+  /** A repository was observed, before or after the attempt. */
+  readonly observed: boolean;
+  /** Anything below changed. */
+  readonly changed: boolean;
+  /** `created`, `removed`, `replaced`, or "" when the same repository. */
+  readonly repository: string;
+  readonly config: boolean;
+  /** Hooks added, changed or removed (names under the hooks directory, `*.sample` ignored). */
+  readonly hooks: readonly string[];
+  readonly exclude: boolean;
+  readonly attributes: boolean;
+  /** The changes to git's set-up (repository, config, hooks, info files) in words: `changed .git/config`, `added hook pre-commit`. */
+  readonly setup: readonly string[];
+  /** Refs created, moved or deleted (`refs/heads/main`; `HEAD` when it switched branch or, detached, moved). */
+  readonly refs: readonly string[];
+  /** The commits the attempt made (new on HEAD); -1 when unknown. */
+  readonly commits: number;
+  /** Commits a branch held before that no ref reaches now (a reset, rebase, amend, deleted branch); -1 when unknown. */
+  readonly lost: number;
+  /** The branch HEAD is on after the attempt; "" when detached or unknown. */
+  readonly branch: string;
 }
 
 /** The rule-facing view of one gate's result: `gates.<name>` in a `when:`. */
@@ -78,6 +107,7 @@ export interface RuleContext {
     readonly deleted_tests: readonly string[];
     /** Lines added to / removed from test files (without the +/- marker), from the checkpoint diff. */
     readonly tests: { readonly added_lines: readonly string[]; readonly removed_lines: readonly string[]; readonly patch: string };
+    readonly git: GitFacts;
   };
   /** Changed paths that match the task's `protect:` globs. */
   readonly protected: readonly string[];
@@ -195,6 +225,8 @@ export interface ContextInput {
   readonly reasons: readonly string[];
   readonly agent: AgentOutcome | undefined;
   readonly files: readonly FileChange[];
+  /** What the attempt changed in the workspace's `.git` (the change set's `git`); absent when not observed. */
+  readonly git?: GitChanges | undefined;
   readonly protectedTouched: readonly string[];
   readonly gates: readonly GateOutcome[];
   /** Unified diff of the changed test files ("" when none or unknown). */
@@ -217,7 +249,7 @@ export function buildRuleContext(input: ContextInput): RuleContext {
     decision: input.decision,
     reasons: input.reasons,
     agent: agentFacts(input.agent),
-    changes: changeFacts(input.files, input.task.protect, input.testPatch),
+    changes: { ...changeFacts(input.files, input.task.protect, input.testPatch), git: gitFacts(input.git) },
     protected: input.protectedTouched,
     gates: gateFactsByName(input.gates),
     gates_failed: input.gates.filter((g) => !g.passed).map((g) => g.gate),
@@ -254,7 +286,7 @@ function agentFacts(agent: AgentOutcome | undefined): RuleContext["agent"] {
   };
 }
 
-function changeFacts(files: readonly FileChange[], protect: readonly string[], testPatch: string): RuleContext["changes"] {
+function changeFacts(files: readonly FileChange[], protect: readonly string[], testPatch: string): Omit<RuleContext["changes"], "git"> {
   const isProtected = protect.length === 0 ? () => false : globMatcher(protect);
   const fileFacts: FileContext[] = files.map((f) => ({ ...f, is_test: isTestPath(f.path), protected: isProtected(f.path) }));
   const patch = patchLines(testPatch);
@@ -270,6 +302,27 @@ function changeFacts(files: readonly FileChange[], protect: readonly string[], t
     test_files: fileFacts.filter((f) => f.is_test).map((f) => f.path),
     deleted_tests: fileFacts.filter((f) => f.is_test && f.status === "deleted").map((f) => f.path),
     tests: { added_lines: patch.added, removed_lines: patch.removed, patch: testPatch },
+  };
+}
+
+function gitFacts(git: GitChanges | undefined): GitFacts {
+  if (git === undefined) {
+    return { observed: false, changed: false, repository: "", config: false, hooks: [], exclude: false, attributes: false, setup: [], refs: [], commits: 0, lost: 0, branch: "" };
+  }
+  const setup = describeGitSetup(git);
+  return {
+    observed: true,
+    changed: setup.length > 0 || git.refs.length > 0 || git.commits > 0 || git.lost > 0,
+    repository: git.repository ?? "",
+    config: git.config,
+    hooks: git.hooks.map((h) => h.path),
+    exclude: git.exclude,
+    attributes: git.attributes,
+    setup,
+    refs: git.refs.map((r) => r.ref),
+    commits: git.commits,
+    lost: git.lost,
+    branch: git.branch,
   };
 }
 

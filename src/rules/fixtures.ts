@@ -5,6 +5,7 @@
  * merged over it), and `expect`: accept | warn | reject | pause | fail, optionally `rules:` (exactly which fire).
  */
 import type { AgentOutcome, FileChange, GateOutcome } from "../core/events.js";
+import type { GitChanges, HookChange, RefChange } from "../core/git-changes.js";
 import type { RuleHook, RuleSpec, TaskSpec } from "../core/pipeline.js";
 import type { AttemptRow } from "../state/port.js";
 import { buildRuleContext, type RuleContext } from "./context.js";
@@ -44,6 +45,37 @@ function fileOf(v: unknown): FileChange {
     added: num(f.added, 0),
     removed: num(f.removed, 0),
     binary: f.binary === true,
+  };
+}
+
+/**
+ * `input.git`: what the attempt did to `.git`, as a change set carries it. Hooks are names (`pre-commit`, taken as
+ * added) or `{path, status}`; refs are names or `{ref, from, to}`.
+ */
+const REPOSITORY_CHANGES = ["created", "removed", "replaced"] as const;
+
+function gitOf(v: unknown): GitChanges | undefined {
+  if (!isObj(v)) return undefined;
+  const hook = (h: unknown): HookChange => {
+    const o = isObj(h) ? h : { path: h };
+    const status = str(o.status, "added");
+    return { path: str(o.path, "hook"), status: status === "modified" || status === "deleted" ? status : "added" };
+  };
+  const ref = (r: unknown): RefChange => {
+    const o = isObj(r) ? r : { ref: r };
+    return { ref: str(o.ref, "refs/heads/main"), ...(typeof o.from === "string" ? { from: o.from } : {}), ...(typeof o.to === "string" ? { to: o.to } : {}) };
+  };
+  const repository = REPOSITORY_CHANGES.find((r) => r === v.repository);
+  return {
+    ...(repository === undefined ? {} : { repository }),
+    config: v.config === true,
+    hooks: list(v.hooks).map(hook),
+    exclude: v.exclude === true,
+    attributes: v.attributes === true,
+    refs: list(v.refs).map(ref),
+    commits: num(v.commits, 0),
+    lost: num(v.lost, 0),
+    branch: str(v.branch, ""),
   };
 }
 
@@ -136,6 +168,7 @@ export function caseContext(c: FixtureCase): { hook: RuleHook; context: RuleCont
     reasons: [],
     agent: hook === "before_task" ? undefined : agentOf(i.agent),
     files,
+    git: gitOf(i.git),
     protectedTouched: [],
     gates: list(i.gates).map(gateOf),
     testPatch: str(i.test_patch, ""),

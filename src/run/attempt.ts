@@ -133,6 +133,7 @@ async function decideAttempt(deps: RunDeps, input: AttemptInput, seen: Seen & { 
     attemptsLeft: input.decidedBefore + 1 < task.maxAttempts,
     agent,
     files: changes.files,
+    git: changes.git,
     gates,
     protectedTouched: touched,
     base,

@@ -1,5 +1,6 @@
 import { formatDuration } from "../core/duration.js";
 import type { RunEvent } from "../core/events.js";
+import { describeGitChanges } from "../core/git-changes.js";
 import { agentStats, describeWait } from "./describe-agent.js";
 
 /**
@@ -28,9 +29,13 @@ export function describeEvent(event: RunEvent, maxAttempts: ReadonlyMap<string, 
     case "changes.detected": {
       const added = event.files.reduce((n, f) => n + f.added, 0);
       const removed = event.files.reduce((n, f) => n + f.removed, 0);
-      return event.files.length === 0
-        ? `[${event.task}] no files changed`
-        : `[${event.task}] changed ${event.files.length} file${event.files.length === 1 ? "" : "s"} (+${added} -${removed})`;
+      const files =
+        event.files.length === 0
+          ? `[${event.task}] no files changed`
+          : `[${event.task}] changed ${event.files.length} file${event.files.length === 1 ? "" : "s"} (+${added} -${removed})`;
+      // What the agent did to .git is in no checkpoint: this line is where a user sees it.
+      const git = event.git === undefined ? "" : describeGitChanges(event.git);
+      return git === "" ? files : `${files}; git: ${git}`;
     }
     case "gate.finished":
       return `[${event.task}] gate ${event.result.gate} ${event.result.passed ? "passed" : "failed"}: ${event.result.summary}`;
