@@ -101,6 +101,20 @@ export interface GateOutcome {
   readonly summary: string;
   /** Judge gates: the LLM's verdict on the attempt (evidence for the decision, shown by `orc status --json`). */
   readonly verdict?: JudgeVerdict;
+  /** Judge gates: exactly what the judge was asked, so a verdict can be audited (absent when no prompt was built). */
+  readonly judge?: JudgeAudit;
+}
+
+/** The judge's input as sent: the two prompt parts, the model, and the hash its cached verdict is filed under. */
+export interface JudgeAudit {
+  readonly system: string;
+  readonly prompt: string;
+  /** `kind:model` of the LLM settings (`llama-cpp:judge.gguf`). */
+  readonly model: string;
+  /** sha256 of model, prompt and schema: the key of the verdict cache. */
+  readonly hash: string;
+  /** True when a part was longer than the ledger keeps and was cut (the hash is of the full text). */
+  readonly cut?: boolean;
 }
 
 /** An LLM judge's verdict, validated (schemas/verdict.schema.json). The judge fails closed: it never passes by default. */

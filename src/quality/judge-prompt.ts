@@ -23,6 +23,9 @@ export interface JudgePromptInput {
   readonly summary: string;
   readonly attempt: number;
   readonly claims: string;
+  /** What orc's own check found (src/core/claims.ts): `"<claim>": <evidence>` lines. */
+  readonly contradictions?: readonly string[];
+  readonly unverified?: readonly string[];
   readonly files: readonly FileChange[];
   readonly gates: readonly GateOutcome[];
   readonly diff: string;
@@ -65,6 +68,8 @@ export async function buildJudgePrompt(input: JudgePromptInput, tok: Tokenizer, 
     threshold: input.threshold,
     attempt: input.attempt,
     claims,
+    contradictions: input.contradictions ?? [],
+    unverified: input.unverified ?? [],
     files: input.files.slice(0, 200),
     gates,
     diff,
