@@ -20,7 +20,12 @@ interface Status {
     id: string;
     status: string;
     confidence?: number;
-    attempts: { prompt: string; decision?: string; reasons: string[]; gates: { gate: string; kind: string; passed: boolean; summary: string; verdict?: Verdict }[] }[];
+    attempts: {
+      prompt: string;
+      decision?: string;
+      reasons: string[];
+      gates: { gate: string; kind: string; passed: boolean; summary: string; verdict?: Verdict; judge?: { system: string; prompt: string; model: string; hash: string } }[];
+    }[];
   }[];
 }
 
@@ -78,6 +83,15 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
       passed: false,
       verdict: { verdict: "fail", confidence: 0.1, issues: ["faulty code"], contradictedClaims: ["faulty code"], followUp: "faulty code", needsHuman: false },
     });
+
+    // The judge's exact input is kept with its verdict: what it was asked can be audited after the run.
+    const asked = first?.gates[0]?.judge;
+    expect(asked?.model).toMatch(/^llama-cpp:.*judge\.gguf$/);
+    expect(asked?.system).toContain("## The task\nWrite greet.txt");
+    expect(asked?.prompt).toContain("- greet.txt (added, +1 -0)");
+    expect(asked?.prompt).toContain("+attempt 1");
+    expect(asked?.prompt).toContain("- unverified: Done: wrote greet.txt and all tests pass (no command gate ran)");
+    expect(asked?.prompt).toContain("## The agent's claims\nDone: wrote greet.txt and all tests pass");
 
     expect(rig.orc(["status"]).stdout).toMatch(/greet +failed +2\/2 attempts {2}confidence 0\.10 {2}gate review failed: fail, confidence 0\.10/);
 
