@@ -118,15 +118,36 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
     expect(rig.read("prompt-b-1.txt")).toBe("Write b.txt. So far:\n- a: Done: wrote a.txt and all tests pass [files: a.txt]");
   });
 
-  it("optimize_prompts: the LLM rewrites the retry prompt (within the budget) and the agent gets the rewrite", () => {
+  function rewrites(): { used: boolean; reason: string }[] {
+    const runId = rig.json<{ run: { id: string } }>(["status", "--json"]).run.id;
+    const lines = rig.orc(["logs", runId, "--json"]).stdout.split("\n").filter((l) => l.trim() !== "");
+    return lines.map((l) => JSON.parse(l) as { type: string; used: boolean; reason: string }).filter((e) => e.type === "prompt.rewritten").map(({ used, reason }) => ({ used, reason }));
+  }
+
+  it("optimize_prompts: a rewrite that keeps the task and the failing evidence is what the agent gets", () => {
+    // The tiny model's rewrite of any prompt is its steered phrase, "faulty code": a task "fault" failing a gate "code"
+    // whose issue is "faulty code" is all in it.
+    project({ verdict: "fail", confidence: "0.1" }, "");
+    rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 4096, optimize_prompts: true, max_prompt_tokens: 2000 }\n");
+    rig.write("pipeline.yaml", "version: 1\nname: judged\nagent: { kind: command, run: node agent.mjs }\ngates:\n  code: { judge: { threshold: 0.7 } }\ntasks:\n  - { id: greet, prompt: fault, gates: [code], max_attempts: 2 }\n");
+    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    expect(run.code, run.stderr).toBe(1);
+    expect(rig.read("prompt-greet-1.txt")).toBe("fault");
+    expect(rig.read("prompt-greet-2.txt")).toBe("faulty code");
+    expect(rig.json<Status>(["status", "--json"]).tasks[0]?.attempts[1]?.prompt).toBe("faulty code");
+    expect(rewrites()).toEqual([{ used: true, reason: "" }]);
+  });
+
+  it("optimize_prompts: a rewrite that drops the task is not sent; the template's prompt is, and the reason is recorded", () => {
     project({ verdict: "fail", confidence: "0.1" }, "  - { id: greet, prompt: Write greet.txt, gates: [review], max_attempts: 2 }\n");
     rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 4096, optimize_prompts: true, max_prompt_tokens: 2000 }\n");
     const run = rig.orc(["apply", "pipeline.yaml"], { env });
     expect(run.code, run.stderr).toBe(1);
-    // The tiny model's rewrite of any prompt is its steered phrase: what the agent read is the LLM's text, not the template's.
-    expect(rig.read("prompt-greet-1.txt")).toBe("Write greet.txt");
-    expect(rig.read("prompt-greet-2.txt")).toBe("faulty code");
-    expect(rig.json<Status>(["status", "--json"]).tasks[0]?.attempts[1]?.prompt).toBe("faulty code");
+    const retry = rig.read("prompt-greet-2.txt");
+    expect(retry).toContain("Write greet.txt");
+    expect(retry).toContain('Gate "review" failed');
+    expect(rewrites()).toEqual([{ used: false, reason: 'the rewrite dropped "Write greet.txt", "review"' }]);
+    expect(run.stdout).toContain('[greet] retry prompt sent as written: the rewrite dropped "Write greet.txt", "review"');
   });
 
   it("node-llama-cpp is loaded only by a run that has a judge gate", () => {

@@ -186,6 +186,11 @@ export type RunEvent =
   /** The agent announced its session (recorded at once, so a retry after a crash or SIGINT can continue it). */
   | (Base & { readonly type: "agent.session"; readonly task: string; readonly attempt: number; readonly sessionId: string })
   /**
+   * `optimize_prompts`: what became of the LLM's rewrite of a retry prompt. `used` false: the template's prompt was sent
+   * instead, and `reason` says why (the LLM failed, or its rewrite dropped the task or the failing evidence).
+   */
+  | (Base & { readonly type: "prompt.rewritten"; readonly task: string; readonly attempt: number; readonly used: boolean; readonly reason: string })
+  /**
    * The agent hit a rate, usage or overload limit: the task waits until `until`, then continues the session. Persisted
    * so that `orc resume` keeps waiting instead of hammering the API.
    */

@@ -429,6 +429,7 @@ export class SqliteStateStore implements StateStore {
         return;
       case "rule.fired":
       case "breakpoint.notified":
+      case "prompt.rewritten":
         return; // ledger only
       case "agent.session":
       case "agent.spawned":
