@@ -116,6 +116,10 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
     ]);
     expect(status.tasks[0]?.attempts[0]?.gates[0]?.summary).toBe("pass, confidence 0.90 >= 0.70");
     expect(rig.read("prompt-b-1.txt")).toBe("Write b.txt. So far:\n- a: Done: wrote a.txt and all tests pass [files: a.txt]");
+    // Both passes held (accepted, not rolled back): the 0.9 band's calibration shows 2 passes, none turned down.
+    const stats = rig.json<{ confidenceOverTime: { verdicts: number; meanConfidence: number }[]; calibration: { band: string; accepted: number; laterRejected: number }[] }>(["stats", "--json"]);
+    expect(stats.confidenceOverTime).toMatchObject([{ verdicts: 2, meanConfidence: 0.9 }]);
+    expect(stats.calibration.at(-1)).toEqual({ band: "[0.9, 1]", accepted: 2, laterRejected: 0, rejectedRate: 0 });
   });
 
   function rewrites(): { used: boolean; reason: string }[] {

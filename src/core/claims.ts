@@ -86,7 +86,9 @@ export function checkClaims(message: string, files: readonly FileChange[], gates
   const seen = new Set<string>();
   const add = (c: Contradiction): void => {
     const key = `${c.kind}:${c.claim}`;
-    if (!seen.has(key) && contradictions.length < MAX_ITEMS) contradictions.push(c), seen.add(key);
+    if (seen.has(key) || contradictions.length >= MAX_ITEMS) return;
+    contradictions.push(c);
+    seen.add(key);
   };
   const testsChanged = files.filter((f) => isTestPath(f.path) && f.status !== "deleted");
   let claimedDone = "";

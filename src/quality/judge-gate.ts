@@ -73,7 +73,8 @@ function needsHuman(why: string, calls: number): JudgeVerdict {
 export async function runJudgeGate(spec: JudgeGateSpec, ctx: GateContext, deps: JudgeDeps): Promise<GateOutcome> {
   const started = Date.now();
   const evidence = ctx.evidence;
-  let judge: JudgeAudit | undefined;
+  // Filled once the prompt is built: every outcome after that carries what the judge was asked.
+  const asked: { judge?: JudgeAudit } = {};
   const outcome = (verdict: JudgeVerdict, end: GateOutcome["end"], details: string): GateOutcome => {
     const passed = verdict.verdict === "pass" && !verdict.needsHuman && verdict.confidence >= spec.threshold;
     return {
@@ -86,7 +87,7 @@ export async function runJudgeGate(spec: JudgeGateSpec, ctx: GateContext, deps: 
       outputTail: details,
       summary: summarise(verdict, spec.threshold, passed),
       verdict,
-      ...(judge === undefined ? {} : { judge }),
+      ...(asked.judge === undefined ? {} : { judge: asked.judge }),
     };
   };
   if (evidence === undefined) return outcome(needsHuman("the judge was given no evidence", 0), "spawn-error", "");
@@ -112,7 +113,7 @@ export async function runJudgeGate(spec: JudgeGateSpec, ctx: GateContext, deps: 
   );
   if (!prompt.ok) return outcome(needsHuman(`the rubric cannot be rendered: ${prompt.message}`, 0), "spawn-error", "");
   const hash = judgeInputHash(deps.settings, prompt.system, prompt.prompt);
-  judge = audit(deps.settings, prompt.system, prompt.prompt, hash);
+  asked.judge = audit(deps.settings, prompt.system, prompt.prompt, hash);
 
   const problems: string[] = [];
   const lines: string[] = [];
