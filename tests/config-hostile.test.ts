@@ -15,7 +15,9 @@ describe("config: hostile input", () => {
   async function timed(file: string, text: string | Uint8Array): Promise<string> {
     const started = performance.now();
     const printed = await project.check(file, text);
-    expect(performance.now() - started).toBeLessThan(1000);
+    // A guard against blow-ups (an alias bomb expanded, a quadratic scan), not a speed figure: those take minutes or
+    // run out of memory, while a loaded 2-core machine may take a second or two for an honest file. Speed: bench/.
+    expect(performance.now() - started).toBeLessThan(10_000);
     return printed;
   }
 

@@ -20,7 +20,12 @@ interface Status {
     id: string;
     status: string;
     confidence?: number;
-    attempts: { prompt: string; decision?: string; reasons: string[]; gates: { gate: string; kind: string; passed: boolean; summary: string; verdict?: Verdict }[] }[];
+    attempts: {
+      prompt: string;
+      decision?: string;
+      reasons: string[];
+      gates: { gate: string; kind: string; passed: boolean; summary: string; verdict?: Verdict; judge?: { system: string; prompt: string; model: string; hash: string } }[];
+    }[];
   }[];
 }
 
@@ -79,6 +84,15 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
       verdict: { verdict: "fail", confidence: 0.1, issues: ["faulty code"], contradictedClaims: ["faulty code"], followUp: "faulty code", needsHuman: false },
     });
 
+    // The judge's exact input is kept with its verdict: what it was asked can be audited after the run.
+    const asked = first?.gates[0]?.judge;
+    expect(asked?.model).toMatch(/^llama-cpp:.*judge\.gguf$/);
+    expect(asked?.system).toContain("## The task\nWrite greet.txt");
+    expect(asked?.prompt).toContain("- greet.txt (added, +1 -0)");
+    expect(asked?.prompt).toContain("+attempt 1");
+    expect(asked?.prompt).toContain("- unverified: Done: wrote greet.txt and all tests pass (no command gate ran)");
+    expect(asked?.prompt).toContain("## The agent's claims\nDone: wrote greet.txt and all tests pass");
+
     expect(rig.orc(["status"]).stdout).toMatch(/greet +failed +2\/2 attempts {2}confidence 0\.10 {2}gate review failed: fail, confidence 0\.10/);
 
     const retry = rig.read("prompt-greet-2.txt");
@@ -102,17 +116,42 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
     ]);
     expect(status.tasks[0]?.attempts[0]?.gates[0]?.summary).toBe("pass, confidence 0.90 >= 0.70");
     expect(rig.read("prompt-b-1.txt")).toBe("Write b.txt. So far:\n- a: Done: wrote a.txt and all tests pass [files: a.txt]");
+    // Both passes held (accepted, not rolled back): the 0.9 band's calibration shows 2 passes, none turned down.
+    const stats = rig.json<{ confidenceOverTime: { verdicts: number; meanConfidence: number }[]; calibration: { band: string; accepted: number; laterRejected: number }[] }>(["stats", "--json"]);
+    expect(stats.confidenceOverTime).toMatchObject([{ verdicts: 2, meanConfidence: 0.9 }]);
+    expect(stats.calibration.at(-1)).toEqual({ band: "[0.9, 1]", accepted: 2, laterRejected: 0, rejectedRate: 0 });
   });
 
-  it("optimize_prompts: the LLM rewrites the retry prompt (within the budget) and the agent gets the rewrite", () => {
+  function rewrites(): { used: boolean; reason: string }[] {
+    const runId = rig.json<{ run: { id: string } }>(["status", "--json"]).run.id;
+    const lines = rig.orc(["logs", runId, "--json"]).stdout.split("\n").filter((l) => l.trim() !== "");
+    return lines.map((l) => JSON.parse(l) as { type: string; used: boolean; reason: string }).filter((e) => e.type === "prompt.rewritten").map(({ used, reason }) => ({ used, reason }));
+  }
+
+  it("optimize_prompts: a rewrite that keeps the task and the failing evidence is what the agent gets", () => {
+    // The tiny model's rewrite of any prompt is its steered phrase, "faulty code": a task "fault" failing a gate "code"
+    // whose issue is "faulty code" is all in it.
+    project({ verdict: "fail", confidence: "0.1" }, "");
+    rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 4096, optimize_prompts: true, max_prompt_tokens: 2000 }\n");
+    rig.write("pipeline.yaml", "version: 1\nname: judged\nagent: { kind: command, run: node agent.mjs }\ngates:\n  code: { judge: { threshold: 0.7 } }\ntasks:\n  - { id: greet, prompt: fault, gates: [code], max_attempts: 2 }\n");
+    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    expect(run.code, run.stderr).toBe(1);
+    expect(rig.read("prompt-greet-1.txt")).toBe("fault");
+    expect(rig.read("prompt-greet-2.txt")).toBe("faulty code");
+    expect(rig.json<Status>(["status", "--json"]).tasks[0]?.attempts[1]?.prompt).toBe("faulty code");
+    expect(rewrites()).toEqual([{ used: true, reason: "" }]);
+  });
+
+  it("optimize_prompts: a rewrite that drops the task is not sent; the template's prompt is, and the reason is recorded", () => {
     project({ verdict: "fail", confidence: "0.1" }, "  - { id: greet, prompt: Write greet.txt, gates: [review], max_attempts: 2 }\n");
     rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 4096, optimize_prompts: true, max_prompt_tokens: 2000 }\n");
     const run = rig.orc(["apply", "pipeline.yaml"], { env });
     expect(run.code, run.stderr).toBe(1);
-    // The tiny model's rewrite of any prompt is its steered phrase: what the agent read is the LLM's text, not the template's.
-    expect(rig.read("prompt-greet-1.txt")).toBe("Write greet.txt");
-    expect(rig.read("prompt-greet-2.txt")).toBe("faulty code");
-    expect(rig.json<Status>(["status", "--json"]).tasks[0]?.attempts[1]?.prompt).toBe("faulty code");
+    const retry = rig.read("prompt-greet-2.txt");
+    expect(retry).toContain("Write greet.txt");
+    expect(retry).toContain('Gate "review" failed');
+    expect(rewrites()).toEqual([{ used: false, reason: 'the rewrite dropped "Write greet.txt", "review"' }]);
+    expect(run.stdout).toContain('[greet] retry prompt sent as written: the rewrite dropped "Write greet.txt", "review"');
   });
 
   it("node-llama-cpp is loaded only by a run that has a judge gate", () => {

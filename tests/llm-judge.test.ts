@@ -133,12 +133,14 @@ describe("LLM judge on a real node-llama-cpp model", () => {
   });
 
   it("keeps a huge diff within the prompt budget, cut with a note", async () => {
-    const s = settings(model("budget", { verdict: "fail", confidence: "0.1" }), { maxPromptTokens: 1_200 });
+    // The budget leaves the diff a few hundred tokens after the instructions, the task, the gates and orc's claim check.
+    const s = settings(model("budget", { verdict: "fail", confidence: "0.1" }), { maxPromptTokens: 1_500 });
     const huge = `+${"const x = 1; // filler line of a very large generated file\n+".repeat(5_000)}`;
     const outcome = await judge(provider(s), s, 0.7, { evidence: evidence({ diff: () => Promise.resolve(huge) }) });
     const stats = /\[prompt (\d+) tokens/.exec(outcome.outputTail);
-    expect(Number(stats?.[1])).toBeLessThanOrEqual(1_200);
-    expect(Number(stats?.[1])).toBeGreaterThan(800);
+    expect(Number(stats?.[1])).toBeLessThanOrEqual(1_500);
+    expect(Number(stats?.[1])).toBeGreaterThan(1_300);
+    expect(outcome.judge?.prompt).toMatch(/… \(diff cut to fit the judge's budget: \d+ tokens, kept the first [1-9]\d+\)/);
     expect(outcome.verdict?.verdict).toBe("fail");
   });
 

@@ -7,6 +7,7 @@ import type { ProjectSummary } from "../prompts/summary.js";
 import type { JudgeDeps, VerdictCache } from "../quality/judge-gate.js";
 import type { Gate } from "../quality/port.js";
 import type { LlmMemory } from "../state/port.js";
+import type { RunDeps } from "../run/deps.js";
 
 /** The LLM settings a run uses: orchestrator.yaml's, with models downloaded under the state directory by default. */
 export function llmSettingsOf(settings: Settings): LlmSettings {
@@ -44,7 +45,7 @@ export function judgeGates(options: {
 }): {
   /** The `judge` gate kind, for the run's gate registry. */
   readonly load: () => Promise<Gate<"judge">>;
-  readonly rewrite: ((prompt: string, ctx: { readonly runId: string; readonly taskId: string; readonly signal: AbortSignal }) => Promise<string>) | undefined;
+  readonly rewrite: RunDeps["rewritePrompt"];
   readonly close: () => Promise<void>;
 } {
   let ready: Promise<{ deps: JudgeDeps; runJudgeGate: typeof import("../quality/judge-gate.js").runJudgeGate }> | undefined;

@@ -87,6 +87,11 @@ function program(io: Io, setExit: (code: number) => void): Commander.Command {
       run(async (g) => (await import("./status.js")).statusCommand(id, { ...g, json: opts.json === true }, io))(),
     );
   cli
+    .command("stats")
+    .description("across every run: task completion, attempts per task, breakpoints by rule, judge confidence and how well it held")
+    .addOption(json)
+    .action((opts: { json?: boolean }) => run(async (g) => (await import("./stats.js")).statsCommand({ ...g, json: opts.json === true }, io))());
+  cli
     .command("runs")
     .description("list runs, newest first")
     .addOption(json)

@@ -103,6 +103,20 @@ export interface GateOutcome {
   readonly summary: string;
   /** Judge gates: the LLM's verdict on the attempt (evidence for the decision, shown by `orc status --json`). */
   readonly verdict?: JudgeVerdict;
+  /** Judge gates: exactly what the judge was asked, so a verdict can be audited (absent when no prompt was built). */
+  readonly judge?: JudgeAudit;
+}
+
+/** The judge's input as sent: the two prompt parts, the model, and the hash its cached verdict is filed under. */
+export interface JudgeAudit {
+  readonly system: string;
+  readonly prompt: string;
+  /** `kind:model` of the LLM settings (`llama-cpp:judge.gguf`). */
+  readonly model: string;
+  /** sha256 of model, prompt and schema: the key of the verdict cache. */
+  readonly hash: string;
+  /** True when a part was longer than the ledger keeps and was cut (the hash is of the full text). */
+  readonly cut?: boolean;
 }
 
 /** An LLM judge's verdict, validated (schemas/verdict.schema.json). The judge fails closed: it never passes by default. */
@@ -175,6 +189,11 @@ export type RunEvent =
   | (Base & { readonly type: "agent.spawned"; readonly task: string; readonly attempt: number; readonly process: SpawnedProcess })
   /** The agent announced its session (recorded at once, so a retry after a crash or SIGINT can continue it). */
   | (Base & { readonly type: "agent.session"; readonly task: string; readonly attempt: number; readonly sessionId: string })
+  /**
+   * `optimize_prompts`: what became of the LLM's rewrite of a retry prompt. `used` false: the template's prompt was sent
+   * instead, and `reason` says why (the LLM failed, or its rewrite dropped the task or the failing evidence).
+   */
+  | (Base & { readonly type: "prompt.rewritten"; readonly task: string; readonly attempt: number; readonly used: boolean; readonly reason: string })
   /**
    * The agent hit a rate, usage or overload limit: the task waits until `until`, then continues the session. Persisted
    * so that `orc resume` keeps waiting instead of hammering the API.

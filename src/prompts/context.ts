@@ -1,3 +1,4 @@
+import { checkClaims, describeContradiction } from "../core/claims.js";
 import type { AgentOutcome, FileChange, GateOutcome } from "../core/events.js";
 
 /** Evidence kept per field in a follow-up prompt; the full output stays in the DB. */
@@ -19,6 +20,8 @@ export interface PreviousAttempt {
   }[];
   readonly failed_gates: readonly string[];
   readonly changed_files: readonly string[];
+  /** Claims of the agent's last message that the change set or the gates contradict (src/core/claims.ts). */
+  readonly contradictions: readonly string[];
 }
 
 export interface PromptVerdict {
@@ -76,5 +79,6 @@ export function describePrevious(input: {
     })),
     failed_gates: input.gates.filter((g) => !g.passed).map((g) => g.gate),
     changed_files: input.files.map((f) => f.path),
+    contradictions: input.agent === undefined ? [] : checkClaims(input.agent.claims, input.files, input.gates).contradictions.map(describeContradiction),
   };
 }

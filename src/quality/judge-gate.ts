@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { GateOutcome, JudgeVerdict } from "../core/events.js";
+import { checkClaims, describeContradiction } from "../core/claims.js";
+import type { GateOutcome, JudgeAudit, JudgeVerdict } from "../core/events.js";
 import type { JudgeGateSpec, TemplateSource } from "../core/pipeline.js";
 import type { LlmFailure, LlmProvider, LlmReply, LlmSettings } from "../llm/port.js";
 import { parseVerdict } from "../llm/verdict.js";
@@ -36,6 +37,18 @@ export interface JudgeDeps {
 /** A malformed, out-of-range, timed-out or failed answer is asked for once more; then a human decides. */
 const CALLS = 2;
 
+/**
+ * Characters of each prompt part kept in the ledger. The prompt is already within `max_prompt_tokens`; this only
+ * bounds a misconfigured budget (a million tokens) from bloating every gate.finished event.
+ */
+const AUDIT_CHARS = 200_000;
+
+function audit(settings: LlmSettings, system: string, prompt: string, hash: string): JudgeAudit {
+  const keep = (text: string): string => (text.length <= AUDIT_CHARS ? text : `${text.slice(0, AUDIT_CHARS)}\n… (cut for the ledger: ${String(text.length)} characters)`);
+  const cut = system.length > AUDIT_CHARS || prompt.length > AUDIT_CHARS;
+  return { system: keep(system), prompt: keep(prompt), model: `${settings.kind}:${settings.model ?? ""}`, hash, ...(cut ? { cut } : {}) };
+}
+
 /** The id of a judge input: the same model, instructions and evidence give the same hash. */
 export function judgeInputHash(settings: LlmSettings, system: string, prompt: string): string {
   return createHash("sha256")
@@ -60,6 +73,8 @@ function needsHuman(why: string, calls: number): JudgeVerdict {
 export async function runJudgeGate(spec: JudgeGateSpec, ctx: GateContext, deps: JudgeDeps): Promise<GateOutcome> {
   const started = Date.now();
   const evidence = ctx.evidence;
+  // Filled once the prompt is built: every outcome after that carries what the judge was asked.
+  const asked: { judge?: JudgeAudit } = {};
   const outcome = (verdict: JudgeVerdict, end: GateOutcome["end"], details: string): GateOutcome => {
     const passed = verdict.verdict === "pass" && !verdict.needsHuman && verdict.confidence >= spec.threshold;
     return {
@@ -72,10 +87,13 @@ export async function runJudgeGate(spec: JudgeGateSpec, ctx: GateContext, deps: 
       outputTail: details,
       summary: summarise(verdict, spec.threshold, passed),
       verdict,
+      ...(asked.judge === undefined ? {} : { judge: asked.judge }),
     };
   };
   if (evidence === undefined) return outcome(needsHuman("the judge was given no evidence", 0), "spawn-error", "");
 
+  // orc's own check of the claims goes to the judge as evidence: it costs no tokens to find, few to read.
+  const checked = checkClaims(evidence.claims, evidence.files, evidence.gates);
   const prompt = await buildJudgePrompt(
     {
       rubric: spec.rubric ?? deps.defaultRubric,
@@ -84,6 +102,8 @@ export async function runJudgeGate(spec: JudgeGateSpec, ctx: GateContext, deps: 
       summary: deps.summary(),
       attempt: evidence.attempt,
       claims: evidence.claims,
+      contradictions: checked.contradictions.map(describeContradiction),
+      unverified: checked.unverified,
       files: evidence.files,
       gates: evidence.gates,
       diff: await evidence.diff(),
@@ -93,6 +113,7 @@ export async function runJudgeGate(spec: JudgeGateSpec, ctx: GateContext, deps: 
   );
   if (!prompt.ok) return outcome(needsHuman(`the rubric cannot be rendered: ${prompt.message}`, 0), "spawn-error", "");
   const hash = judgeInputHash(deps.settings, prompt.system, prompt.prompt);
+  asked.judge = audit(deps.settings, prompt.system, prompt.prompt, hash);
 
   const problems: string[] = [];
   const lines: string[] = [];

@@ -23,6 +23,9 @@ export interface JudgePromptInput {
   readonly summary: string;
   readonly attempt: number;
   readonly claims: string;
+  /** What orc's own check found (src/core/claims.ts): `"<claim>": <evidence>` lines. */
+  readonly contradictions?: readonly string[];
+  readonly unverified?: readonly string[];
   readonly files: readonly FileChange[];
   readonly gates: readonly GateOutcome[];
   readonly diff: string;
@@ -46,11 +49,25 @@ async function cap(tok: Tokenizer, text: string, maxTokens: number, what: string
   return `${keep > 0 ? await tok.truncate(text, keep) : ""}${note(keep)}`;
 }
 
+/** The first lines that fit `maxTokens`, and a line saying how many were left out. */
+async function capLines(tok: Tokenizer, lines: readonly string[], maxTokens: number): Promise<string[]> {
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    used += await tok.countTokens(line);
+    if (used > maxTokens) return [...kept, `… ${String(lines.length - kept.length)} more left out to fit the judge's budget`];
+    kept.push(line);
+  }
+  return kept;
+}
+
 export async function buildJudgePrompt(input: JudgePromptInput, tok: Tokenizer, budget: number): Promise<JudgePrompt> {
   const taskPrompt = await cap(tok, input.taskPrompt, Math.floor(budget / 4), "task");
   const summary = input.summary === "" ? "" : await cap(tok, input.summary, Math.floor(budget / 8), "summary");
   const system = [JUDGE_INSTRUCTIONS, "", "## The task", taskPrompt, ...(summary === "" ? [] : ["", "## The project so far", summary])].join("\n");
   const claims = await cap(tok, input.claims, Math.floor(budget / 8), "claims");
+  const contradictions = await capLines(tok, input.contradictions ?? [], Math.floor(budget / 16));
+  const unverified = await capLines(tok, input.unverified ?? [], Math.floor(budget / 32));
   const gates = await Promise.all(
     input.gates.map(async (g) => ({
       id: g.gate,
@@ -65,6 +82,8 @@ export async function buildJudgePrompt(input: JudgePromptInput, tok: Tokenizer, 
     threshold: input.threshold,
     attempt: input.attempt,
     claims,
+    contradictions,
+    unverified,
     files: input.files.slice(0, 200),
     gates,
     diff,

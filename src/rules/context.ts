@@ -8,7 +8,10 @@ import type { AgentOutcome, FileChange, GateOutcome, JudgeVerdict, TestCounts } 
 import { describeGitSetup, type GitChanges } from "../core/git-changes.js";
 import type { RuleHook, TaskSpec } from "../core/pipeline.js";
 import type { AttemptRow } from "../state/port.js";
+import { checkClaims, describeContradiction, isTestPath } from "../core/claims.js";
 import { globMatcher } from "../core/glob.js";
+
+export { isTestPath };
 
 export interface TestsContext {
   readonly reported: boolean;
@@ -126,6 +129,17 @@ export interface RuleContext {
     readonly contradicted_claims: readonly string[];
     readonly summary: string;
   };
+  /** The agent's final message checked against the change set and the gates (src/core/claims.ts). */
+  readonly claims: {
+    /** Sentences that claim something orc can check. */
+    readonly made: readonly string[];
+    /** `"<claim>": <what orc saw instead>`, one per contradicted claim. */
+    readonly contradictions: readonly string[];
+    /** Kinds of the contradictions: tests-pass, tests-added, file-changed, no-change. */
+    readonly kinds: readonly string[];
+    /** Claims nothing could check ("tests pass" with no command gate). */
+    readonly unverified: readonly string[];
+  };
   readonly cost: { readonly attempt_usd: number; readonly task_usd: number; readonly run_usd: number; readonly tokens: number };
   readonly time: { readonly attempt_ms: number; readonly task_ms: number; readonly run_ms: number };
   readonly history: {
@@ -150,18 +164,13 @@ export interface RuleContext {
     readonly fewer_tests: boolean;
     /** A judge gate of this attempt could not reach a verdict (crashed, timed out, no model). */
     readonly judge_error: boolean;
+    /** The agent's final message claims something the evidence contradicts (`claims.contradictions`). */
+    readonly claims_contradicted: boolean;
   };
 }
 
 function judgeError(gates: readonly GateOutcome[]): boolean {
   return gates.some((g) => g.kind === "judge" && g.end !== "exited");
-}
-
-/** Paths that are tests by the usual conventions of JS/TS, Python, Go, Ruby, Java and Rust projects. */
-const TEST_PATH = /(^|\/)(tests?|__tests__|spec|specs)\/|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)test_[^/]*\.py$|_test\.(py|go|rb)$|_spec\.rb$|Tests?\.(java|kt|cs)$/;
-
-export function isTestPath(path: string): boolean {
-  return TEST_PATH.test(path);
 }
 
 export function verdictOf(gate: GateOutcome): JudgeVerdict | undefined {
@@ -242,6 +251,7 @@ export function buildRuleContext(input: ContextInput): RuleContext {
   const earlier = input.earlier.filter((a) => a.status === "decided" && a.attempt < input.attempt);
   const tests = sumTests(input.gates);
   const history = historyFacts(input, earlier);
+  const claims = claimFacts(input);
   return {
     hook: input.hook,
     task: taskFacts(input.task),
@@ -255,10 +265,23 @@ export function buildRuleContext(input: ContextInput): RuleContext {
     gates_failed: input.gates.filter((g) => !g.passed).map((g) => g.gate),
     tests,
     verdict: verdictFacts(input.gates),
+    claims,
     cost: costFacts(input, earlier),
     time: timeFacts(input.times),
     history,
-    signals: signalFacts(input, tests, history),
+    signals: { ...signalFacts(input, tests, history), claims_contradicted: claims.contradictions.length > 0 },
+  };
+}
+
+/** Nothing to check before the agent ran: a before_task context has no claims. */
+function claimFacts(input: ContextInput): RuleContext["claims"] {
+  if (input.agent === undefined) return { made: [], contradictions: [], kinds: [], unverified: [] };
+  const check = checkClaims(input.agent.claims, input.files, input.gates);
+  return {
+    made: check.claims,
+    contradictions: check.contradictions.map(describeContradiction),
+    kinds: check.contradictions.map((c) => c.kind),
+    unverified: check.unverified,
   };
 }
 
@@ -382,7 +405,7 @@ function historyFacts(input: ContextInput, earlier: readonly AttemptRow[]): Rule
   };
 }
 
-function signalFacts(input: ContextInput, tests: TestsContext, history: RuleContext["history"]): RuleContext["signals"] {
+function signalFacts(input: ContextInput, tests: TestsContext, history: RuleContext["history"]): Omit<RuleContext["signals"], "claims_contradicted"> {
   const changedNothing = input.agent !== undefined && input.files.length === 0;
   return {
     repeated_failure: history.same_failure_count > 0,

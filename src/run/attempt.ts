@@ -11,7 +11,7 @@ import { callAgent } from "./agent-call.js";
 import { agentProblem, decide } from "./decide.js";
 import { recorder, type RecordEvent, type RunDeps } from "./deps.js";
 import { openBreakpoint } from "./pause.js";
-import { renderPrompt, renderTaskPrompt } from "./prompt.js";
+import { renderPrompt, renderTaskPrompt, rewriteRetry } from "./prompt.js";
 import { restored } from "./undo.js";
 import { protectedTouched } from "./protect.js";
 
@@ -91,7 +91,7 @@ async function preparePrompt(deps: RunDeps, input: AttemptInput): Promise<{ ok: 
   const rendered = renderPrompt(input, deps.workspace.dir);
   if (!rendered.ok || input.previous === null || deps.rewritePrompt === undefined) return rendered;
   // optimize_prompts: only a retry is rewritten; a first prompt is the user's own words.
-  return { ok: true, text: await deps.rewritePrompt(rendered.text, { runId: input.runId, taskId: input.task.id, signal: deps.signal }) };
+  return { ok: true, text: await rewriteRetry(deps, { ...input, previous: input.previous }, rendered.text, deps.workspace.dir) };
 }
 
 /**

@@ -24,9 +24,13 @@ export interface RunDeps {
   readonly projectSummary?: () => string;
   /**
    * `llm.optimize_prompts`: the LLM rewrites a retry prompt within the prompt token budget. Resolves to the prompt to
-   * send: the rewrite, or the original when the LLM cannot help (never an error that stops the attempt).
+   * send: the rewrite, or the original when the LLM cannot help or its rewrite lost any of `keep` (never an error that
+   * stops the attempt), and which it was.
    */
-  readonly rewritePrompt?: (prompt: string, ctx: { readonly runId: string; readonly taskId: string; readonly signal: AbortSignal }) => Promise<string>;
+  readonly rewritePrompt?: (
+    prompt: string,
+    ctx: { readonly runId: string; readonly taskId: string; readonly signal: AbortSignal; readonly keep: readonly string[] },
+  ) => Promise<{ readonly text: string; readonly used: boolean; readonly reason: string }>;
   /** Tells people a breakpoint opened (webhook, command); absent: nobody is notified. */
   readonly notify?: Notifier;
   /** Releases what the run holds and writes what it kept in memory; called once, when the run ends. */

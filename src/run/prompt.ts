@@ -1,4 +1,5 @@
 import type { Pipeline, TaskSpec } from "../core/pipeline.js";
+import { recorder, type RunDeps } from "./deps.js";
 import type { PreviousAttempt } from "../prompts/context.js";
 import { renderTemplate } from "../prompts/engine.js";
 
@@ -52,4 +53,29 @@ export function renderPrompt(input: PromptInput, workspace: string): Rendered {
 /** The human's note after a prompt that has no retry wrapper (the first attempt after a before_task breakpoint). */
 function humanNote(prompt: string, note: string): string {
   return `${prompt}\n\n---\nA human reviewed this task before this attempt and left a note:\n${note}\n`;
+}
+
+/**
+ * What a rewritten retry prompt must still say: every non-empty line of the task's own prompt, and for each failed gate
+ * its name and the last line of its output (the judge's first issue for a judge gate).
+ */
+export function mustKeep(taskPrompt: string, previous: PreviousAttempt): string[] {
+  const task = taskPrompt.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const evidence = previous.gates
+    .filter((g) => !g.passed)
+    .flatMap((g) => {
+      const last = g.verdict?.issues[0] ?? g.output_tail.split("\n").map((l) => l.trim()).filter((l) => l !== "").at(-1) ?? "";
+      return [g.id, last.slice(0, 120)];
+    });
+  return [...task, ...evidence].filter((k) => k !== "");
+}
+
+/** `optimize_prompts`: the retry prompt as the LLM rewrote it, or as the template wrote it; which is recorded. */
+export async function rewriteRetry(deps: RunDeps, input: PromptInput & { readonly previous: PreviousAttempt }, rendered: string, workspace: string): Promise<string> {
+  if (deps.rewritePrompt === undefined) return rendered;
+  const base = renderTaskPrompt(input, workspace);
+  const keep = mustKeep(base.ok ? base.text : "", input.previous);
+  const result = await deps.rewritePrompt(rendered, { runId: input.runId, taskId: input.task.id, signal: deps.signal, keep });
+  recorder(deps)({ type: "prompt.rewritten", run: input.runId, task: input.task.id, attempt: input.attempt, used: result.used, reason: result.reason });
+  return result.text;
 }

@@ -103,8 +103,32 @@ export interface StateStore {
    * intact. One stat(2): cheap enough after every attempt. Optional: stores without a file need no check.
    */
   verifyIntact?(): Failure | undefined;
+  /** What `orc stats` aggregates, across every run; optional so stores without SQL still satisfy the port. */
+  stats?(): StatsRows;
   /** The LLM supervisor's memory in the same database; optional so stores without one still satisfy the port. */
   llmMemory?(): LlmMemory;
+}
+
+/** The rows `orc stats` aggregates (src/state/stats.ts): small columns, no payloads. */
+export interface StatsRows {
+  readonly runs: number;
+  readonly tasks: readonly { readonly run: string; readonly task: string; readonly status: TaskStatus; readonly attempts: number }[];
+  readonly breakpoints: readonly { readonly rule: string; readonly count: number }[];
+  /** One per judge gate that reached a verdict, oldest run first. */
+  readonly judged: readonly {
+    readonly run: string;
+    readonly runCreatedAt: string;
+    readonly task: string;
+    readonly attempt: number;
+    readonly passed: boolean;
+    readonly confidence: number;
+    readonly verdict: string;
+    /** The attempt's decision (null while undecided). */
+    readonly decision: Decision | null;
+    readonly rolledBack: boolean;
+    /** How a human resolved the latest breakpoint on this attempt (null: none, or still open). */
+    readonly resolution: BreakpointResolution | null;
+  }[];
 }
 
 /** What the LLM supervisor keeps between runs: judge verdicts by input hash, and the running project summary. */

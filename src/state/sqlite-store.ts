@@ -7,7 +7,8 @@ import type { Failure } from "../core/failure.js";
 import { err, ok, type Result } from "../core/result.js";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, StateSchemaError, assertSupportedVersion, migrate } from "./migrations.js";
 import { judgedConfidence, SqliteLlmMemory } from "./llm-memory.js";
-import type { AttemptRow, BreakpointRow, LlmMemory, RunRow, RunSnapshot, StateStore, StoredEvent, TaskRow } from "./port.js";
+import type { AttemptRow, BreakpointRow, LlmMemory, RunRow, RunSnapshot, StateStore, StatsRows, StoredEvent, TaskRow } from "./port.js";
+import { readStats } from "./stats.js";
 import { SQL } from "./sql.js";
 import { damagedMessage, damageOf, identityOf, sameFile, writeBack, type FileIdentity } from "./intact.js";
 
@@ -210,6 +211,12 @@ export class SqliteStateStore implements StateStore {
     // One read transaction, so a snapshot never mixes two states of a run being written by another process.
     const snapshotTx = db.transaction((id: string) => this.snapshotInTx(id));
     this.snapshotTx = (id) => snapshotTx.deferred(id);
+  }
+
+  stats(): StatsRows {
+    this.assertOpen();
+    if (this.missing) return { runs: 0, tasks: [], breakpoints: [], judged: [] };
+    return readStats(this.db);
   }
 
   llmMemory(): LlmMemory {
@@ -429,6 +436,7 @@ export class SqliteStateStore implements StateStore {
         return;
       case "rule.fired":
       case "breakpoint.notified":
+      case "prompt.rewritten":
         return; // ledger only
       case "agent.session":
       case "agent.spawned":

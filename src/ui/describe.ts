@@ -24,6 +24,8 @@ export function describeEvent(event: RunEvent, maxAttempts: ReadonlyMap<string, 
     }
     case "agent.session":
       return undefined;
+    case "prompt.rewritten":
+      return event.used ? `[${event.task}] retry prompt rewritten by the LLM` : `[${event.task}] retry prompt sent as written: ${event.reason}`;
     case "agent.waiting":
       return describeWait(event.task, event.until, event.limit, Date.parse(event.time));
     case "changes.detected": {

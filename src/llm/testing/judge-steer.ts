@@ -38,3 +38,18 @@ export function judgeSteer(spec: JudgeSteer): Record<string, string> {
   chain(spec.confidence, ",");
   return steer;
 }
+
+/**
+ * A judge whose verdict depends on its prompt (tiny-gguf.ts `flag`): it answers
+ * `{"verdict":"pass","confidence":0.9,"issues":[],"contradicted_claims":[],"follow_up":"proven"}` unless `marker`
+ * appears in the prompt, and then `{"verdict":"fail","confidence":0.1,…,"follow_up":"faulty"}`. Both answers share one
+ * bigram table; the marker's flag promotes `f` over `p` after a quote and `1` over `9` after the decimal point.
+ */
+export function evidenceJudge(marker: string): { steer: Record<string, string>; flag: { marker: string; boost: string } } {
+  const steer: Record<string, string> = { '"': "pf]}", "[": "]", ":": "0", "0": ".", ".": "91", "9": ",", "1": "," };
+  for (const phrase of ["proven", "faulty"]) {
+    for (let i = 0; i < phrase.length; i++) steer[phrase[i] ?? ""] = phrase[i + 1] ?? '"';
+  }
+  if (steer[marker] !== undefined) throw new Error(`judge-steer: the marker "${marker}" is a character the judge writes`);
+  return { steer, flag: { marker, boost: "f1" } };
+}

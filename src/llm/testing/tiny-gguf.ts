@@ -8,6 +8,14 @@
  * dimension of its own; the output matrix reads both. The model is therefore an exact bigram table: `steer` says
  * which character follows which, and grammar-constrained greedy decoding walks it deterministically. The transformer
  * still does all its work (matmuls over zeros cost the same), so timings are real.
+ *
+ * With `flag`, the answer also depends on the prompt. One attention head of the first block has a constant query and
+ * a key only at the marker character, so a position attends to the marker wherever it appears before it (the score
+ * dwarfs every other position's) and to nothing in particular when it is absent; its value, read into a "flag"
+ * dimension of the residual stream, is about 1 after a marker and exactly 0 without one. The output matrix reads the
+ * flag as a bonus for the `boost` characters: enough to turn a second choice of the bigram table into the first, too
+ * little to beat a first choice. The query and key sit in the slowest-turning RoPE pair, so the distance between the
+ * marker and the answer hardly matters.
  */
 import { writeFileSync } from "node:fs";
 
@@ -26,7 +34,12 @@ export interface TinyGgufOptions {
   /** Scale of random values in the blocks' output projections: > 0 makes the output depend on the whole prompt. */
   readonly noise?: number;
   readonly seed?: number;
+  /** When `marker` (one ASCII character) appears anywhere in the context, the `boost` characters are preferred. */
+  readonly flag?: { readonly marker: string; readonly boost: string };
 }
+
+/** Bonus of a boosted character with the flag up, in the units where a bigram's first choice scores 100. */
+const FLAG_BONUS = 20;
 
 const HEADS = 4;
 const KV_HEADS = 2;
@@ -178,7 +191,8 @@ export function tinyGguf(options: TinyGgufOptions = {}): Buffer {
   // Dimension 0 is the shared bias; steered context characters get dimensions 1.. of their own.
   const steer = options.steer ?? {};
   const contexts = Object.keys(steer);
-  if (contexts.length > n - 1) throw new Error(`tiny-gguf: at most ${String(n - 1)} steered characters`);
+  const reserved = options.flag === undefined ? 1 : 3; // the bias dimension, and the flag's marker and flag dimensions
+  if (contexts.length > n - reserved) throw new Error(`tiny-gguf: at most ${String(n - reserved)} steered characters`);
   const embd = new Float32Array(vocab * n);
   const out = new Float32Array(vocab * n);
   for (let t = 0; t < vocab; t++) embd[t * n] = 1;
@@ -209,25 +223,74 @@ export function tinyGguf(options: TinyGgufOptions = {}): Buffer {
     return a;
   };
   const noise = options.noise ?? 0;
+  const flag = options.flag === undefined ? undefined : flagDims(options.flag, n, embd, out, idOf);
   g.tensor("token_embd.weight", [n, vocab], embd);
   g.tensor("output_norm.weight", [n], ones(n));
   g.tensor("output.weight", [n, vocab], out);
   for (let l = 0; l < layers; l++) {
     const p = `blk.${String(l)}.`;
+    const attn = {
+      q: noisy(n * n, 0.1),
+      qb: noisy(n, 0.1),
+      k: noisy(n * kv, 0.1),
+      kb: noisy(kv, 0.1),
+      v: noisy(n * kv, 0.1),
+      vb: noisy(kv, 0.1),
+      o: noisy(n * n, noise),
+    };
+    if (l === 0 && flag !== undefined) flagHead(attn, n, headDim, flag);
     g.tensor(`${p}attn_norm.weight`, [n], ones(n));
-    g.tensor(`${p}attn_q.weight`, [n, n], noisy(n * n, 0.1));
-    g.tensor(`${p}attn_q.bias`, [n], noisy(n, 0.1));
-    g.tensor(`${p}attn_k.weight`, [n, kv], noisy(n * kv, 0.1));
-    g.tensor(`${p}attn_k.bias`, [kv], noisy(kv, 0.1));
-    g.tensor(`${p}attn_v.weight`, [n, kv], noisy(n * kv, 0.1));
-    g.tensor(`${p}attn_v.bias`, [kv], noisy(kv, 0.1));
-    g.tensor(`${p}attn_output.weight`, [n, n], noisy(n * n, noise));
+    g.tensor(`${p}attn_q.weight`, [n, n], attn.q);
+    g.tensor(`${p}attn_q.bias`, [n], attn.qb);
+    g.tensor(`${p}attn_k.weight`, [n, kv], attn.k);
+    g.tensor(`${p}attn_k.bias`, [kv], attn.kb);
+    g.tensor(`${p}attn_v.weight`, [n, kv], attn.v);
+    g.tensor(`${p}attn_v.bias`, [kv], attn.vb);
+    g.tensor(`${p}attn_output.weight`, [n, n], attn.o);
     g.tensor(`${p}ffn_norm.weight`, [n], ones(n));
     g.tensor(`${p}ffn_gate.weight`, [n, ff], noisy(n * ff, 0.1));
     g.tensor(`${p}ffn_up.weight`, [n, ff], noisy(n * ff, 0.1));
     g.tensor(`${p}ffn_down.weight`, [ff, n], noisy(ff * n, noise));
   }
   return g.build();
+}
+
+/** The flag's dimensions: the marker's own embedding dimension, and the flag read by the output matrix. */
+function flagDims(spec: { marker: string; boost: string }, n: number, embd: Float32Array, out: Float32Array, idOf: (ch: string) => number): { marker: number; flag: number } {
+  if (spec.marker.length !== 1 || idOf(spec.marker) > 0x7e) throw new Error("tiny-gguf: the flag's marker is one ASCII character");
+  const dims = { marker: n - 2, flag: n - 1 };
+  embd[idOf(spec.marker) * n + dims.marker] = 1;
+  for (const ch of spec.boost) out[idOf(ch) * n + dims.flag] = FLAG_BONUS;
+  return dims;
+}
+
+/**
+ * Head 0 of the first block (and its key/value head, shared with head 1) becomes the marker detector. Weights are
+ * `[out * n + in]`. NEOX RoPE pairs dimension i with i + headDim/2 and turns pair headDim/2 - 1 slowest
+ * (1e6^(-14/16) rad per position: 0.02 rad over 4096 tokens), so the query and key live there.
+ */
+function flagHead(
+  attn: { q: Float32Array; qb: Float32Array; k: Float32Array; kb: Float32Array; v: Float32Array; vb: Float32Array; o: Float32Array },
+  n: number,
+  headDim: number,
+  dims: { marker: number; flag: number },
+): void {
+  const slow = headDim / 2 - 1;
+  attn.q.fill(0, 0, 2 * headDim * n);
+  attn.qb.fill(0, 0, 2 * headDim);
+  attn.k.fill(0, 0, headDim * n);
+  attn.kb.fill(0, 0, headDim);
+  attn.v.fill(0, 0, headDim * n);
+  attn.vb.fill(0, 0, headDim);
+  // The marker's token, RMS-normalised (two unit dimensions of n), has sqrt(n/2) in its marker dimension.
+  const normed = Math.sqrt(n / 2);
+  // Score at a marker: 4 · 6·normed / sqrt(headDim) ≈ 34 against 0 elsewhere: e^34 outweighs any context length.
+  attn.qb[slow] = 4;
+  attn.k[slow * n + dims.marker] = 6;
+  attn.v[0 * n + dims.marker] = 1;
+  // Head 0's first output dimension, ≈ normed after a marker, becomes a flag of ≈ 1.
+  attn.o.fill(0, dims.flag * n, dims.flag * n + n);
+  attn.o[dims.flag * n + 0] = 1 / normed;
 }
 
 export function writeTinyGguf(file: string, options: TinyGgufOptions = {}): void {
