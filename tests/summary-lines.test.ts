@@ -44,6 +44,7 @@ describe("test counts from runners' summary lines", () => {
 
   it("pytest, and pytest that collected nothing", () => {
     expect(parseSummaryLines("tests/test_calc.py .F.s\n=========== 1 failed, 2 passed, 1 skipped in 0.12s ===========\n")).toEqual({ passed: 2, failed: 1, skipped: 1, total: 4 });
+    expect(parseSummaryLines("..F\n1 failed, 2 passed in 0.05s\n")).toEqual({ passed: 2, failed: 1, skipped: 0, total: 3 });
     expect(parseSummaryLines("============ no tests ran in 0.01s ============\n")).toEqual({ passed: 0, failed: 0, skipped: 0, total: 0 });
   });
 

@@ -429,6 +429,7 @@ export class SqliteStateStore implements StateStore {
         return;
       case "rule.fired":
       case "breakpoint.notified":
+      case "baseline.finished":
         return; // ledger only
       case "agent.session":
       case "agent.spawned":

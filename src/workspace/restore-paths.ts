@@ -7,8 +7,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { rm } from "node:fs/promises";
-import { isAbsolute, join, normalize, resolve, sep } from "node:path";
+import { rm, rmdir } from "node:fs/promises";
+import { dirname, isAbsolute, join, normalize, resolve, sep } from "node:path";
 import type { Transport } from "../transports/port.js";
 
 export interface CheckpointFilesOptions {
@@ -67,9 +67,18 @@ export class CheckpointFiles {
     await this.remove(gone);
   }
 
-  /** Removes `paths` from the workspace (held-out files while the agent works); a missing one is no error. */
+  /**
+   * Removes `paths` from the workspace (held-out files while the agent works); a missing one is no error. Folders left
+   * empty go too: an empty `tests/hidden/` would tell the agent what it is not shown.
+   */
   async remove(paths: readonly string[]): Promise<void> {
-    for (const path of paths) await rm(join(this.workspace, safePath(path)), { force: true });
+    const folders = new Set<string>();
+    for (const path of paths) {
+      await rm(join(this.workspace, safePath(path)), { force: true });
+      for (let dir = dirname(path); dir !== "." && dir !== "/"; dir = dirname(dir)) folders.add(dir);
+    }
+    // Deepest first; rmdir refuses a folder that still holds something, which is what should stay.
+    for (const dir of [...folders].sort((a, b) => b.length - a.length)) await rmdir(join(this.workspace, dir)).catch(() => undefined);
   }
 
   private async git(args: readonly string[], index?: string, stdin?: string): Promise<string> {

@@ -66,9 +66,9 @@ const mocha: Parser = (text) => {
   return counts(Number(m[1]), failing, pending);
 };
 
-/** pytest: `==== 1 failed, 3 passed, 1 skipped in 0.12s ====` (also `no tests ran in`). */
+/** pytest: `==== 1 failed, 3 passed, 1 skipped in 0.12s ====`, without the rules under -q (also `no tests ran in`). */
 const pytest: Parser = (text) => {
-  const m = lastMatch(text, /^=+ (.*?) in \d+(?:\.\d+)?s(?: \([^)]*\))? =+\s*$/gm);
+  const m = lastMatch(text, /^(?:=+ )?(\d+ [a-z]+(?:, \d+ [a-z]+)*|no tests ran) in \d+(?:\.\d+)?s(?: \([^)]*\))?(?: =+)?\s*$/gm);
   if (m === undefined) return undefined;
   const line = m[1] ?? "";
   if (line.startsWith("no tests ran")) return counts(0, 0, 0);
