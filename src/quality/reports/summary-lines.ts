@@ -15,7 +15,7 @@ type Parser = (text: string) => TestCounts | undefined;
 /** The last match of `re` (global) in `text`. */
 function lastMatch(text: string, re: RegExp): RegExpExecArray | undefined {
   let last: RegExpExecArray | undefined;
-  for (const m of text.matchAll(re)) last = m as RegExpExecArray;
+  for (const m of text.matchAll(re)) last = m;
   return last;
 }
 
