@@ -17,16 +17,16 @@ export interface BaselineInput {
 }
 
 /**
- * The task's baseline gate results: the recorded ones when the run resumes, else run now (and recorded, one
- * `baseline.finished` per gate). Empty with `baseline: false`, for a task that already had attempts, or when the run
- * was interrupted meanwhile.
+ * The task's baseline gate results: run now before the first attempt (each recorded as `baseline.finished`), or the
+ * recorded ones for a task that already had attempts (a resumed run). Empty with `baseline: false`, when none was
+ * recorded, or when the run was interrupted meanwhile.
  */
 export async function taskBaseline(deps: RunDeps, input: BaselineInput): Promise<readonly GateOutcome[]> {
   const { runId, task } = input;
   if (task.baseline === false) return [];
-  const recorded: GateOutcome[] = [];
-  for (const { event } of deps.store.events(runId)) if (event.type === "baseline.finished" && event.task === task.id) recorded.push(event.result);
-  if (recorded.length > 0 || (input.row?.attempts.length ?? 0) > 0) return recorded;
+  // A task with no attempt yet has its untouched workspace: run (again, after a crash before its first attempt). One
+  // with attempts reads what was recorded: the ledger is read only on resume, never on a fresh run's path.
+  if ((input.row?.attempts.length ?? 0) > 0) return recordedBaseline(deps, runId, task.id);
   const record = recorder(deps);
   const results: GateOutcome[] = [];
   for (const gateId of task.gates) {
@@ -38,4 +38,11 @@ export async function taskBaseline(deps: RunDeps, input: BaselineInput): Promise
     results.push(result);
   }
   return results;
+}
+
+/** The last recorded baseline result of each gate of the task (a baseline rerun after a crash supersedes the first). */
+function recordedBaseline(deps: RunDeps, runId: string, taskId: string): GateOutcome[] {
+  const byGate = new Map<string, GateOutcome>();
+  for (const { event } of deps.store.events(runId)) if (event.type === "baseline.finished" && event.task === taskId) byGate.set(event.result.gate, event.result);
+  return [...byGate.values()];
 }
