@@ -183,7 +183,7 @@ name: crash
 agent: { kind: command, run: node ${rig.path("crash.mjs")} }
 defaults: { max_attempts: 1 }
 gates:
-  check: { run: "touch gate-ran" }
+  check: { run: "echo ran >> ../gate-runs" }
 tasks:
   - { id: t, prompt: go, gates: [check] }
 `,
@@ -195,7 +195,8 @@ tasks:
     expect(attempt?.agent).toMatchObject({ exitCode: 7, end: "exited" });
     expect(attempt?.reasons).toContain("agent exited with code 7");
     expect(attempt?.gates).toEqual([]);
-    expect(existsSync(rig.path("ws", "gate-ran"))).toBe(false);
+    // Once: the baseline, on the untouched workspace before the attempt; never on the crashed agent's work.
+    expect(rig.read("gate-runs")).toBe("ran\n");
   });
 
   it("rejects an attempt that changes a protected path", () => {
@@ -214,7 +215,7 @@ tasks:
     const result = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"]);
     expect(result.code).toBe(1);
     const status = rig.json<Status>(["status", "--json"]);
-    expect(status.tasks[0]?.attempts[0]?.reasons).toContain("changed protected path tests/spec.txt");
+    expect(status.tasks[0]?.attempts[0]?.reasons).toContain("changed protected path tests/spec.txt; it was put back before the gates ran");
   });
 
   it("stops an agent that goes silent past its inactivity timeout and records it as stalled", () => {

@@ -115,7 +115,8 @@ tasks:
 
   it("records the agent's exit the moment it happens: a SIGKILL of orc right after the agent exits finds it in the DB", async () => {
     rig.write("quick-agent.mjs", `console.log("I changed nothing and I am done."); process.exit(0);\n`);
-    // The gate is the first thing orc starts after the agent's exit: it says so, then waits to be killed.
+    // The gate is the first thing orc starts after the agent's exit (no baseline run before it): it says so, then waits
+    // to be killed.
     rig.write("gate.mjs", `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(rig.path("gate.pid"))}, String(process.pid));\nsetTimeout(() => {}, 60_000);\n`);
     rig.write(
       "killed.yaml",
@@ -124,7 +125,7 @@ name: killed-after-exit
 agent: { kind: command, run: node ${rig.path("quick-agent.mjs")} }
 gates: { check: { run: node ${rig.path("gate.mjs")} } }
 tasks:
-  - { id: only, prompt: do nothing, gates: [check] }
+  - { id: only, prompt: do nothing, gates: [check], baseline: false }
 `,
     );
     const running = rig.start(["apply", "killed.yaml", "--workspace", "ws"]);

@@ -77,7 +77,8 @@ export async function analysePipeline(parsed: YamlFile, settings: Settings, read
   const gateIds = [...new Set([...Object.keys(value.gates ?? {}), ...visible.packs.flatMap((p) => Object.keys(p.gates))])];
   const gatesOpen = !visible.complete;
   checkGateRefs(refs(defaults.gates, ["defaults", "gates"]), gateIds, "defaults use", scope, gatesOpen);
-  const context = { file, defaults, maxAttempts: settings.maxAttempts, agent, gateIds, gatesOpen };
+  const packProtect = [...new Set(visible.packs.flatMap((p) => p.protect))];
+  const context = { file, defaults, maxAttempts: settings.maxAttempts, agent, gateIds, gatesOpen, packProtect };
   const { tasks, needs } = buildTasks(value.tasks, context, scope);
   checkNeeds(needs, scope);
   const retryTemplate =

@@ -16,6 +16,8 @@ export interface TaskContext {
   readonly gateIds: readonly string[];
   /** Some rule pack was not read (a git pack not fetched, or a broken one): names not in gateIds are not checked. */
   readonly gatesOpen: boolean;
+  /** The paths the rule packs in effect protect (`protect:` of a pack), for every task that does not opt out. */
+  readonly packProtect: readonly string[];
 }
 
 /** Normalised tasks (each id once, file order) and their `needs` with positions, for the graph rules. */
@@ -48,7 +50,10 @@ export function buildTasks(raw: readonly RawTask[], context: TaskContext, scope:
       gates: task.gates === undefined ? refs(context.defaults.gates, []).map((g) => g.name) : gates.map((g) => g.name),
       maxAttempts: task.max_attempts ?? context.defaults.max_attempts ?? context.maxAttempts,
       priority: task.priority ?? context.defaults.priority ?? 0,
-      protect: refs(task.protect, []).map((p) => p.name),
+      // The packs' protected paths come after the task's own, unless the task opts out of them.
+      protect: [...new Set([...refs(task.protect, []).map((p) => p.name), ...(task.protect_defaults === false ? [] : context.packProtect)])],
+      ...(task.hidden === undefined ? {} : { hidden: refs(task.hidden, []).map((p) => p.name) }),
+      ...(task.baseline === false ? { baseline: false } : {}),
       agent,
       ...budgetField(readBudget(task.budget, [...path, "budget"], scope)),
     });

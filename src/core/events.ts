@@ -171,6 +171,11 @@ export type RunEvent =
       readonly git?: GitChanges;
     })
   | (Base & { readonly type: "gate.finished"; readonly task: string; readonly attempt: number; readonly result: GateOutcome })
+  /**
+   * One command gate run on the task's untouched workspace before its first attempt: what an attempt is compared
+   * with (how many tests ran, which failed). Ledger only; run/baseline.ts reads it back when a run resumes.
+   */
+  | (Base & { readonly type: "baseline.finished"; readonly task: string; readonly result: GateOutcome })
   | (Base & {
       readonly type: "attempt.decided";
       readonly task: string;

@@ -110,6 +110,7 @@ export const RULE_CONTEXT_ROOTS = [
   "cost",
   "time",
   "history",
+  "baseline",
   "signals",
 ] as const;
 

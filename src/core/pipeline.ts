@@ -129,7 +129,15 @@ export interface TaskSpec {
   readonly maxAttempts: number;
   /** Higher runs first among ready tasks; ties keep file order. */
   readonly priority: number;
+  /**
+   * Globs of paths put back as they were before the attempt when the gates run (the task's own `protect:`, then the
+   * packs' unless `protect_defaults: false`). `FILE#SECTION` protects one part of a file (src/run/protect-sections.ts).
+   */
   readonly protect: readonly string[];
+  /** Globs of held-out files: removed while the agent works, put back for the gates. Absent: none. */
+  readonly hidden?: readonly string[];
+  /** false: no baseline run of the gates before the first attempt (`baseline: false`). Absent: a baseline runs. */
+  readonly baseline?: boolean;
   readonly agent: AgentSpec;
   /** This task's own limits (all its attempts together); the run's `Pipeline.budget` applies as well. */
   readonly budget?: Budget;

@@ -9,6 +9,7 @@ import type { GateOutcome, TestCounts } from "../core/events.js";
 import { formatDuration } from "../core/duration.js";
 import type { CommandGateSpec } from "../core/pipeline.js";
 import type { Gate, GateContext } from "./port.js";
+import { parseSummaryLines } from "./reports/summary-lines.js";
 import { TapCounter, parseTap } from "./reports/tap.js";
 
 /** A command gate needs only the workspace, transport, environment and signal of the gate port's context. */
@@ -102,8 +103,10 @@ export async function runCommandGate(spec: CommandGateSpec, ctx: CommandGateCont
   // A run that did not finish on its own says nothing reliable about its report.
   const finished = outcome.end === "exited";
   const report = spec.report !== undefined && finished ? await readReport(spec.report, ctx.workspace, startedAt, stdoutTap) : {};
-  const tests = report.tests;
-  const reportFailed = tests !== undefined && tests.failed > 0;
+  const reportFailed = report.tests !== undefined && report.tests.failed > 0;
+  // Without a report, the runner's own summary lines say how many tests ran (evidence for baselines and rules; the
+  // exit code alone decides the gate).
+  const tests = report.tests ?? (finished ? parseSummaryLines(outcome.outputTail) : undefined);
   const passed = finished && outcome.exitCode === 0 && !reportFailed;
 
   const took = formatDuration(outcome.durationMs);

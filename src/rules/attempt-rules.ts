@@ -58,6 +58,8 @@ export interface AfterAttemptInput {
   readonly protectedTouched: readonly string[];
   readonly base: { readonly decision: Decision; readonly reasons: readonly string[] };
   readonly attemptStart: number;
+  /** The task's gates before its first attempt (src/run/baseline.ts). */
+  readonly baseline?: readonly GateOutcome[];
   /** Gives the diff text of the changed test files (test-integrity rules read their lines). */
   readonly testPatch: (paths: readonly string[]) => Promise<string>;
 }
@@ -87,6 +89,7 @@ export async function decideWithRules(store: StateStore, record: RecordEvent, in
     earlier: h.earlier,
     runCostUsd: h.runCostUsd,
     times: { attemptStart: input.attemptStart, taskStart: h.taskStart ?? input.attemptStart, runStart: h.runStart, now: Date.now() },
+    ...(input.baseline === undefined ? {} : { baseline: input.baseline }),
   };
   await loadExpressionLanguage();
   const fired = evaluateRules(rules, hooksAfter(input.base.decision), buildRuleContext(context));

@@ -156,7 +156,18 @@ export interface RuleContext {
     /** Earlier attempts in a row (counting back) in which a judge gate could not reach a verdict. */
     readonly judge_errors: number;
   };
+  /** The task's command gates before its first attempt (`ran` false with `baseline: false` or none recorded). */
+  readonly baseline: {
+    readonly ran: boolean;
+    /** Summed over the baseline's gates that counted tests. */
+    readonly tests: TestsContext;
+    readonly gates: Readonly<Record<string, { readonly passed: boolean; readonly tests: TestsContext }>>;
+    /** Gates that failed on the untouched workspace and pass now. */
+    readonly failing_now_passing: readonly string[];
+  };
   readonly signals: {
+    /** Some gate counted fewer tests than it did in the baseline (none counts as zero). */
+    readonly fewer_tests_than_baseline: boolean;
     readonly repeated_failure: boolean;
     readonly identical_diff: boolean;
     readonly no_change: boolean;
@@ -245,6 +256,8 @@ export interface ContextInput {
   /** Cost of every earlier attempt of the run (all tasks). */
   readonly runCostUsd: number;
   readonly times: { readonly attemptStart: number; readonly taskStart: number; readonly runStart: number; readonly now: number };
+  /** The task's baseline gate results (src/run/baseline.ts); absent or empty when none ran. */
+  readonly baseline?: readonly GateOutcome[];
 }
 
 export function buildRuleContext(input: ContextInput): RuleContext {
@@ -269,7 +282,12 @@ export function buildRuleContext(input: ContextInput): RuleContext {
     cost: costFacts(input, earlier),
     time: timeFacts(input.times),
     history,
-    signals: { ...signalFacts(input, tests, history), claims_contradicted: claims.contradictions.length > 0 },
+    baseline: baselineFacts(input.baseline ?? [], input.gates),
+    signals: {
+      ...signalFacts(input, tests, history),
+      claims_contradicted: claims.contradictions.length > 0,
+      fewer_tests_than_baseline: fewerThanBaseline(input.baseline ?? [], input.gates),
+    },
   };
 }
 
@@ -405,7 +423,21 @@ function historyFacts(input: ContextInput, earlier: readonly AttemptRow[]): Rule
   };
 }
 
-function signalFacts(input: ContextInput, tests: TestsContext, history: RuleContext["history"]): Omit<RuleContext["signals"], "claims_contradicted"> {
+function baselineFacts(baseline: readonly GateOutcome[], gates: readonly GateOutcome[]): RuleContext["baseline"] {
+  const byName: Record<string, { passed: boolean; tests: TestsContext }> = {};
+  for (const b of baseline) byName[b.gate] = { passed: b.passed, tests: testsOf(b.tests) };
+  const fixed = gates.filter((g) => g.passed && byName[g.gate]?.passed === false).map((g) => g.gate);
+  return { ran: baseline.length > 0, tests: sumTests(baseline), gates: byName, failing_now_passing: fixed };
+}
+
+function fewerThanBaseline(baseline: readonly GateOutcome[], gates: readonly GateOutcome[]): boolean {
+  return gates.some((g) => {
+    const before = baseline.find((b) => b.gate === g.gate)?.tests?.total ?? 0;
+    return before > 0 && (g.tests?.total ?? 0) < before;
+  });
+}
+
+function signalFacts(input: ContextInput, tests: TestsContext, history: RuleContext["history"]): Omit<RuleContext["signals"], "claims_contradicted" | "fewer_tests_than_baseline"> {
   const changedNothing = input.agent !== undefined && input.files.length === 0;
   return {
     repeated_failure: history.same_failure_count > 0,

@@ -175,6 +175,7 @@ export function caseContext(c: FixtureCase): { hook: RuleHook; context: RuleCont
     earlier,
     runCostUsd: num(i.run_cost_usd, 0),
     times: { attemptStart: now - num(i.attempt_ms, 0), taskStart: now - num(i.task_ms, 0), runStart: now - num(i.run_ms, 0), now },
+    baseline: list(i.baseline).map(gateOf),
   });
   // protected paths follow from `protect:` globs, as in a run
   const withProtected = { ...built, protected: built.changes.files.filter((f) => f.protected).map((f) => f.path) };

@@ -12,8 +12,8 @@ import { agentProblem, decide } from "./decide.js";
 import { recorder, type RecordEvent, type RunDeps } from "./deps.js";
 import { openBreakpoint } from "./pause.js";
 import { renderPrompt, renderTaskPrompt, rewriteRetry } from "./prompt.js";
-import { restored } from "./undo.js";
-import { protectedTouched } from "./protect.js";
+import { restored as restoredTo } from "./undo.js";
+import { describeRestored, hideFiles, restoreProtected, unhideFiles, type RestoredPath } from "./held-out.js";
 
 export interface AttemptInput {
   readonly runId: string;
@@ -29,6 +29,8 @@ export interface AttemptInput {
   readonly note?: string;
   /** The workspace as the task's first attempt found it: where a retry with a fresh agent session starts. */
   readonly taskStart?: CheckpointId;
+  /** The task's gates before its first attempt (src/run/baseline.ts); an attempt must not run fewer tests. */
+  readonly baseline?: readonly GateOutcome[];
 }
 
 /** How an attempt ended; `checkpoint` is the workspace as the attempt found it. */
@@ -44,11 +46,13 @@ interface Seen {
   readonly before: CheckpointId;
   readonly agent: AgentOutcome;
   readonly changes: ChangeSet;
+  /** Protected paths the agent changed, put back before the gates ran. */
+  readonly restored: readonly RestoredPath[];
 }
 
 /**
- * One attempt, in the order the steps happen: prompt → checkpoint → agent → change set → gates → orc's decision →
- * rules → the decision recorded. Each step is recorded the moment it is known, in its own transaction, so a crash at
+ * One attempt, in the order the steps happen: prompt → checkpoint → hidden files out → agent → hidden files back →
+ * change set → protected paths put back → gates → orc's decision → rules → the decision recorded. Each step is recorded the moment it is known, in its own transaction, so a crash at
  * any point leaves a consistent, resumable run. A retry whose agent starts a fresh session starts from the files the
  * task started from; one that continues the agent's session starts from the previous attempt's files, which that
  * session remembers writing.
@@ -66,12 +70,15 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
 
   const plugin = await deps.loadAgent(task.agent.kind);
   const continuesSession = plugin.sessions === true && task.agent.session !== "fresh";
-  if (input.previous !== null && !continuesSession && input.taskStart !== undefined && (await restored(deps, input.taskStart))) {
+  if (input.previous !== null && !continuesSession && input.taskStart !== undefined && (await restoredTo(deps, input.taskStart))) {
     record({ type: "workspace.restored", run: runId, task: task.id, checkpoint: input.taskStart, why: "fresh-retry" });
   }
   const before = await deps.workspace.checkpointBefore();
   record({ type: "attempt.started", run: runId, task: task.id, attempt, prompt: prompt.text, checkpoint: before });
+  // Held-out tests are absent while the agent works and back before anything looks at its work, interrupted or not.
+  const hidden = await hideFiles(deps.workspace, task, before);
   const agent = await callAgent(deps, plugin, { runId, task, attempt, prompt: prompt.text, promptFile, workspace: deps.workspace.dir }, record);
+  await unhideFiles(deps.workspace, before, hidden);
   if (deps.signal.aborted) return interrupted(record, input);
   record({ type: "agent.finished", run: runId, task: task.id, attempt, result: agent });
   // The agent may have deleted orc's state (a state directory inside its workspace): stop here, records kept.
@@ -80,7 +87,9 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
   const changes = await deps.workspace.changesSince(before, { task: task.id, attempt });
   record({ type: "changes.detected", run: runId, task: task.id, attempt, ...changes });
 
-  const seen: Seen = { before, agent, changes };
+  // The gates judge the agent's code against the project's own tests and test setup, not the agent's version of them.
+  const restored = await restoreProtected(deps.workspace, task, before, changes);
+  const seen: Seen = { before, agent, changes, restored };
   const gates = await runGates(deps, input, seen, record);
   if (gates === undefined) return interrupted(record, input);
   return decideAttempt(deps, input, { ...seen, gates }, record);
@@ -123,8 +132,15 @@ async function runGates(deps: RunDeps, input: AttemptInput, seen: Seen, record: 
 async function decideAttempt(deps: RunDeps, input: AttemptInput, seen: Seen & { readonly gates: readonly GateOutcome[] }, record: RecordEvent): Promise<AttemptEnd> {
   const { runId, task, attempt } = input;
   const { agent, changes, gates } = seen;
-  const touched = protectedTouched(task.protect, changes.files);
-  const base = decide({ attempt: input.decidedBefore + 1, maxAttempts: task.maxAttempts, agent, gates, protectedTouched: touched });
+  const touched = seen.restored.map((r) => r.path);
+  const base = decide({
+    attempt: input.decidedBefore + 1,
+    maxAttempts: task.maxAttempts,
+    agent,
+    gates,
+    protectedTouched: seen.restored.map(describeRestored),
+    baseline: input.baseline ?? [],
+  });
   const ruled = await decideWithRules(deps.store, record, {
     runId,
     pipeline: input.pipeline,
@@ -139,6 +155,7 @@ async function decideAttempt(deps: RunDeps, input: AttemptInput, seen: Seen & { 
     base,
     attemptStart: Date.now() - agent.durationMs - gates.reduce((n, g) => n + g.durationMs, 0),
     testPatch: (paths) => deps.workspace.patch(seen.before, changes.checkpoint, paths),
+    baseline: input.baseline ?? [],
   });
   const { decision, reasons } = ruled;
   record({ type: "attempt.decided", run: runId, task: task.id, attempt, decision, reasons });

@@ -3,6 +3,7 @@ import { describePrevious, type PreviousAttempt } from "../prompts/context.js";
 import { checkBeforeTask } from "../rules/attempt-rules.js";
 import type { BreakpointRow, TaskRow } from "../state/port.js";
 import { runAttempt, type AttemptEnd } from "./attempt.js";
+import { taskBaseline } from "./baseline.js";
 import { budgetCheck } from "./budget.js";
 import { recorder, type RunDeps } from "./deps.js";
 import type { RunTarget } from "./target.js";
@@ -47,6 +48,7 @@ export async function runTask(deps: RunDeps, input: TaskRunInput): Promise<void>
   let attempt = input.row?.attempts.reduce((max, a) => Math.max(max, a.attempt), 0) ?? 0;
   let previous = lastDecided(input.row);
   let taskStart = taskStartOf(input.row);
+  const baseline = await taskBaseline(deps, { runId: target.runId, pipeline: target.pipeline, task, row: input.row });
 
   /** With --wait, the human's resolution of breakpoint `id`; undefined when not waiting or interrupted. */
   const human = async (id: string): Promise<BreakpointRow | undefined> => {
@@ -85,6 +87,7 @@ export async function runTask(deps: RunDeps, input: TaskRunInput): Promise<void>
       note,
       ...(deps.projectSummary === undefined ? {} : { projectSummary: deps.projectSummary }),
       ...(taskStart === undefined ? {} : { taskStart }),
+      baseline,
     });
     note = "";
     if ((end.kind === "decided" || end.kind === "paused") && taskStart === undefined) taskStart = end.checkpoint;

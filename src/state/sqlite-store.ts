@@ -437,6 +437,7 @@ export class SqliteStateStore implements StateStore {
       case "rule.fired":
       case "breakpoint.notified":
       case "prompt.rewritten":
+      case "baseline.finished":
         return; // ledger only
       case "agent.session":
       case "agent.spawned":

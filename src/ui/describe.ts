@@ -41,6 +41,11 @@ export function describeEvent(event: RunEvent, maxAttempts: ReadonlyMap<string, 
     }
     case "gate.finished":
       return `[${event.task}] gate ${event.result.gate} ${event.result.passed ? "passed" : "failed"}: ${event.result.summary}`;
+    case "baseline.finished": {
+      const t = event.result.tests;
+      const counted = t === undefined ? "no tests counted" : `${t.total} tests (${t.failed} failing)`;
+      return `[${event.task}] baseline: gate ${event.result.gate} ${event.result.passed ? "passes" : "fails"} before any change, ${counted}`;
+    }
     case "attempt.decided":
       return `[${event.task}] attempt ${event.attempt}: ${event.decision}${event.decision === "accept" ? "" : ` (${event.reasons.join("; ")})`}`;
     case "attempt.interrupted":

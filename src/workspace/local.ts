@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Transport } from "../transports/port.js";
 import { ChangeWatcher } from "../watch/snapshot-watcher.js";
 import type { AttemptLabel, ChangeSet, CheckpointId, Workspace } from "./port.js";
+import { CheckpointFiles } from "./restore-paths.js";
 import { ShadowGit } from "./shadow-git.js";
 
 export interface LocalWorkspaceOptions {
@@ -28,13 +29,16 @@ export interface LocalWorkspaceOptions {
 export class LocalWorkspace implements Workspace {
   readonly dir: string;
   private last: CheckpointId | undefined;
+  private readonly files: CheckpointFiles;
 
   private constructor(
     private readonly git: ShadowGit,
     private readonly watcher: ChangeWatcher | undefined,
     private readonly refPrefix: string,
+    transport: Transport,
   ) {
     this.dir = git.workspace;
+    this.files = new CheckpointFiles({ storeDir: git.storeDir, workspace: git.workspace, transport });
   }
 
   static async open(options: LocalWorkspaceOptions): Promise<LocalWorkspace> {
@@ -43,7 +47,7 @@ export class LocalWorkspace implements Workspace {
     const watcher = options.exclusive
       ? new ChangeWatcher({ workspace: options.dir, snapshotFile: join(options.stateDir, "runs", options.runId, "watch.snapshot"), ignore: [options.stateDir] })
       : undefined;
-    return new LocalWorkspace(git, watcher, `runs/${options.runId}`);
+    return new LocalWorkspace(git, watcher, `runs/${options.runId}`, options.transport);
   }
 
   async checkpointBefore(): Promise<CheckpointId> {
@@ -72,6 +76,25 @@ export class LocalWorkspace implements Workspace {
   async restore(checkpoint: CheckpointId): Promise<void> {
     await this.git.restore(checkpoint);
     await this.mark(checkpoint);
+  }
+
+  pathsAt(checkpoint: CheckpointId): Promise<string[]> {
+    return this.files.paths(checkpoint);
+  }
+
+  readAt(checkpoint: CheckpointId, path: string): Promise<string | undefined> {
+    return this.files.read(checkpoint, path);
+  }
+
+  async restorePaths(checkpoint: CheckpointId, paths: readonly string[]): Promise<void> {
+    // The workspace no longer matches the last checkpoint: the next one must ask git, whatever the watcher says.
+    this.last = undefined;
+    await this.files.restore(checkpoint, paths);
+  }
+
+  async removePaths(paths: readonly string[]): Promise<void> {
+    this.last = undefined;
+    await this.files.remove(paths);
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,17 @@ export interface Workspace {
   patch(from: CheckpointId, to: CheckpointId, paths: readonly string[]): Promise<string>;
   /** Makes the workspace's files match `checkpoint`: edits reverted, deletions back, files created since removed. */
   restore(checkpoint: CheckpointId): Promise<void>;
+  /** Every file path `checkpoint` holds (`/`-separated, relative to `dir`): what held-out globs are matched against. */
+  pathsAt(checkpoint: CheckpointId): Promise<string[]>;
+  /** The text of `path` in `checkpoint`; undefined when it holds no such file. */
+  readAt(checkpoint: CheckpointId, path: string): Promise<string | undefined>;
+  /**
+   * Puts `paths` back as they were in `checkpoint` and leaves every other file alone: a path it held is rewritten, one
+   * it did not hold is removed. Held-out gates: protected and hidden files are the originals when the gates run.
+   */
+  restorePaths(checkpoint: CheckpointId, paths: readonly string[]): Promise<void>;
+  /** Removes `paths` from the workspace (hidden files, while the agent works); a path already absent is no error. */
+  removePaths(paths: readonly string[]): Promise<void>;
   /** Releases what the workspace holds for the run; called once, when the run ends. */
   close(): Promise<void>;
 }

@@ -55,6 +55,8 @@ export interface LoadedRulePack {
   readonly gates: Readonly<Record<string, GateSpec>>;
   /** The pack's named templates, which a pipeline names as `pack:NAME`. */
   readonly templates: Readonly<Record<string, TemplateSource>>;
+  /** Paths every task that uses the pack protects (globs, or FILE#SECTION). */
+  readonly protect: readonly string[];
 }
 
 /** Reads and checks the pack in `file` (absolute); `pack` is undefined when it has errors. */
@@ -78,7 +80,7 @@ export function rulePackFrom(parsed: YamlFile): { readonly pack: LoadedRulePack 
     }),
   );
   const marked = Object.fromEntries(Object.entries(gates).map(([id, gate]) => [id, { ...gate, pack: value.name }]));
-  return { pack: { file: parsed.file, name: value.name, version: String(value.version), rules, gates: marked, templates }, diagnostics, text: parsed.text };
+  return { pack: { file: parsed.file, name: value.name, version: String(value.version), rules, gates: marked, templates, protect: value.protect === undefined ? [] : typeof value.protect === "string" ? [value.protect] : value.protect }, diagnostics, text: parsed.text };
 }
 
 /**

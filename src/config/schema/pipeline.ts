@@ -54,6 +54,30 @@ export const TaskSchema = Strict(
         "A glob pattern such as tests/**",
       ),
     ),
+    protect_defaults: Type.Optional(
+      Type.Boolean({
+        title: "Protect the packs' paths",
+        description:
+          "Whether the paths rule packs protect (test-integrity: the test scripts of package.json, test runner configs and setup files) are protected for this task too. Default true.",
+      }),
+    ),
+    hidden: Type.Optional(
+      StringList(
+        {
+          title: "Hidden paths",
+          description:
+            "Glob patterns of held-out files (tests the agent never sees): absent from the workspace while the agent works, put back for the gates, and kept after the task.",
+        },
+        "A glob pattern such as tests/hidden/**",
+      ),
+    ),
+    baseline: Type.Optional(
+      Type.Boolean({
+        title: "Baseline",
+        description:
+          "Run the task's command gates once on the untouched workspace before its first attempt, so an attempt whose gate runs fewer tests than before is rejected. Default true.",
+      }),
+    ),
     agent: Type.Optional(Agent),
     budget: Type.Optional(Budget),
   },

@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { BREAKPOINT_ACTIONS, Gates, Id, JSON_SCHEMA_DRAFT, RuleHookField, SCHEMA_BASE_URL, Strict, StringEnum } from "./fragments.js";
+import { BREAKPOINT_ACTIONS, Gates, Id, JSON_SCHEMA_DRAFT, RuleHookField, SCHEMA_BASE_URL, Strict, StringEnum, StringList } from "./fragments.js";
 
 export const RuleSchema = Strict(
   {
@@ -21,6 +21,16 @@ export const RulePackSchema = Strict(
     version: Type.Union([Type.String(), Type.Number()], { title: "Version", description: 'The pack\'s own version, e.g. "1.0.0".' }),
     rules: Type.Array(RuleSchema, { title: "Rules", description: "The pack's rules." }),
     gates: Type.Optional(Gates),
+    protect: Type.Optional(
+      StringList(
+        {
+          title: "Protected paths",
+          description:
+            "Glob patterns every task that uses the pack protects (unless it sets `protect_defaults: false`): before the gates run they are put back as they were before the attempt. `FILE#SECTION` protects one part of a file only: a top-level key of a JSON file (`package.json#scripts`), or the sections of a TOML or INI file whose header starts with SECTION (`pyproject.toml#tool.pytest`, `Cargo.toml#test`).",
+        },
+        "A glob pattern such as jest.config.*, or FILE#SECTION",
+      ),
+    ),
     templates: Type.Optional(
       Type.Record(Type.String(), Type.String({ description: "Path of a Liquid template, relative to the pack file." }), {
         title: "Templates",
