@@ -9,7 +9,8 @@ export function dagPipeline(tasks) {
   for (let i = 0; i < tasks; i++) {
     // Each task needs up to two earlier ones: a DAG with real levels, not a chain or a flat list.
     const needs = i === 0 ? [] : [`t${Math.floor((i - 1) / 2)}`, ...(i > 2 ? [`t${i - 2}`] : [])];
-    lines.push(`  - id: t${i}`, `    prompt: no-op ${i}`, ...(needs.length > 0 ? [`    needs: [${[...new Set(needs)].join(", ")}]`] : []));
+    // baseline: false: the floor spawns an agent and a gate per task; a baseline would add a third process.
+    lines.push(`  - id: t${i}`, `    prompt: no-op ${i}`, "    baseline: false", ...(needs.length > 0 ? [`    needs: [${[...new Set(needs)].join(", ")}]`] : []));
   }
   return `${lines.join("\n")}\n`;
 }

@@ -23,6 +23,11 @@ export interface ChangeWatcherOptions {
 /** Never part of "the workspace", at any depth; the shadow store excludes the same (src/workspace/shadow-git.ts). */
 const ALWAYS_IGNORED = [".git", ".orc", "node_modules", "**/.git", "**/.orc", "**/node_modules"];
 const DEFAULT_SETTLE_MS = 12;
+/**
+ * The tree walk, named: left to choose, @parcel/watcher first asks watchman, spawning a shell to look for it on
+ * every call (two processes per attempt where watchman is not installed).
+ */
+const SNAPSHOT_BACKEND = "brute-force";
 
 let watcherModule: Promise<typeof ParcelWatcher> | undefined;
 /** @parcel/watcher, loaded by the first watcher that looks, not by every command that bundles this module. */
@@ -68,7 +73,7 @@ export class ChangeWatcher {
   async mark(): Promise<void> {
     this.marked = false;
     await mkdir(dirname(this.snapshotFile), { recursive: true });
-    await (await parcelWatcher()).writeSnapshot(this.workspace, this.snapshotFile, { ignore: this.ignore });
+    await (await parcelWatcher()).writeSnapshot(this.workspace, this.snapshotFile, { ignore: this.ignore, backend: SNAPSHOT_BACKEND });
     if (this.settleMs > 0) await new Promise((done) => setTimeout(done, this.settleMs));
     this.marked = true;
   }
@@ -81,7 +86,7 @@ export class ChangeWatcher {
     if (!this.marked) return undefined;
     let events: ParcelWatcher.Event[];
     try {
-      events = await (await parcelWatcher()).getEventsSince(this.workspace, this.snapshotFile, { ignore: this.ignore });
+      events = await (await parcelWatcher()).getEventsSince(this.workspace, this.snapshotFile, { ignore: this.ignore, backend: SNAPSHOT_BACKEND });
     } catch {
       return undefined;
     }
