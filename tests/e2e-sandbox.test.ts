@@ -159,6 +159,15 @@ describe.skipIf(!hasBwrap)("transport: sandbox (bubblewrap)", () => {
     expect(result.code).toBe(0);
   });
 
+  it("orc doctor runs a trial process in the configured sandbox, and fails the check where bwrap is missing", () => {
+    rig.write("orchestrator.yaml", "transport: {kind: sandbox, network: off}\n");
+    const ok = rig.orc(["doctor"]);
+    expect(ok.stdout).toMatch(/^ok +transport sandbox \(bubblewrap, network off\): a trial process ran in \d+ms$/m);
+    const missing = rig.orc(["doctor"], { env: { PATH: rig.base } });
+    expect(missing.stdout).toMatch(/^fail +transport sandbox: bubblewrap cannot run a sandboxed process: .*bwrap ENOENT/m);
+    expect(missing.code).toBe(1);
+  });
+
   it("docker and ssh are refused with a positioned diagnostic", () => {
     rig.write("pipeline.yaml", "transport:\n  kind: docker\nagent: {run: 'true'}\ntasks:\n  - id: t\n    prompt: p\n");
     const result = rig.orc(["validate", "pipeline.yaml"]);
