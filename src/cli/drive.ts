@@ -45,6 +45,7 @@ export async function drive(
   try {
     deps = await buildRunDeps({
       settings: options.settings,
+      ...(options.pipeline.transport === undefined ? {} : { transport: options.pipeline.transport }),
       store: options.store,
       runId: options.runId,
       workspace: options.workspace,

@@ -1,11 +1,12 @@
 import { join } from "node:path";
 import type { RunEvent } from "../core/events.js";
-import type { Settings } from "../core/pipeline.js";
+import { LOCAL_TRANSPORT, type Settings, type TransportSpec } from "../core/pipeline.js";
 import type { RunDeps } from "../run/deps.js";
 import type { StateStore } from "../state/port.js";
 import type { Notifier } from "../rules/breakpoints.js";
 import { LocalTransport } from "../transports/local.js";
 import type { Transport } from "../transports/port.js";
+import { createTransport } from "../transports/registry.js";
 
 /** Only defined variables reach children; orc never logs or stores this environment. */
 function childEnv(env: Record<string, string | undefined>): Record<string, string> {
@@ -14,9 +15,11 @@ function childEnv(env: Record<string, string | undefined>): Record<string, strin
   return out;
 }
 
-/** Wires the real parts behind the run's ports: local transport and workspace, agents, gates, the LLM supervisor. */
+/** Wires the real parts behind the run's ports: the run's transport, the local workspace, agents, gates, the LLM supervisor. */
 export async function buildRunDeps(options: {
   readonly settings: Settings;
+  /** Where agents and gates run: the stored pipeline's `transport:` (else orchestrator.yaml's, else local). */
+  readonly transport?: TransportSpec;
   readonly store: StateStore;
   readonly runId: string;
   readonly workspace: string;
@@ -32,12 +35,23 @@ export async function buildRunDeps(options: {
     import("../prompts/summary.js"),
     import("./judge-wiring.js"),
   ]);
-  const transport = new LocalTransport();
+  const hostEnv = childEnv(options.env);
+  const promptDir = join(options.settings.stateDir, "runs", options.runId, "prompts");
+  // Agents and gates run in the chosen transport; checkpoints (which must see the state directory) and the user's
+  // notify command stay on the host.
+  const host = new LocalTransport();
+  const { transport, env } = await createTransport(options.transport ?? options.settings.transport ?? LOCAL_TRANSPORT, {
+    workspace: options.workspace,
+    stateDir: options.settings.stateDir,
+    runId: options.runId,
+    env: hostEnv,
+    promptDir,
+  });
   const workspace = await LocalWorkspace.open({
     dir: options.workspace,
     stateDir: options.settings.stateDir,
     runId: options.runId,
-    transport,
+    transport: host,
     exclusive: options.concurrency === 1,
   });
   // The LLM supervisor: judge gates (the model loads on the first one) and the running project summary.
@@ -47,8 +61,7 @@ export async function buildRunDeps(options: {
   const gates = new GateRegistry()
     .register("command", async () => (await import("../quality/command-gate.js")).commandGate)
     .register("judge", judge.load);
-  const env = childEnv(options.env);
-  const notify = await breakpointNotifier(options.settings, transport, env, options.workspace);
+  const notify = await breakpointNotifier(options.settings, host, hostEnv, options.workspace);
   return {
     store: options.store,
     transport,
@@ -63,7 +76,7 @@ export async function buildRunDeps(options: {
     ...(judge.rewrite === undefined ? {} : { rewritePrompt: judge.rewrite }),
     env,
     signal: options.signal,
-    promptDir: join(options.settings.stateDir, "runs", options.runId, "prompts"),
+    promptDir,
     close: async () => {
       summary.save();
       await Promise.all([workspace.close(), judge.close()]);

@@ -9,7 +9,7 @@
 import { basename, dirname, extname, resolve } from "node:path";
 import type { Diagnostic } from "../core/diagnostic.js";
 import type { Failure } from "../core/failure.js";
-import type { Pipeline, Settings } from "../core/pipeline.js";
+import { LOCAL_TRANSPORT, type Pipeline, type Settings } from "../core/pipeline.js";
 import { err, ok, type Result } from "../core/result.js";
 import { checkRunnable, mergeAgent, readAgent } from "./agent.js";
 import { checkBreakpoints } from "./conditions.js";
@@ -26,6 +26,7 @@ import { FORMAT_VERSION } from "./schema/constants.js";
 import { checkShape } from "./shape.js";
 import { buildTasks, checkGateRefs } from "./tasks.js";
 import { readTemplate, shippedRetryTemplate } from "./templates.js";
+import { readTransport } from "./transport.js";
 import { checkVersion } from "./version.js";
 import { readYamlFile, type YamlFile } from "./yaml-file.js";
 
@@ -72,6 +73,8 @@ export async function analysePipeline(parsed: YamlFile, settings: Settings, read
     const hint = value.agent === undefined ? "; set agent.run in the pipeline or in orchestrator.yaml" : "";
     checkRunnable(agent, value.agent === undefined ? [] : ["agent"], scope, hint);
   }
+  // A pipeline's transport replaces orchestrator.yaml's whole: settings of two sandboxes do not mix.
+  const transport = readTransport(value.transport, ["transport"], scope) ?? settings.transport ?? LOCAL_TRANSPORT;
   const gates = mergePackGates(buildGates(value.gates, scope), visible.packs);
   const defaults = value.defaults ?? {};
   const gateIds = [...new Set([...Object.keys(value.gates ?? {}), ...visible.packs.flatMap((p) => Object.keys(p.gates))])];
@@ -114,6 +117,7 @@ export async function analysePipeline(parsed: YamlFile, settings: Settings, read
     ...budgetField(readBudget(value.budget, ["budget"], scope)),
     rules,
     packs: visible.infos,
+    transport,
   };
   return { pipeline, diagnostics: out.list() };
 }

@@ -7,6 +7,7 @@ import { DEFAULT_AGENT, mergeAgent, readAgent } from "./agent.js";
 import { findConfig } from "./find-config.js";
 import { locateState } from "./state-location.js";
 import { readLlm } from "./llm.js";
+import { readTransport } from "./transport.js";
 import type { Scope } from "./scope.js";
 import { checkShape } from "./shape.js";
 import { resolveUses } from "./packs/uses.js";
@@ -66,6 +67,7 @@ export function analyseSettings(parsed: YamlFile): { readonly settings: ReadSett
   const agent = mergeAgent(DEFAULT_AGENT, readAgent(value.agent, ["agent"], scope));
   const uses = resolveUses(value.uses, scope);
   const llm = readLlm(value.llm, root, scope);
+  const transport = readTransport(value.transport, ["transport"], scope);
   if (out.hasErrors()) return { settings: undefined, diagnostics: out.list() };
   const state = typeof value.state === "string" ? value.state : value.state?.dir;
   return {
@@ -79,6 +81,7 @@ export function analyseSettings(parsed: YamlFile): { readonly settings: ReadSett
       uses,
       llm,
       ...(value.notify === undefined ? {} : { notify: { ...value.notify } }),
+      ...(transport === undefined ? {} : { transport }),
     },
     diagnostics: out.list(),
   };

@@ -36,7 +36,29 @@ export interface Pipeline {
   readonly rules?: readonly RuleSpec[];
   /** The packs those rules came from, with the commit a git pack resolved to. */
   readonly packs?: readonly PackInfo[];
+  /** Where agents and gates run: the pipeline's `transport:`, else orchestrator.yaml's. Absent in runs stored before. */
+  readonly transport?: TransportSpec;
 }
+
+/** `transport:`, normalised. */
+export type TransportSpec = LocalTransportSpec | SandboxTransportSpec;
+
+export interface LocalTransportSpec {
+  readonly kind: "local";
+}
+
+/** A bubblewrap sandbox (src/transports/sandbox.ts). */
+export interface SandboxTransportSpec {
+  readonly kind: "sandbox";
+  /** false: no network at all, loopback included (`network: off`). */
+  readonly network: boolean;
+  /** Paths relative to the user's home bound read-only into the sandbox's own home (an agent's config, credentials). */
+  readonly home: readonly string[];
+  /** Names of host environment variables passed in, besides the few every process needs (PATH, LANG, …). */
+  readonly env: readonly string[];
+}
+
+export const LOCAL_TRANSPORT: LocalTransportSpec = { kind: "local" };
 
 export interface TemplateSource {
   /** Absolute path it was read from, or `builtin:NAME`. */
@@ -200,6 +222,8 @@ export interface Settings {
   readonly llm?: LlmSettings;
   /** Who hears about a breakpoint opening (orchestrator.yaml `notify:`; never stored in the DB). */
   readonly notify?: NotifySpec;
+  /** orchestrator.yaml `transport:`; absent means `local`. */
+  readonly transport?: TransportSpec;
 }
 
 export interface NotifySpec {

@@ -1,5 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Llm } from "./llm.js";
+import { Transport } from "./transport.js";
 import { Agent, Concurrency, JSON_SCHEMA_DRAFT, MaxAttempts, Notify, SCHEMA_BASE_URL, Strict, Uses, Version } from "./fragments.js";
 
 export const OrchestratorSchema = Strict(
@@ -26,6 +27,7 @@ export const OrchestratorSchema = Strict(
     max_attempts: Type.Optional(MaxAttempts),
     uses: Type.Optional(Uses),
     notify: Type.Optional(Notify),
+    transport: Type.Optional(Transport),
   },
   {
     $schema: JSON_SCHEMA_DRAFT,

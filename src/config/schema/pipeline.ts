@@ -16,6 +16,7 @@ import {
   Uses,
   Version,
 } from "./fragments.js";
+import { Transport } from "./transport.js";
 
 const GateNames = StringList(
   { title: "Gates", description: "Names of the gates (defined under `gates:`) an attempt must pass." },
@@ -106,6 +107,7 @@ export const PipelineSchema = Strict(
     ),
     uses: Type.Optional(Uses),
     agent: Type.Optional(Agent),
+    transport: Type.Optional(Transport),
     budget: Type.Optional(Budget),
     defaults: Type.Optional(
       Strict(

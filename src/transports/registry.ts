@@ -1,0 +1,64 @@
+/**
+ * The one registry of transport kinds, like the agents' (src/agents/registry.ts): each kind registers a loader, so a
+ * run that stays local never imports the sandbox. config/ checks `transport:` against src/core/kinds.ts.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { TransportSpec } from "../core/pipeline.js";
+import type { Transport } from "./port.js";
+
+/** What a transport is built for: one run in one workspace. */
+export interface TransportContext {
+  readonly workspace: string;
+  readonly stateDir: string;
+  readonly runId: string;
+  /** orc's environment, only defined variables. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Where the run's prompt files are written (under the state directory). */
+  readonly promptDir: string;
+}
+
+/** The transport, and the environment children start from in it. */
+export interface BuiltTransport {
+  readonly transport: Transport;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+type TransportLoader = (spec: TransportSpec, ctx: TransportContext) => Promise<BuiltTransport>;
+
+const loaders = new Map<string, TransportLoader>();
+
+export function registerTransport(kind: string, loader: TransportLoader): void {
+  if (loaders.has(kind)) throw new Error(`transport kind "${kind}" is already registered`);
+  loaders.set(kind, loader);
+}
+
+export async function createTransport(spec: TransportSpec, ctx: TransportContext): Promise<BuiltTransport> {
+  const loader = loaders.get(spec.kind);
+  if (loader === undefined) throw new Error(`unknown transport kind "${spec.kind}" (known: ${registeredTransportKinds().join(", ")})`);
+  return loader(spec, ctx);
+}
+
+export function registeredTransportKinds(): string[] {
+  return [...loaders.keys()];
+}
+
+registerTransport("local", async (_spec, ctx) => ({ transport: new (await import("./local.js")).LocalTransport(), env: ctx.env }));
+
+registerTransport("sandbox", async (spec, ctx) => {
+  if (spec.kind !== "sandbox") throw new Error(`transport kind "sandbox" was given a "${spec.kind}" spec`);
+  const { SandboxTransport, sandboxEnv, sandboxHome } = await import("./sandbox.js");
+  // Kept per run, so an agent's session files survive from one attempt to the next (a resumed session).
+  const homeDir = join(ctx.stateDir, "runs", ctx.runId, "home");
+  mkdirSync(homeDir, { recursive: true, mode: 0o700 });
+  const options = {
+    workspace: ctx.workspace,
+    stateDir: ctx.stateDir,
+    userHome: ctx.env.HOME,
+    homeDir,
+    homePaths: spec.home,
+    network: spec.network,
+    readable: [ctx.promptDir],
+  };
+  return { transport: new SandboxTransport(options), env: sandboxEnv(ctx.env, spec.env, sandboxHome(options)) };
+});

@@ -1,0 +1,45 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadPipeline } from "../src/config/index.js";
+import { Project } from "./config-project.js";
+
+describe("config: transport", () => {
+  let project: Project;
+  beforeEach(() => {
+    project = new Project();
+  });
+  afterEach(() => {
+    project.cleanup();
+  });
+
+  const TASKS = "agent: {run: go}\ntasks: [{ id: a, prompt: x }]\n";
+
+  async function transportOf(pipeline: string): Promise<unknown> {
+    project.write("p.yaml", pipeline);
+    const result = await loadPipeline(project.path("p.yaml"), project.settings());
+    if (!result.ok) throw new Error(JSON.stringify(result.failure));
+    return result.value.transport;
+  }
+
+  it("is local by default; `sandbox` is short for its defaults (network on, nothing of the home, no extra variables)", async () => {
+    expect(await transportOf(TASKS)).toEqual({ kind: "local" });
+    expect(await transportOf(`transport: sandbox\n${TASKS}`)).toEqual({ kind: "sandbox", network: true, home: [], env: [] });
+  });
+
+  it("a pipeline inherits orchestrator.yaml's transport, or replaces it whole", async () => {
+    project.write("orchestrator.yaml", "transport: {kind: sandbox, network: off, home: ['~/.claude.json', .config/x/], env: [KEY, KEY]}\n");
+    expect(await transportOf(TASKS)).toEqual({ kind: "sandbox", network: false, home: [".claude.json", ".config/x"], env: ["KEY"] });
+    expect(await transportOf(`transport: {kind: sandbox}\n${TASKS}`)).toEqual({ kind: "sandbox", network: true, home: [], env: [] });
+    expect(await transportOf(`transport: local\n${TASKS}`)).toEqual({ kind: "local" });
+  });
+
+  it("refuses kinds not available yet, home paths outside the home, and bad variable names, each where it was written", async () => {
+    project.write("p.yaml", `transport: ssh\n${TASKS}`);
+    project.write("q.yaml", `transport:\n  kind: sandbox\n  home: [/etc, ../x, ok]\n${TASKS}`);
+    project.write("r.yaml", `transport:\n  kind: sandbox\n  env: [1BAD]\n${TASKS}`);
+    const { text } = await project.diagnostics("p.yaml", "q.yaml", "r.yaml");
+    expect(text).toContain('p.yaml:1:12: error: transport "ssh" is not available yet; this build runs: local, sandbox');
+    expect(text).toContain('q.yaml:3:10: error: home path "/etc" must name something inside your home');
+    expect(text).toContain('q.yaml:3:16: error: home path "../x" must name something inside your home');
+    expect(text).toContain('r.yaml:3:9: error: transport.env[0] must match ^[A-Za-z_][A-Za-z0-9_]*$ (found "1BAD")');
+  });
+});
