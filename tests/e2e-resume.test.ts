@@ -141,7 +141,8 @@ tasks:
       expect(attempt?.agent).toMatchObject({ exitCode: 0, claims: "I changed nothing and I am done." });
       expect(attempt?.changes?.files).toEqual([]);
     } finally {
-      process.kill(Number(readFileSync(gatePid, "utf8")), "SIGKILL");
+      // The gate outlives nothing: orc's watchdog stops it once orc is gone.
+      expect(await gone(Number(readFileSync(gatePid, "utf8")), 2_000)).toBe(true);
     }
   });
 
