@@ -92,4 +92,16 @@ describe("an auditable judge", () => {
     expect(green.judge?.prompt).not.toContain("contradicted:");
     expect(green.judge?.hash).not.toBe(audit?.hash);
   });
+
+  it("shows the baseline: the same gates before the task, so a failing test that now passes is evidence", async () => {
+    const before: GateOutcome = { ...FAILING, tests: { passed: 0, failed: 1, skipped: 0, total: 1 } };
+    const now = await runJudgeGate(
+      spec,
+      { workspace: dir, transport: new LocalTransport(), env: {}, signal: new AbortController().signal, evidence: { ...evidence(PASSING), baseline: [before] } },
+      deps,
+    );
+    expect(now.judge?.prompt).toContain("## The same gates before the task (baseline)\n- tests: failed (0 passed, 1 failed, 0 skipped)");
+    // Written so that it does not read as a failure of this attempt: the verdict still follows this attempt's gates.
+    expect(now.verdict?.verdict).toBe("pass");
+  });
 });

@@ -106,6 +106,7 @@ export async function runJudgeGate(spec: JudgeGateSpec, ctx: GateContext, deps: 
       unverified: checked.unverified,
       files: evidence.files,
       gates: evidence.gates,
+      baseline: evidence.baseline ?? [],
       diff: await evidence.diff(),
     },
     deps.provider,

@@ -28,6 +28,8 @@ export interface JudgePromptInput {
   readonly unverified?: readonly string[];
   readonly files: readonly FileChange[];
   readonly gates: readonly GateOutcome[];
+  /** The same gates before the task's first attempt: what the agent's work changed about them. */
+  readonly baseline?: readonly GateOutcome[];
   readonly diff: string;
 }
 
@@ -86,6 +88,7 @@ export async function buildJudgePrompt(input: JudgePromptInput, tok: Tokenizer, 
     unverified,
     files: input.files.slice(0, 200),
     gates,
+    baseline: (input.baseline ?? []).map((g) => ({ id: g.gate, passed: g.passed, summary: g.summary, tests: g.tests ?? null })),
     diff,
     summary,
     task: { prompt: taskPrompt },

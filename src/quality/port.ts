@@ -31,6 +31,8 @@ export interface AttemptEvidence {
   readonly diff: () => Promise<string>;
   /** Outcomes of the gates that ran before this one in this attempt. */
   readonly gates: readonly GateOutcome[];
+  /** The task's command gates on the untouched workspace, before its first attempt (empty when none ran). */
+  readonly baseline?: readonly GateOutcome[];
 }
 
 export type GateKind = GateSpec["kind"];

@@ -183,6 +183,7 @@ function attemptEvidence(deps: RunDeps, input: AttemptInput, seen: Seen, gatesBe
         seen.changes.files.map((f) => f.path),
       )),
     gates: gatesBefore,
+    baseline: input.baseline ?? [],
   };
 }
 
