@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { dirname, resolve } from "node:path";
 import type ParcelWatcher from "@parcel/watcher";
+import { inside, parcelIgnore, parcelWatcher, relativePath } from "./parcel.js";
 
 export interface ChangeWatcherOptions {
   readonly workspace: string;
@@ -20,16 +21,7 @@ export interface ChangeWatcherOptions {
   readonly settleMs?: number;
 }
 
-/** Never part of "the workspace", at any depth; the shadow store excludes the same (src/workspace/shadow-git.ts). */
-const ALWAYS_IGNORED = [".git", ".orc", "node_modules", "**/.git", "**/.orc", "**/node_modules"];
 const DEFAULT_SETTLE_MS = 12;
-
-let watcherModule: Promise<typeof ParcelWatcher> | undefined;
-/** @parcel/watcher, loaded by the first watcher that looks, not by every command that bundles this module. */
-function parcelWatcher(): Promise<typeof ParcelWatcher> {
-  watcherModule ??= import("@parcel/watcher").then((m) => m.default);
-  return watcherModule;
-}
 
 /**
  * Tells whether anything in the workspace changed since `mark()`, without spawning a process, so a workspace takes a
@@ -51,7 +43,7 @@ function parcelWatcher(): Promise<typeof ParcelWatcher> {
 export class ChangeWatcher {
   readonly workspace: string;
   readonly snapshotFile: string;
-  private readonly ignore: string[];
+  private readonly ignore: (string | RegExp)[];
   private readonly settleMs: number;
   private marked = false;
 
@@ -59,9 +51,10 @@ export class ChangeWatcher {
     this.workspace = resolve(options.workspace);
     this.snapshotFile = resolve(options.snapshotFile);
     this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
-    this.ignore = [...ALWAYS_IGNORED, ...(options.ignore ?? []).map((p) => resolve(this.workspace, p))];
+    const ignore = (options.ignore ?? []).map((p) => resolve(this.workspace, p));
     const snapshotDir = dirname(this.snapshotFile);
-    if (inside(this.workspace, snapshotDir)) this.ignore.push(snapshotDir);
+    if (inside(this.workspace, snapshotDir)) ignore.push(snapshotDir);
+    this.ignore = parcelIgnore(ignore);
   }
 
   /** Records the workspace as it is now; later writes are measured against this. */
@@ -87,15 +80,8 @@ export class ChangeWatcher {
     }
     const paths = new Set<string>();
     for (const event of events) {
-      const rel = relative(this.workspace, event.path);
-      if (rel === "" || !inside(this.workspace, event.path)) continue;
-      paths.add(rel.split(sep).join("/"));
+      if (inside(this.workspace, event.path)) paths.add(relativePath(this.workspace, event.path));
     }
     return [...paths].sort();
   }
-}
-
-function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
