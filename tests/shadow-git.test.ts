@@ -206,6 +206,8 @@ describe("ShadowGit", () => {
     const before = fingerprint(join(workspace, ".git"));
 
     await git.init();
+    // The store borrows the user's objects (read-only) instead of hashing every file again.
+    expect(readFileSync(join(git.storeDir, "objects/info/alternates"), "utf8")).toBe("../../../.git/objects\n");
     const t1 = await git.snapshot();
     write("src/index.ts", "export const x = 1;\n");
     write("src/new.ts", "new\n");

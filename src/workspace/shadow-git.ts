@@ -3,6 +3,7 @@ import { open, readdir } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { FileChange } from "../core/events.js";
 import type { ProcessOutcome, Transport } from "../transports/port.js";
+import { borrowUserRepository } from "./borrow.js";
 import { coverPaths } from "./pathspecs.js";
 import { GC_LOOSE_OBJECTS, GC_PACKS, gcDue } from "./housekeeping.js";
 
@@ -44,6 +45,8 @@ const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 /** Output git may print (diff of a huge change set); the transport keeps only a tail, so ask for plenty. */
 const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
 const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** A path through `.git`, `.orc` or `node_modules` (IGNORED_NAMES in src/watch/parcel.ts), at any depth. */
+const EXCLUDED_NAME = /(^|\/)(\.git|\.orc|node_modules)(\/|$)/;
 /** Pathspecs from which one `git add --all` costs less than listing them (src/workspace/pathspecs.ts). */
 const MAX_PATHSPECS = 64;
 /** Bytes of paths per `ls-files` command line, well inside Linux's 128 KiB for one argument and 2 MiB for all. */
@@ -63,7 +66,8 @@ const ARGV_BATCH_BYTES = 64 * 1024;
  * Recording: `snapshot()` runs `git add --all`; `snapshot(paths)`, for a caller that knows where the workspace
  * changed since the last snapshot, updates only those paths and what lies under them (`ls-files` then
  * `update-index`, both honouring the ignores), falling back to `add --all` when that would cost more or cannot
- * cope (a nested repository). `maintain()` packs the store when git's own gc would.
+ * cope (a nested repository). A new store in a workspace that is a git repository starts from the user's index and
+ * objects, read-only (src/workspace/borrow.ts). `maintain()` packs the store when git's own gc would.
  *
  * Operations are serialised (one git process at a time): two at once would collide on the index lock. One ShadowGit
  * per store per process; `init()` removes an `index.lock` left behind by a crashed orc.
@@ -104,11 +108,21 @@ export class ShadowGit {
     };
   }
 
-  /** Creates the store if needed and (re)writes its exclude file. Idempotent. */
+  /**
+   * Creates the store if needed (starting from the user's repository when the workspace is one) and (re)writes its
+   * exclude file. Idempotent.
+   */
   init(): Promise<void> {
     return this.serial(async () => {
+      if (!this.prepareStore()) return;
       // --template= : no sample hooks or description copied from the system template directory.
-      if (this.prepareStore()) await this.git(["init", "--quiet", "--template="]);
+      await this.git(["init", "--quiet", "--template="]);
+      await borrowUserRepository({
+        storeDir: this.storeDir,
+        workspace: this.workspace,
+        excluded: this.excluded(),
+        git: (args, stdin) => this.git(args, stdin),
+      });
     });
   }
 
@@ -345,6 +359,12 @@ export class ShadowGit {
       this.workspace,
       ...["-c", "gc.auto=0", "-c", "core.autocrlf=false", "-c", "core.splitIndex=true", "-c", "splitIndex.sharedIndexExpire=now"],
     ];
+  }
+
+  /** Whether a path (relative, `/`-separated) is one the exclude file below keeps out of every checkpoint. */
+  private excluded(): (path: string) => boolean {
+    const dirs = this.excludedDirs();
+    return (path) => EXCLUDED_NAME.test(path) || dirs.some((dir) => path === dir || path.startsWith(`${dir}/`));
   }
 
   /** The state directory, the store and nested repositories, relative to the workspace, when they lie inside it. */
