@@ -283,7 +283,7 @@ describe("ShadowGit", () => {
     expect(lsTree(await git.snapshot(["vendor"]))).toEqual(["a/file/inner.ts", "keep.ts", "vendor/top.txt"]);
   });
 
-  it("keeps the checkpoint before an attempt reachable from the one after it", async () => {
+  it("keeps the checkpoint before an attempt reachable from the one after it, attempts in a row as a history", async () => {
     const { git, write } = setup();
     await git.init();
     write("f.txt", "1\n");
@@ -292,8 +292,13 @@ describe("ShadowGit", () => {
     const after = await git.snapshot();
     await git.saveRef("runs/r/t/1", after, before);
     expect(await git.readRef("runs/r/t/1")).toBe(after);
-    const parent = execFileSync("git", ["--git-dir", git.storeDir, "rev-parse", "refs/orc/runs/r/t/1^^{tree}"], { env: isolatedEnv(tmpdir()) });
-    expect(parent.toString().trim()).toBe(before);
+    const revParse = (rev: string): string => execFileSync("git", ["--git-dir", git.storeDir, "rev-parse", rev], { env: isolatedEnv(tmpdir()) }).toString().trim();
+    expect(revParse("refs/orc/runs/r/t/1^^{tree}")).toBe(before);
+    // The next attempt starts where this one ended: its commit follows this one, a history of the task.
+    write("f.txt", "3\n");
+    const first = await git.saveRef("runs/r/t/2", await git.snapshot(), after);
+    expect(revParse("refs/orc/runs/r/t/2^")).toBe(revParse("refs/orc/runs/r/t/1"));
+    expect(revParse("refs/orc/runs/r/t/2")).toBe(first);
   });
 
   it("checkpoints paths that would mean something to a shell as plain names", async () => {

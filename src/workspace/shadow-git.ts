@@ -82,6 +82,8 @@ export class ShadowGit {
   private queue: Promise<unknown> = Promise.resolve();
   /** Nested repositories without a commit, found by `add`; excluded from then on. */
   private readonly nestedRepos = new Set<string>();
+  /** The commit saveRef() made last: the parent of the next one when that attempt started from its tree. */
+  private lastSaved: { readonly tree: string; readonly commit: string } | undefined;
 
   constructor(options: ShadowGitOptions) {
     this.storeDir = resolve(options.storeDir);
@@ -178,16 +180,21 @@ export class ShadowGit {
   /**
    * Keeps `tree` reachable under `refs/orc/<name>` (a commit made with commit-tree) so that git never prunes it.
    * With `parentTree` (the checkpoint before), the commit's parent is a commit of that tree, which keeps it reachable
-   * too (`refs/orc/<name>^` is the checkpoint before). Characters a ref may not hold are %-escaped. Returns the
-   * commit id.
+   * too (`refs/orc/<name>^` is the checkpoint before): the previous attempt's commit when it ended there, so that
+   * consecutive attempts form a history. Characters a ref may not hold are %-escaped. Returns the commit id.
    */
   saveRef(name: string, tree: string, parentTree?: string): Promise<string> {
     return this.serial(async () => {
       assertObjectId(tree);
       const ref = `refs/orc/${refName(name)}`;
-      const parent = parentTree === undefined ? [] : ["-p", await this.commitTree(parentTree, `orc checkpoint before ${name}`)];
+      let parent: string[] = [];
+      if (parentTree !== undefined) {
+        const previous = this.lastSaved?.tree === parentTree ? this.lastSaved.commit : await this.commitTree(parentTree, `orc checkpoint before ${name}`);
+        parent = ["-p", previous];
+      }
       const commit = await this.commitTree(tree, `orc checkpoint ${name}`, parent);
       await this.git(["update-ref", ref, commit]);
+      this.lastSaved = { tree, commit };
       return commit;
     });
   }
