@@ -142,6 +142,8 @@ describe.each(MODES)("LocalWorkspace through $name", ({ options }) => {
     const { transport, open } = setup(options);
     const workspace = await open();
     await workspace.checkpointBefore();
+    // A big workspace's subscription starts after the first checkpoint; the first recording once it is live is whole.
+    await workspace.checkpointBefore();
     const started = transport.commands.length;
     for (let attempt = 1; attempt <= 3; attempt++) {
       const before = await workspace.checkpointBefore();
@@ -158,7 +160,8 @@ describe("LocalWorkspace in a big workspace", () => {
     // 2,000 files, over the threshold: the store's index counts them.
     const { ws, stateDir, transport, open } = setup({ liveFrom: 1000 });
     const workspace = await open();
-    const before = await workspace.checkpointBefore();
+    await workspace.checkpointBefore();
+    const before = await workspace.checkpointBefore(); // the subscription is live from here on
     const started = transport.commands.length;
     for (let i = 0; i < 9; i++) writeFile(ws, `d${String(10 + i)}/f${String(i)}.ts`, `// attempt 1\n`);
     writeFile(ws, "d19/new.ts", "new\n");

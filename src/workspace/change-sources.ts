@@ -1,4 +1,4 @@
-import type { LiveWatcher } from "../watch/live-watcher.js";
+import { LiveWatcher } from "../watch/live-watcher.js";
 import { ChangeWatcher } from "../watch/snapshot-watcher.js";
 
 /** How a LocalWorkspace learns where its files changed since the last checkpoint, short of reading them all. */
@@ -14,36 +14,47 @@ export interface ChangeSource {
 }
 
 export interface ChangeSourceOptions {
-  /** Started before the first checkpoint when the platform allows; closed here when not used. */
-  readonly live: LiveWatcher | undefined;
   /** Files in the workspace at the first checkpoint. */
   readonly files: number;
-  /** From this many files on, the live subscription decides (see LocalWorkspace). */
+  /** From this many files on, a live subscription decides (see LocalWorkspace). */
   readonly liveFrom: number;
   /** One attempt at a time (see LocalWorkspaceOptions.exclusive). */
   readonly exclusive: boolean;
   readonly workspace: string;
   readonly snapshotFile: string;
+  /** Absolute paths that are never part of the workspace (the state directory). */
   readonly ignore: readonly string[];
 }
 
-/** The source for a workspace of this size, as LocalWorkspace's class comment explains. */
-export async function chooseChangeSource(options: ChangeSourceOptions): Promise<ChangeSource> {
-  const { live } = options;
-  if (live !== undefined && options.files >= options.liveFrom) return liveSource(live);
-  // Closed before a snapshot is taken: while a subscription runs, parcel answers snapshots from the tree the
-  // subscription keeps (src/shared/BruteForceBackend.cc), which lacks what it does not watch, instead of walking.
-  await live?.close();
+/** The source for a workspace of this size, chosen right after the first checkpoint (LocalWorkspace's class comment). */
+export function chooseChangeSource(options: ChangeSourceOptions): ChangeSource {
+  if (options.files >= options.liveFrom) return liveSource(options);
   if (!options.exclusive) return everything;
   return snapshotSource(new ChangeWatcher({ workspace: options.workspace, snapshotFile: options.snapshotFile, ignore: options.ignore }));
 }
 
-/** Every path the subscription reported, complete once its sync point arrived. */
-function liveSource(live: LiveWatcher): ChangeSource {
+/**
+ * The paths a live subscription reported, complete once its sync point arrived. The subscription starts now, in the
+ * background (parcel walks every directory first: about one `git status`), so the first attempt need not wait for
+ * it; the first recording once it is live records everything, since changes made before it went unreported, and
+ * every recording after that follows its paths.
+ */
+function liveSource(options: ChangeSourceOptions): ChangeSource {
+  const started = LiveWatcher.start({ workspace: options.workspace, ignore: options.ignore }).catch(() => undefined);
+  let covered = false;
   return {
-    changes: () => live.take(),
+    changes: async () => {
+      const live = await started;
+      if (live === undefined) return undefined; // no subscription here (no inotify, too few watches): git records everything
+      if (covered) return live.take();
+      covered = true;
+      live.clear();
+      return undefined;
+    },
     recorded: () => Promise.resolve(),
-    close: () => live.close(),
+    close: async () => {
+      await (await started)?.close();
+    },
   };
 }
 

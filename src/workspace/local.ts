@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Transport } from "../transports/port.js";
-import { LiveWatcher } from "../watch/live-watcher.js";
 import { chooseChangeSource, type ChangeSource } from "./change-sources.js";
 import { checkpointStoreDir, directorySize } from "./housekeeping.js";
 import type { AttemptLabel, ChangeSet, CheckpointId, Workspace } from "./port.js";
@@ -29,20 +28,21 @@ const DEFAULT_LIVE_FROM = 5000;
  * A directory on this machine, checkpointed in a shadow git store under the state directory (the user's `.git` is
  * never written: src/workspace/shadow-git.ts). Each checkpoint makes git look only where files changed:
  *
- * - The first checkpoint starts a live subscription to the workspace's changes (src/watch/live-watcher.ts), which
- *   stays on until `close()`: changes made between attempts, by gates or by the user, are reported like those made
- *   during one. Then git records the whole workspace, starting from the user's own index and objects when the
- *   workspace is a git repository (src/workspace/borrow.ts), so even this costs about one `git status`.
- * - From `liveFrom` files on, a checkpoint waits for the subscription's sync point (under 1 ms after a quiet spell,
- *   about 50 ms after other changes) and has git update just the reported paths; when none were reported, it is
- *   the last checkpoint again, with no git process. When the subscription cannot vouch for its list (a burst that
- *   may have lost events, an error, directories it does not watch) or could not start (no inotify, too few
- *   watches), git records the whole workspace, as it does after a failed checkpoint.
- * - A smaller workspace with one attempt at a time stops the subscription after the first checkpoint and tells
- *   "nothing changed" from an mtime snapshot without a sync point (so a no-op attempt costs no git process nor a
- *   wait; its blind spots are in src/watch/snapshot-watcher.ts), and when something did change, git records the
- *   whole workspace (milliseconds at that size). Attempts side by side in a small workspace are recorded by git
- *   each time.
+ * - The first checkpoint has git record the whole workspace, starting from the user's own index and objects when
+ *   the workspace is a git repository (src/workspace/borrow.ts), so it costs about one `git status`.
+ * - A workspace of `liveFrom` files or more then starts a live subscription to its changes
+ *   (src/watch/live-watcher.ts), in the background while the first attempt runs, and keeps it until `close()`:
+ *   changes made between attempts, by gates or by the user, are reported like those made during one. The first
+ *   recording once it is live records everything again (what changed before it went unreported); after that, a
+ *   checkpoint waits for the subscription's sync point (under 1 ms after a quiet spell, about 50 ms after other
+ *   changes) and has git update just the reported paths, or is the last checkpoint again, with no git process, when
+ *   none were reported. When the subscription cannot vouch for its list (a burst that may have lost events, an
+ *   error, directories it does not watch) or cannot start (no inotify, too few watches), git records the whole
+ *   workspace, as it does after a failed checkpoint.
+ * - A smaller workspace with one attempt at a time tells "nothing changed" from an mtime snapshot, without a sync
+ *   point (so a no-op attempt costs no git process nor a wait; its blind spots are in src/watch/snapshot-watcher.ts),
+ *   and when something did change, git records the whole workspace (milliseconds at that size). Attempts side by
+ *   side in a small workspace are recorded by git each time.
  *
  * The store is packed between attempts when git's own gc would (`ShadowGit.maintain`); `storeSize()` tells its size.
  */
@@ -136,25 +136,18 @@ export class LocalWorkspace implements Workspace {
     return this.last;
   }
 
-  /** The first checkpoint: the subscription starts before git records everything, so nothing falls in between. */
+  /** The first checkpoint: git records everything, then the workspace's size chooses how later ones learn what changed. */
   private async first(): Promise<CheckpointId> {
     const { dir, stateDir, runId } = this.options;
-    const live = await LiveWatcher.start({ workspace: dir, ignore: [stateDir] }).catch(() => undefined);
-    try {
-      this.last = await this.git.snapshot();
-      this.source = await chooseChangeSource({
-        live,
-        files: await this.git.files(),
-        liveFrom: this.options.liveFrom ?? DEFAULT_LIVE_FROM,
-        exclusive: this.options.exclusive,
-        workspace: dir,
-        snapshotFile: join(stateDir, "runs", runId, "watch.snapshot"),
-        ignore: [stateDir],
-      });
-    } catch (error) {
-      await live?.close();
-      throw error;
-    }
+    this.last = await this.git.snapshot();
+    this.source = chooseChangeSource({
+      files: await this.git.files(),
+      liveFrom: this.options.liveFrom ?? DEFAULT_LIVE_FROM,
+      exclusive: this.options.exclusive,
+      workspace: dir,
+      snapshotFile: join(stateDir, "runs", runId, "watch.snapshot"),
+      ignore: [stateDir],
+    });
     await this.source.recorded();
     return this.last;
   }
