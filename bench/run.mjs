@@ -13,6 +13,7 @@ const suites = {
   apply: () => import("./apply-dag.mjs"),
   state: () => import("./state-append.mjs"),
   judge: () => import("./judge.mjs"),
+  big: () => import("./big-workspace.mjs"),
 };
 
 const results = [];
