@@ -21,6 +21,7 @@ class RecordingTransport implements Transport {
     const started = Date.now();
     return new Promise((resolve) => {
       const child = spawn(spec.command, [...(spec.args ?? [])], { cwd: spec.cwd, env: { ...spec.env }, stdio: ["pipe", "pipe", "pipe"] });
+      child.stdin.on("error", () => undefined); // git may exit without reading it (EPIPE): its outcome tells
       child.stdin.end(spec.stdin ?? "");
       const out: Buffer[] = [];
       const err: Buffer[] = [];

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { LiveWatcher, type LiveWatcherOptions } from "../src/watch/live-watcher.js";
 import { ChangeWatcher } from "../src/watch/snapshot-watcher.js";
 
@@ -132,9 +132,7 @@ describe("LiveWatcher", () => {
     expect(await watcher.take()).toEqual([]);
     // Between two takes (no attempt running) changes are still collected.
     write("src/keep.ts", "kept");
-    await vi.waitFor(() => {
-      expect(watcher.quiet).toBe(false);
-    });
+    await new Promise((done) => setTimeout(done, 600)); // delivered meanwhile, with no take() waiting
     expect(await watcher.take()).toEqual(["src/keep.ts"]);
     expect(statSync(workspace).mode & 0o777).toBe(0o755); // the sync point left the directory's mode as it was
   });
@@ -166,7 +164,7 @@ describe("LiveWatcher", () => {
 
   it("gives up on a burst that may have overflowed the kernel's queue, and starts afresh", async () => {
     const { write, watcher } = await live({ maxPaths: 5 });
-    for (let i = 0; i < 6; i++) write(`burst/f${String(i)}.ts`, "x");
+    for (let i = 0; i < 6; i++) write(`src/burst${String(i)}.ts`, "x");
     expect(await watcher.take()).toBeUndefined();
     expect(await watcher.take()).toEqual([]);
     write("src/edit.ts", "after");

@@ -51,7 +51,8 @@ export class LiveWatcher {
   private changed = new Set<string>();
   private created = new Set<string>();
   private failed = false;
-  private syncWaiters: (() => void)[] = [];
+  /** Those waiting for the sync point: told true when it arrived, false when the watcher closed first. */
+  private syncWaiters: ((arrived: boolean) => void)[] = [];
 
   private constructor(options: LiveWatcherOptions) {
     this.workspace = resolve(options.workspace);
@@ -70,11 +71,6 @@ export class LiveWatcher {
     }
     watcher.clear();
     return watcher;
-  }
-
-  /** True when no change has been reported since the last `take()` or `clear()`; changes still in flight are not seen. */
-  get quiet(): boolean {
-    return this.changed.size === 0 && !this.failed;
   }
 
   /**
@@ -103,7 +99,7 @@ export class LiveWatcher {
   async close(): Promise<void> {
     const subscription = this.subscription;
     this.subscription = undefined;
-    this.releaseWaiters();
+    this.releaseWaiters(false);
     await subscription?.unsubscribe().catch(() => undefined);
   }
 
@@ -125,7 +121,7 @@ export class LiveWatcher {
         this.changed.add(rel);
         if (event.type === "create") this.created.add(rel);
       }
-      if (synced) this.releaseWaiters();
+      if (synced) this.releaseWaiters(true);
     };
     const parcel = await parcelWatcher();
     const subscription = await parcel.subscribe(this.workspace, onEvents, { ignore: parcelIgnore(this.ignorePaths) });
@@ -151,9 +147,7 @@ export class LiveWatcher {
   private async sync(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const arrived = new Promise<boolean>((done) => {
-      this.syncWaiters.push(() => {
-        done(true);
-      });
+      this.syncWaiters.push(done);
       timer = setTimeout(() => {
         done(false);
       }, this.syncTimeoutMs);
@@ -169,10 +163,10 @@ export class LiveWatcher {
     }
   }
 
-  private releaseWaiters(): void {
+  private releaseWaiters(arrived: boolean): void {
     const waiters = this.syncWaiters;
     this.syncWaiters = [];
-    for (const release of waiters) release();
+    for (const release of waiters) release(arrived);
   }
 
   /** True when a directory created since the last take() holds a subdirectory parcel did not report (so not watched). */

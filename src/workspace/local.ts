@@ -38,7 +38,9 @@ const DEFAULT_LIVE_FROM = 5000;
  *   changes) and has git update just the reported paths, or is the last checkpoint again, with no git process, when
  *   none were reported. When the subscription cannot vouch for its list (a burst that may have lost events, an
  *   error, directories it does not watch) or cannot start (no inotify, too few watches), git records the whole
- *   workspace, as it does after a failed checkpoint.
+ *   workspace, as it does after a failed checkpoint. It does not watch `.git` directories: a commit made inside a
+ *   nested repository without changing any of its files is recorded (as that repository's gitlink) by the next
+ *   whole recording only.
  * - A smaller workspace with one attempt at a time tells "nothing changed" from an mtime snapshot, without a sync
  *   point (so a no-op attempt costs no git process nor a wait; its blind spots are in src/watch/snapshot-watcher.ts),
  *   and when something did change, git records the whole workspace (milliseconds at that size). Attempts side by
