@@ -82,6 +82,8 @@ export class ShadowGit {
   private queue: Promise<unknown> = Promise.resolve();
   /** Nested repositories without a commit, found by `add`; excluded from then on. */
   private readonly nestedRepos = new Set<string>();
+  /** Whether objects may have been written since maintain() last looked (nothing to pack otherwise). */
+  private wrote = true;
   /** The commit saveRef() made last: the parent of the next one when that attempt started from its tree. */
   private lastSaved: { readonly tree: string; readonly commit: string } | undefined;
 
@@ -193,6 +195,7 @@ export class ShadowGit {
         parent = ["-p", previous];
       }
       const commit = await this.commitTree(tree, `orc checkpoint ${name}`, parent);
+      this.wrote = true;
       await this.git(["update-ref", ref, commit]);
       this.lastSaved = { tree, commit };
       return commit;
@@ -206,6 +209,8 @@ export class ShadowGit {
    */
   maintain(): Promise<boolean> {
     return this.serial(async () => {
+      if (!this.wrote) return false;
+      this.wrote = false;
       if (!(await gcDue(this.storeDir))) return false;
       const limits = ["-c", `gc.auto=${String(GC_LOOSE_OBJECTS)}`, "-c", `gc.autoPackLimit=${String(GC_PACKS)}`];
       // autoDetach=false: a gc left running in the background would hold the store during the next attempt.
@@ -256,6 +261,7 @@ export class ShadowGit {
   }
 
   private async record(paths: readonly string[] | undefined): Promise<string> {
+    this.wrote = true;
     const cover = paths === undefined ? undefined : coverPaths(paths, MAX_PATHSPECS);
     if (cover === undefined || !(await this.updatePaths(cover))) await this.addAll();
     const tree = (await this.git(["write-tree"])).trim();
