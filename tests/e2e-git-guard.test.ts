@@ -41,10 +41,7 @@ tasks:
     rig.cleanup();
   });
 
-  // The run loop does not observe .git yet: LocalWorkspace will call git-guard (src/workspace/git-guard.ts) once its
-  // rewrite lands. Until then this run is accepted without a word, which `it.fails` records; when the wiring is in,
-  // vitest reports this test as failing: make it an `it`.
-  it.fails("pauses the task, and orc status and the records tell what happened", () => {
+  it("pauses the task, and orc status and the records tell what happened", () => {
     const run = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"]);
     expect(run.code).toBe(3);
     expect(run.stdout).toContain("[fix] changed 1 file (+1 -1); git: changed .git/config, added hook pre-commit, made 1 commit on main\n");

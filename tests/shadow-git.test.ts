@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -20,7 +20,9 @@ class RecordingTransport implements Transport {
     this.maxRunning = Math.max(this.maxRunning, this.running);
     const started = Date.now();
     return new Promise((resolve) => {
-      const child = spawn(spec.command, [...(spec.args ?? [])], { cwd: spec.cwd, env: { ...spec.env }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(spec.command, [...(spec.args ?? [])], { cwd: spec.cwd, env: { ...spec.env }, stdio: ["pipe", "pipe", "pipe"] });
+      child.stdin.on("error", () => undefined); // git may exit without reading it (EPIPE): its outcome tells
+      child.stdin.end(spec.stdin ?? "");
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on("data", (c: Buffer) => out.push(c));
@@ -205,6 +207,8 @@ describe("ShadowGit", () => {
     const before = fingerprint(join(workspace, ".git"));
 
     await git.init();
+    // The store borrows the user's objects (read-only) instead of hashing every file again.
+    expect(readFileSync(join(git.storeDir, "objects/info/alternates"), "utf8")).toBe("../../../.git/objects\n");
     const t1 = await git.snapshot();
     write("src/index.ts", "export const x = 1;\n");
     write("src/new.ts", "new\n");
@@ -220,6 +224,82 @@ describe("ShadowGit", () => {
     expect(paths.some((p) => p.startsWith(".git/") || p.startsWith(".orc/"))).toBe(false);
     // Entries of the user's .git/info/exclude are honoured too.
     expect(paths).not.toContain("secret.env");
+  });
+
+  it("records only the paths it is told changed (and what lies under them), as a whole add would", async () => {
+    const { git, write, lsTree, transport, workspace } = setup();
+    await git.init();
+    write(".gitignore", "*.log\n");
+    write("a/one.ts", "1\n");
+    write("a/two.ts", "2\n");
+    write("b/keep.ts", "k\n");
+    write("b/deep/more.ts", "m\n");
+    write("exec.sh", "echo\n");
+    const base = await git.snapshot();
+
+    write("a/one.ts", "1, edited\n");
+    rmSync(join(workspace, "a/two.ts"));
+    renameSync(join(workspace, "b"), join(workspace, "b2"));
+    chmodSync(join(workspace, "exec.sh"), 0o755);
+    write("c d/new ü.ts", "new\n");
+    write("c d/debug.log", "ignored\n");
+    symlinkSync("a/one.ts", join(workspace, "link"));
+    write("untold.ts", "not reported\n");
+    const calls = transport.calls.length;
+    const partial = await git.snapshot(["a/one.ts", "a/two.ts", "b", "b2", "c d", "exec.sh", "link"]);
+    expect(transport.calls.slice(calls).some((c) => c.args?.includes("add"))).toBe(false);
+    expect(lsTree(partial)).toEqual([".gitignore", "a/one.ts", "b2/deep/more.ts", "b2/keep.ts", "c d/new ü.ts", "exec.sh", "link"]);
+    expect((await git.diff(base, partial)).map((f) => `${f.status} ${f.path}`)).toEqual([
+      "modified a/one.ts",
+      "deleted a/two.ts",
+      "deleted b/deep/more.ts",
+      "deleted b/keep.ts",
+      "added b2/deep/more.ts",
+      "added b2/keep.ts",
+      "added c d/new ü.ts",
+      "modified exec.sh",
+      "added link",
+    ]);
+    // Told nothing, it records nothing new; told everything, it is what a whole add records.
+    expect(await git.snapshot([])).toBe(partial);
+    const full = await git.snapshot();
+    expect(lsTree(full)).toContain("untold.ts");
+    rmSync(join(workspace, "untold.ts"));
+    expect(await git.snapshot(["untold.ts"])).toBe(partial);
+  });
+
+  it("falls back to a whole add where an update by path cannot cope", async () => {
+    const { root, git, write, lsTree, workspace } = setup();
+    await git.init();
+    write("a/file", "f\n");
+    write("keep.ts", "k\n");
+    await git.snapshot();
+    rmSync(join(workspace, "a/file"));
+    write("a/file/inner.ts", "a file became a directory\n");
+    expect(lsTree(await git.snapshot(["a/file"]))).toEqual(["a/file/inner.ts", "keep.ts"]);
+    write("vendor/lib/file.txt", "f\n");
+    execFileSync("git", ["init", "-q", join(workspace, "vendor/lib")], { env: isolatedEnv(root) });
+    write("vendor/top.txt", "t\n");
+    // A nested repository without a commit is left out, as a whole add leaves it out.
+    expect(lsTree(await git.snapshot(["vendor"]))).toEqual(["a/file/inner.ts", "keep.ts", "vendor/top.txt"]);
+  });
+
+  it("keeps the checkpoint before an attempt reachable from the one after it, attempts in a row as a history", async () => {
+    const { git, write } = setup();
+    await git.init();
+    write("f.txt", "1\n");
+    const before = await git.snapshot();
+    write("f.txt", "2\n");
+    const after = await git.snapshot();
+    await git.saveRef("runs/r/t/1", after, before);
+    expect(await git.readRef("runs/r/t/1")).toBe(after);
+    const revParse = (rev: string): string => execFileSync("git", ["--git-dir", git.storeDir, "rev-parse", rev], { env: isolatedEnv(tmpdir()) }).toString().trim();
+    expect(revParse("refs/orc/runs/r/t/1^^{tree}")).toBe(before);
+    // The next attempt starts where this one ended: its commit follows this one, a history of the task.
+    write("f.txt", "3\n");
+    const first = await git.saveRef("runs/r/t/2", await git.snapshot(), after);
+    expect(revParse("refs/orc/runs/r/t/2^")).toBe(revParse("refs/orc/runs/r/t/1"));
+    expect(revParse("refs/orc/runs/r/t/2")).toBe(first);
   });
 
   it("checkpoints paths that would mean something to a shell as plain names", async () => {

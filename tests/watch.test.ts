@@ -1,11 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { LiveWatcher, type LiveWatcherOptions } from "../src/watch/live-watcher.js";
 import { ChangeWatcher } from "../src/watch/snapshot-watcher.js";
 
 const dirs: string[] = [];
-afterEach(() => {
+const watchers: LiveWatcher[] = [];
+afterEach(async () => {
+  for (const watcher of watchers.splice(0)) await watcher.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -99,5 +102,78 @@ describe("ChangeWatcher", () => {
     await expect(watcher.mark()).rejects.toThrow();
     mkdirSync(workspace);
     expect(await watcher.changedSince()).toBeUndefined();
+  });
+});
+
+describe("LiveWatcher", () => {
+  async function live(options: Partial<LiveWatcherOptions> = {}) {
+    const { root, workspace, stateDir, write } = setup();
+    for (const path of [".git/HEAD", ".orc/state.db", "node_modules/x/index.js", "packages/p/node_modules/y/index.js", "state/checkpoints.git/HEAD"]) write(path, "0");
+    write("src/keep.ts", "keep");
+    write("src/edit.ts", "one");
+    write("gone.txt", "bye");
+    write("run.sh", "echo");
+    write("old name.md", "old");
+    const watcher = await LiveWatcher.start({ workspace, ignore: [stateDir], ...options });
+    watchers.push(watcher);
+    return { root, workspace, write, watcher };
+  }
+
+  it("lists every path changed since the last take, chmod included, once the changes are in", async () => {
+    const { workspace, write, watcher } = await live();
+    expect(await watcher.take()).toEqual([]);
+    write("src/edit.ts", "two");
+    rmSync(join(workspace, "gone.txt"));
+    chmodSync(join(workspace, "run.sh"), 0o755);
+    renameSync(join(workspace, "old name.md"), join(workspace, "new name.md"));
+    write("src/new.ts", "new");
+    // Taken at once: the sync point waits for events parcel still holds back.
+    expect(await watcher.take()).toEqual(["gone.txt", "new name.md", "old name.md", "run.sh", "src/edit.ts", "src/new.ts"]);
+    expect(await watcher.take()).toEqual([]);
+    // Between two takes (no attempt running) changes are still collected.
+    write("src/keep.ts", "kept");
+    await new Promise((done) => setTimeout(done, 600)); // delivered meanwhile, with no take() waiting
+    expect(await watcher.take()).toEqual(["src/keep.ts"]);
+    expect(statSync(workspace).mode & 0o777).toBe(0o755); // the sync point left the directory's mode as it was
+  });
+
+  it("ignores .git, .orc and node_modules at any depth, and the given paths", async () => {
+    const { write, watcher } = await live();
+    write(".git/HEAD", "ref");
+    write(".orc/state.db", "db");
+    write("node_modules/x/index.js", "x");
+    write("packages/p/node_modules/y/index.js", "y");
+    write("packages/p/node_modules/z/new.js", "z");
+    write("state/checkpoints.git/HEAD", "h");
+    write("state/new", "n");
+    expect(await watcher.take()).toEqual([]);
+    write("packages/p/node_modules_not/a.js", "a");
+    expect(await watcher.take()).toEqual(expect.arrayContaining(["packages/p/node_modules_not"]));
+  });
+
+  it("gives up once when a directory tree is moved in, then watches inside it", async () => {
+    const { root, workspace, write, watcher } = await live();
+    mkdirSync(join(root, "elsewhere/lib/sub"), { recursive: true });
+    writeFileSync(join(root, "elsewhere/lib/sub/b.ts"), "b");
+    renameSync(join(root, "elsewhere"), join(workspace, "vendor"));
+    // parcel watches "vendor" but not what came with it: the list could not be trusted.
+    expect(await watcher.take()).toBeUndefined();
+    write("vendor/lib/sub/b.ts", "b, edited");
+    expect(await watcher.take()).toEqual(["vendor/lib/sub/b.ts"]);
+  });
+
+  it("gives up on a burst that may have overflowed the kernel's queue, and starts afresh", async () => {
+    const { write, watcher } = await live({ maxPaths: 5 });
+    for (let i = 0; i < 6; i++) write(`src/burst${String(i)}.ts`, "x");
+    expect(await watcher.take()).toBeUndefined();
+    expect(await watcher.take()).toEqual([]);
+    write("src/edit.ts", "after");
+    expect(await watcher.take()).toEqual(["src/edit.ts"]);
+  });
+
+  it("answers undefined once closed", async () => {
+    const { watcher } = await live();
+    await watcher.close();
+    expect(await watcher.take()).toBeUndefined();
   });
 });

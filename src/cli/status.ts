@@ -1,6 +1,6 @@
 import { formatDuration } from "../core/duration.js";
 import type { RunSnapshot, TaskRow } from "../state/port.js";
-import { withReadonlyStore, type GlobalOptions } from "./context.js";
+import { settingsFor, withReadonlyStore, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { fail, type Io } from "./io.js";
 
@@ -40,7 +40,23 @@ export function renderStatus(s: RunSnapshot): string {
   return lines.join("\n");
 }
 
-export function statusCommand(runId: string | undefined, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
+/** `1.2 MB`, as people read sizes. */
+function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${unit === 0 ? String(value) : value.toFixed(1)} ${units[unit] ?? "B"}`;
+}
+
+export async function statusCommand(runId: string | undefined, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
+  const settings = settingsFor(io, options);
+  // The checkpoint store's size on disk (objects borrowed from the user's repository not counted): housekeeping keeps
+  // it small, and this is where a user sees it.
+  const storeBytes = settings.ok ? await (await import("../workspace/housekeeping.js")).checkpointStoreSize(settings.value.stateDir) : 0;
   return withReadonlyStore(io, options, (store) => {
     const id = runId ?? store?.latestRun()?.id;
     if (id === undefined) {
@@ -50,7 +66,11 @@ export function statusCommand(runId: string | undefined, options: GlobalOptions 
     }
     const snapshot = store?.snapshot(id);
     if (snapshot === undefined) return fail(io, { reason: "unknown-run", run: id }, options);
-    io.stdout.write(options.json ? `${JSON.stringify(snapshot)}\n` : `${renderStatus(snapshot)}\n`);
+    io.stdout.write(
+      options.json
+        ? `${JSON.stringify({ ...snapshot, checkpoints: { bytes: storeBytes } })}\n`
+        : `${renderStatus(snapshot)}\ncheckpoints: ${formatBytes(storeBytes)} in the shadow store\n`,
+    );
     return EXIT.ok;
   });
 }

@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { dirname, resolve } from "node:path";
 import type ParcelWatcher from "@parcel/watcher";
+import { inside, parcelIgnore, parcelWatcher, relativePath } from "./parcel.js";
 
 export interface ChangeWatcherOptions {
   readonly workspace: string;
@@ -20,21 +21,12 @@ export interface ChangeWatcherOptions {
   readonly settleMs?: number;
 }
 
-/** Never part of "the workspace", at any depth; the shadow store excludes the same (src/workspace/shadow-git.ts). */
-const ALWAYS_IGNORED = [".git", ".orc", "node_modules", "**/.git", "**/.orc", "**/node_modules"];
 const DEFAULT_SETTLE_MS = 12;
 /**
  * The tree walk, named: left to choose, @parcel/watcher first asks watchman, spawning a shell to look for it on
  * every call (two processes per attempt where watchman is not installed).
  */
 const SNAPSHOT_BACKEND = "brute-force";
-
-let watcherModule: Promise<typeof ParcelWatcher> | undefined;
-/** @parcel/watcher, loaded by the first watcher that looks, not by every command that bundles this module. */
-function parcelWatcher(): Promise<typeof ParcelWatcher> {
-  watcherModule ??= import("@parcel/watcher").then((m) => m.default);
-  return watcherModule;
-}
 
 /**
  * Tells whether anything in the workspace changed since `mark()`, without spawning a process, so a workspace takes a
@@ -56,7 +48,7 @@ function parcelWatcher(): Promise<typeof ParcelWatcher> {
 export class ChangeWatcher {
   readonly workspace: string;
   readonly snapshotFile: string;
-  private readonly ignore: string[];
+  private readonly ignore: (string | RegExp)[];
   private readonly settleMs: number;
   private marked = false;
 
@@ -64,9 +56,10 @@ export class ChangeWatcher {
     this.workspace = resolve(options.workspace);
     this.snapshotFile = resolve(options.snapshotFile);
     this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
-    this.ignore = [...ALWAYS_IGNORED, ...(options.ignore ?? []).map((p) => resolve(this.workspace, p))];
+    const ignore = (options.ignore ?? []).map((p) => resolve(this.workspace, p));
     const snapshotDir = dirname(this.snapshotFile);
-    if (inside(this.workspace, snapshotDir)) this.ignore.push(snapshotDir);
+    if (inside(this.workspace, snapshotDir)) ignore.push(snapshotDir);
+    this.ignore = parcelIgnore(ignore);
   }
 
   /** Records the workspace as it is now; later writes are measured against this. */
@@ -92,15 +85,8 @@ export class ChangeWatcher {
     }
     const paths = new Set<string>();
     for (const event of events) {
-      const rel = relative(this.workspace, event.path);
-      if (rel === "" || !inside(this.workspace, event.path)) continue;
-      paths.add(rel.split(sep).join("/"));
+      if (inside(this.workspace, event.path)) paths.add(relativePath(this.workspace, event.path));
     }
     return [...paths].sort();
   }
-}
-
-function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }

@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import type { Transport } from "../transports/port.js";
-import { ChangeWatcher } from "../watch/snapshot-watcher.js";
+import { chooseChangeSource, type ChangeSource } from "./change-sources.js";
+import { checkpointStoreDir, directorySize } from "./housekeeping.js";
 import type { AttemptLabel, ChangeSet, CheckpointId, Workspace } from "./port.js";
+import { gitChangesAround } from "./git-guard.js";
 import { CheckpointFiles } from "./restore-paths.js";
 import { ShadowGit } from "./shadow-git.js";
 
@@ -14,54 +16,84 @@ export interface LocalWorkspaceOptions {
   /** Runs git (the one process supervisor's contract). */
   readonly transport: Transport;
   /**
-   * True when one attempt at a time works in the directory, so a change watcher can tell that an attempt changed
-   * nothing and spare the git checkpoint. Attempts side by side are always checkpointed by git.
+   * True when one attempt at a time works in the directory: a small workspace then tells "nothing changed" from an
+   * mtime snapshot, and the store's housekeeping runs before an attempt rather than when the run ends.
    */
   readonly exclusive: boolean;
+  /** Files from which checkpoints follow the live subscription's paths (default 5,000); see the class comment. */
+  readonly liveFrom?: number;
 }
+
+const DEFAULT_LIVE_FROM = 5000;
 
 /**
  * A directory on this machine, checkpointed in a shadow git store under the state directory (the user's `.git` is
- * never written). With one attempt at a time, a change watcher (a snapshot of mtimes) is marked at each checkpoint, so
- * an attempt that changed nothing costs no git process; its documented blind spots (a chmod alone, a rewrite within
- * one clock tick of the mark) are in src/watch/snapshot-watcher.ts.
+ * never written: src/workspace/shadow-git.ts). Each checkpoint makes git look only where files changed:
+ *
+ * - The first checkpoint has git record the whole workspace, starting from the user's own index and objects when
+ *   the workspace is a git repository (src/workspace/borrow.ts), so it costs about one `git status`.
+ * - A workspace of `liveFrom` files or more then starts a live subscription to its changes
+ *   (src/watch/live-watcher.ts), in the background while the first attempt runs, and keeps it until `close()`:
+ *   changes made between attempts, by gates or by the user, are reported like those made during one. The first
+ *   recording once it is live records everything again (what changed before it went unreported); after that, a
+ *   checkpoint waits for the subscription's sync point (under 1 ms after a quiet spell, about 50 ms after other
+ *   changes) and has git update just the reported paths, or is the last checkpoint again, with no git process, when
+ *   none were reported. When the subscription cannot vouch for its list (a burst that may have lost events, an
+ *   error, directories it does not watch) or cannot start (no inotify, too few watches), git records the whole
+ *   workspace, as it does after a failed checkpoint. It does not watch `.git` directories: a commit made inside a
+ *   nested repository without changing any of its files is recorded (as that repository's gitlink) by the next
+ *   whole recording only.
+ * - A smaller workspace with one attempt at a time tells "nothing changed" from an mtime snapshot, without a sync
+ *   point (so a no-op attempt costs no git process nor a wait; its blind spots are in src/watch/snapshot-watcher.ts),
+ *   and when something did change, git records the whole workspace (milliseconds at that size). Attempts side by
+ *   side in a small workspace are recorded by git each time.
+ *
+ * The store is packed between attempts when git's own gc would (`ShadowGit.maintain`); `storeSize()` tells its size.
  */
 export class LocalWorkspace implements Workspace {
   readonly dir: string;
   private last: CheckpointId | undefined;
+  private source: ChangeSource | undefined;
+  /** Set when a recording failed after the source handed over its paths: the next one records everything. */
+  private recordAll = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Single files in and out of a checkpoint (held-out gates): src/workspace/restore-paths.ts. */
   private readonly files: CheckpointFiles;
+  /** The workspace's own `.git`, which no checkpoint records, observed around each attempt. */
+  private readonly gitGuard: ReturnType<typeof gitChangesAround>;
 
   private constructor(
     private readonly git: ShadowGit,
-    private readonly watcher: ChangeWatcher | undefined,
-    private readonly refPrefix: string,
-    transport: Transport,
+    private readonly options: LocalWorkspaceOptions,
   ) {
     this.dir = git.workspace;
-    this.files = new CheckpointFiles({ storeDir: git.storeDir, workspace: git.workspace, transport });
+    this.files = new CheckpointFiles({ storeDir: git.storeDir, workspace: git.workspace, transport: options.transport });
+    this.gitGuard = gitChangesAround(git.workspace, options.transport);
   }
 
   static async open(options: LocalWorkspaceOptions): Promise<LocalWorkspace> {
-    const git = new ShadowGit({ storeDir: join(options.stateDir, "checkpoints.git"), workspace: options.dir, stateDir: options.stateDir, transport: options.transport });
+    const git = new ShadowGit({ storeDir: checkpointStoreDir(options.stateDir), workspace: options.dir, stateDir: options.stateDir, transport: options.transport });
     await git.init();
-    const watcher = options.exclusive
-      ? new ChangeWatcher({ workspace: options.dir, snapshotFile: join(options.stateDir, "runs", options.runId, "watch.snapshot"), ignore: [options.stateDir] })
-      : undefined;
-    return new LocalWorkspace(git, watcher, `runs/${options.runId}`, options.transport);
+    return new LocalWorkspace(git, options);
   }
 
   async checkpointBefore(): Promise<CheckpointId> {
-    if (this.last !== undefined && !(await this.changedSinceLast())) return this.last;
-    return this.checkpoint();
+    // Between attempts (one at a time), so a gc never competes with an agent for the disk.
+    if (this.options.exclusive) await this.git.maintain();
+    // Every attempt, even one whose checkpoint is reused: a human's commit between attempts is not the agent's.
+    await this.gitGuard.before();
+    return this.serial(() => this.checkpoint());
   }
 
   async changesSince(before: CheckpointId, label: AttemptLabel): Promise<ChangeSet> {
-    if (this.last === before && !(await this.changedSinceLast())) return { files: [], linesChanged: 0, checkpoint: before };
-    const after = await this.checkpoint();
-    if (after === before) return { files: [], linesChanged: 0, checkpoint: before };
-    await this.git.saveRef(`${this.refPrefix}/${label.task}/${String(label.attempt)}`, after);
+    // Always: the change sources ignore `.git`, so an attempt that only touched it looks like "nothing changed".
+    const git = await this.gitGuard.after();
+    const withGit = (set: ChangeSet): ChangeSet => (git === undefined ? set : { ...set, git });
+    const after = await this.serial(() => this.checkpoint());
+    if (after === before) return withGit({ files: [], linesChanged: 0, checkpoint: before });
+    await this.git.saveRef(`runs/${this.options.runId}/${label.task}/${String(label.attempt)}`, after, before);
     const files = await this.git.diff(before, after);
-    return { files, linesChanged: files.reduce((n, f) => n + f.added + f.removed, 0), checkpoint: after };
+    return withGit({ files, linesChanged: files.reduce((n, f) => n + f.added + f.removed, 0), checkpoint: after });
   }
 
   async patch(from: CheckpointId, to: CheckpointId, paths: readonly string[]): Promise<string> {
@@ -74,8 +106,12 @@ export class LocalWorkspace implements Workspace {
   }
 
   async restore(checkpoint: CheckpointId): Promise<void> {
-    await this.git.restore(checkpoint);
-    await this.mark(checkpoint);
+    await this.serial(async () => {
+      await this.recording(async (changed) => {
+        await this.git.restore(checkpoint, changed);
+        return checkpoint;
+      });
+    });
   }
 
   pathsAt(checkpoint: CheckpointId): Promise<string[]> {
@@ -87,40 +123,76 @@ export class LocalWorkspace implements Workspace {
   }
 
   async restorePaths(checkpoint: CheckpointId, paths: readonly string[]): Promise<void> {
-    // The workspace no longer matches the last checkpoint: the next one must ask git, whatever the watcher says.
-    this.last = undefined;
-    await this.files.restore(checkpoint, paths);
+    // orc itself changed files behind the change source's back: the next checkpoint records everything.
+    await this.serial(async () => {
+      this.recordAll = true;
+      await this.files.restore(checkpoint, paths);
+    });
   }
 
   async removePaths(paths: readonly string[]): Promise<void> {
-    this.last = undefined;
-    await this.files.remove(paths);
+    await this.serial(async () => {
+      this.recordAll = true;
+      await this.files.remove(paths);
+    });
   }
 
   async close(): Promise<void> {
-    // Nothing held between calls: the watcher keeps only a snapshot file.
+    await this.serial(async () => {
+      await this.source?.close();
+      this.source = undefined;
+    });
+    if (!this.options.exclusive) await this.git.maintain();
+  }
+
+  /** Bytes the checkpoint store takes on disk (objects borrowed from the user's repository not counted). */
+  storeSize(): Promise<number> {
+    return directorySize(this.git.storeDir);
   }
 
   private async checkpoint(): Promise<CheckpointId> {
-    const tree = await this.git.snapshot();
-    await this.mark(tree);
-    return tree;
+    if (this.source === undefined) return this.first();
+    return this.recording((changed) => {
+      // Nothing changed since the last recording: the same checkpoint, and no git process.
+      if (changed?.length === 0 && this.last !== undefined) return Promise.resolve(this.last);
+      return this.git.snapshot(changed);
+    });
   }
 
-  /**
-   * The watcher is marked only right after git recorded the workspace: git's pass over the tree takes longer than one
-   * coarse mtime tick, so a write in the same tick as the mark cannot be one the checkpoint missed.
-   */
-  private async mark(tree: CheckpointId): Promise<void> {
-    this.last = tree;
-    // A failed mark leaves the watcher answering "unknown", so the next check asks git: nothing is missed.
-    await this.watcher?.mark().catch(() => undefined);
+  /** Runs `record` with the paths changed since the last recording, then tells the source it happened. */
+  private async recording(record: (changed: readonly string[] | undefined) => Promise<CheckpointId>): Promise<CheckpointId> {
+    const changed = this.source === undefined || this.recordAll ? undefined : await this.source.changes();
+    try {
+      this.last = await record(changed);
+    } catch (error) {
+      // The source has handed over (and forgotten) what changed: only a whole recording is sure to include it.
+      this.recordAll = true;
+      throw error;
+    }
+    this.recordAll = false;
+    if (changed?.length !== 0) await this.source?.recorded();
+    return this.last;
   }
 
-  /** false only when the watcher is sure nothing changed since the last checkpoint. */
-  private async changedSinceLast(): Promise<boolean> {
-    if (this.watcher === undefined) return true;
-    const changed = await this.watcher.changedSince();
-    return changed === undefined || changed.length > 0;
+  /** The first checkpoint: git records everything, then the workspace's size chooses how later ones learn what changed. */
+  private async first(): Promise<CheckpointId> {
+    const { dir, stateDir, runId } = this.options;
+    this.last = await this.git.snapshot();
+    this.source = chooseChangeSource({
+      files: await this.git.files(),
+      liveFrom: this.options.liveFrom ?? DEFAULT_LIVE_FROM,
+      exclusive: this.options.exclusive,
+      workspace: dir,
+      snapshotFile: join(stateDir, "runs", runId, "watch.snapshot"),
+      ignore: [stateDir],
+    });
+    await this.source.recorded();
+    return this.last;
+  }
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(op, op);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 }

@@ -1,7 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { open, readdir } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { FileChange } from "../core/events.js";
 import type { ProcessOutcome, Transport } from "../transports/port.js";
+import { borrowUserRepository } from "./borrow.js";
+import { coverPaths } from "./pathspecs.js";
+import { GC_LOOSE_OBJECTS, GC_PACKS, gcDue } from "./housekeeping.js";
 
 export interface ShadowGitOptions {
   /** The shadow repository, e.g. `<stateDir>/checkpoints.git`; created by `init()`. */
@@ -41,6 +45,12 @@ const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 /** Output git may print (diff of a huge change set); the transport keeps only a tail, so ask for plenty. */
 const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
 const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** A path through `.git`, `.orc` or `node_modules` (IGNORED_NAMES in src/watch/parcel.ts), at any depth. */
+const EXCLUDED_NAME = /(^|\/)(\.git|\.orc|node_modules)(\/|$)/;
+/** Pathspecs from which one `git add --all` costs less than listing them (src/workspace/pathspecs.ts). */
+const MAX_PATHSPECS = 64;
+/** Bytes of paths per `ls-files` command line, well inside Linux's 128 KiB for one argument and 2 MiB for all. */
+const ARGV_BATCH_BYTES = 64 * 1024;
 
 /**
  * Checkpoints of the workspace in a private ("shadow") git repository, so orc can diff and roll back what an agent did
@@ -52,6 +62,12 @@ const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
  * Limits: nested repositories inside the workspace are recorded as gitlinks, or excluded when they have no commit
  * (their files are not checkpointed, nor restored); file names that are not valid UTF-8 are mangled by the transport's
  * text decoding; git's own limits apply (empty directories are not recorded).
+ *
+ * Recording: `snapshot()` runs `git add --all`; `snapshot(paths)`, for a caller that knows where the workspace
+ * changed since the last snapshot, updates only those paths and what lies under them (`ls-files` then
+ * `update-index`, both honouring the ignores), falling back to `add --all` when that would cost more or cannot
+ * cope (a nested repository). A new store in a workspace that is a git repository starts from the user's index and
+ * objects, read-only (src/workspace/borrow.ts). `maintain()` packs the store when git's own gc would.
  *
  * Operations are serialised (one git process at a time): two at once would collide on the index lock. One ShadowGit
  * per store per process; `init()` removes an `index.lock` left behind by a crashed orc.
@@ -66,6 +82,10 @@ export class ShadowGit {
   private queue: Promise<unknown> = Promise.resolve();
   /** Nested repositories without a commit, found by `add`; excluded from then on. */
   private readonly nestedRepos = new Set<string>();
+  /** Whether objects may have been written since maintain() last looked (nothing to pack otherwise). */
+  private wrote = true;
+  /** The commit saveRef() made last: the parent of the next one when that attempt started from its tree. */
+  private lastSaved: { readonly tree: string; readonly commit: string } | undefined;
 
   constructor(options: ShadowGitOptions) {
     this.storeDir = resolve(options.storeDir);
@@ -92,11 +112,21 @@ export class ShadowGit {
     };
   }
 
-  /** Creates the store if needed and (re)writes its exclude file. Idempotent. */
+  /**
+   * Creates the store if needed (starting from the user's repository when the workspace is one) and (re)writes its
+   * exclude file. Idempotent.
+   */
   init(): Promise<void> {
     return this.serial(async () => {
+      if (!this.prepareStore()) return;
       // --template= : no sample hooks or description copied from the system template directory.
-      if (this.prepareStore()) await this.git(["init", "--quiet", "--template="]);
+      await this.git(["init", "--quiet", "--template="]);
+      await borrowUserRepository({
+        storeDir: this.storeDir,
+        workspace: this.workspace,
+        excluded: this.excluded(),
+        git: (args, stdin) => this.git(args, stdin),
+      });
     });
   }
 
@@ -108,14 +138,23 @@ export class ShadowGit {
     return !existsSync(join(this.storeDir, "HEAD"));
   }
 
-  /** Records the workspace as it is now; returns the tree id (the same id for the same content). */
-  snapshot(): Promise<string> {
-    return this.serial(async () => {
-      await this.addAll();
-      const tree = (await this.git(["write-tree"])).trim();
-      if (!OBJECT_ID.test(tree)) throw new Error(`git write-tree printed ${JSON.stringify(tree)}, not a tree id`);
-      return tree;
-    });
+  /**
+   * Records the workspace as it is now; returns the tree id (the same id for the same content). With `paths`
+   * (relative, `/`-separated), only those paths and what lies under them are looked at: the caller vouches that
+   * nothing else changed since the last snapshot or restore.
+   */
+  snapshot(paths?: readonly string[]): Promise<string> {
+    return this.serial(() => this.record(paths));
+  }
+
+  /**
+   * About how many files the workspace holds: the entries of the store's index, as its headers tell (the index is
+   * split, and its shared part holds most of them); 0 before the first snapshot.
+   */
+  async files(): Promise<number> {
+    const names = await readdir(this.storeDir).catch(() => []);
+    const counts = await Promise.all(names.filter((n) => n === "index" || n.startsWith("sharedindex.")).map((n) => indexEntries(join(this.storeDir, n))));
+    return Math.max(0, ...counts);
   }
 
   /** Files that differ between two trees, sorted by path. A rename is a deletion plus an addition. */
@@ -142,16 +181,41 @@ export class ShadowGit {
 
   /**
    * Keeps `tree` reachable under `refs/orc/<name>` (a commit made with commit-tree) so that git never prunes it.
-   * Characters a ref may not hold are %-escaped. Returns the commit id.
+   * With `parentTree` (the checkpoint before), the commit's parent is a commit of that tree, which keeps it reachable
+   * too (`refs/orc/<name>^` is the checkpoint before): the previous attempt's commit when it ended there, so that
+   * consecutive attempts form a history. Characters a ref may not hold are %-escaped. Returns the commit id.
    */
-  saveRef(name: string, tree: string): Promise<string> {
+  saveRef(name: string, tree: string, parentTree?: string): Promise<string> {
     return this.serial(async () => {
       assertObjectId(tree);
       const ref = `refs/orc/${refName(name)}`;
-      const commit = (await this.git(["commit-tree", tree, "-m", `orc checkpoint ${name}`])).trim();
-      if (!OBJECT_ID.test(commit)) throw new Error(`git commit-tree printed ${JSON.stringify(commit)}, not a commit id`);
+      let parent: string[] = [];
+      if (parentTree !== undefined) {
+        const previous = this.lastSaved?.tree === parentTree ? this.lastSaved.commit : await this.commitTree(parentTree, `orc checkpoint before ${name}`);
+        parent = ["-p", previous];
+      }
+      const commit = await this.commitTree(tree, `orc checkpoint ${name}`, parent);
+      this.wrote = true;
       await this.git(["update-ref", ref, commit]);
+      this.lastSaved = { tree, commit };
       return commit;
+    });
+  }
+
+  /**
+   * Packs the store when git's own `gc --auto` would (loose objects or packs past git's defaults), never pruning
+   * what a ref reaches, nor unreachable objects younger than gc.pruneExpire (2 weeks). Call it between attempts:
+   * it holds the store for its whole run. True when it ran; a failed gc is not an error (the store still works).
+   */
+  maintain(): Promise<boolean> {
+    return this.serial(async () => {
+      if (!this.wrote) return false;
+      this.wrote = false;
+      if (!(await gcDue(this.storeDir))) return false;
+      const limits = ["-c", `gc.auto=${String(GC_LOOSE_OBJECTS)}`, "-c", `gc.autoPackLimit=${String(GC_PACKS)}`];
+      // autoDetach=false: a gc left running in the background would hold the store during the next attempt.
+      await this.git([...limits, "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"]).catch(() => undefined);
+      return true;
     });
   }
 
@@ -168,15 +232,87 @@ export class ShadowGit {
 
   /**
    * Makes the workspace match `tree`: changed files are rewritten, deleted ones come back, and files created since
-   * (not ignored) are removed. Ignored and excluded files are left alone.
+   * (not ignored) are removed. Ignored and excluded files are left alone. `paths` as for `snapshot()`.
    */
-  restore(tree: string): Promise<void> {
+  restore(tree: string, paths?: readonly string[]): Promise<void> {
     return this.serial(async () => {
       assertObjectId(tree);
-      // Index := the workspace now, so that read-tree knows which files exist and removes those not in `tree`.
-      await this.addAll();
-      await this.git(["read-tree", "--reset", "-u", tree]);
+      // The workspace now, recorded, so that git knows which files exist and removes those not in `tree`.
+      const now = await this.record(paths);
+      if (now === tree) return;
+      try {
+        const differ = (await this.git(["diff-tree", "-r", "-z", "--name-only", "--no-renames", now, tree])).split("\0").filter((p) => p !== "");
+        if (differ.length <= MAX_PATHSPECS) {
+          // Only the paths where the trees differ: index and files from `tree`, and removed where `tree` has none.
+          await this.git(
+            ["--literal-pathspecs", "restore", `--source=${tree}`, "--staged", "--worktree", "--pathspec-from-file=-", "--pathspec-file-nul"],
+            `${differ.join("\0")}\0`,
+          );
+        } else {
+          // A switch between the two trees: it too writes only where they differ, but walks both whole.
+          await this.git(["read-tree", "-m", "-u", now, tree]);
+        }
+      } catch (error) {
+        if (!(error instanceof GitError)) throw error;
+        // A file written since the record (or an untracked one in the way): overwrite, as a reset does.
+        await this.git(["read-tree", "--reset", "-u", tree]);
+      }
     });
+  }
+
+  private async record(paths: readonly string[] | undefined): Promise<string> {
+    this.wrote = true;
+    const cover = paths === undefined ? undefined : coverPaths(paths, MAX_PATHSPECS);
+    if (cover === undefined || !(await this.updatePaths(cover))) await this.addAll();
+    const tree = (await this.git(["write-tree"])).trim();
+    if (!OBJECT_ID.test(tree)) throw new Error(`git write-tree printed ${JSON.stringify(tree)}, not a tree id`);
+    return tree;
+  }
+
+  /**
+   * Brings the index up to date for `paths` and everything under them: `ls-files` names the tracked entries there
+   * and the untracked files not ignored, `update-index` re-reads them (adding, updating, removing). False when only
+   * `add --all` copes: a path in or at a nested repository (git records it as a gitlink, or not at all), or an update
+   * git refused (a tracked file replaced by a directory).
+   */
+  private async updatePaths(paths: readonly string[]): Promise<boolean> {
+    if (this.inNestedRepository(paths)) return false;
+    const listed: string[] = [];
+    for (const batch of batches(paths, ARGV_BATCH_BYTES)) {
+      const out = await this.git(["--literal-pathspecs", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ...batch]);
+      for (const path of out.split("\0")) if (path !== "") listed.push(path);
+    }
+    if (listed.some((path) => path.endsWith("/"))) return false; // a nested repository after all
+    if (listed.length === 0) return true;
+    try {
+      // --replace: a file where a directory was.
+      await this.git(["update-index", "--add", "--remove", "--replace", "-z", "--stdin"], `${listed.join("\0")}\0`);
+      return true;
+    } catch (error) {
+      if (error instanceof GitError) return false;
+      throw error;
+    }
+  }
+
+  /** True when a path, or a directory above it inside the workspace, holds a `.git` of its own. */
+  private inNestedRepository(paths: readonly string[]): boolean {
+    const seen = new Map<string, boolean>();
+    const isRepository = (dir: string): boolean => {
+      let known = seen.get(dir);
+      if (known === undefined) seen.set(dir, (known = existsSync(join(this.workspace, dir, ".git"))));
+      return known;
+    };
+    return paths.some((path) => {
+      for (let end = path.length; end > 0; end = path.lastIndexOf("/", end - 1)) if (isRepository(path.slice(0, end))) return true;
+      return false;
+    });
+  }
+
+  private async commitTree(tree: string, message: string, parent: readonly string[] = []): Promise<string> {
+    assertObjectId(tree);
+    const commit = (await this.git(["commit-tree", tree, ...parent, "-m", message])).trim();
+    if (!OBJECT_ID.test(commit)) throw new Error(`git commit-tree printed ${JSON.stringify(commit)}, not a commit id`);
+    return commit;
   }
 
   /**
@@ -205,7 +341,7 @@ export class ShadowGit {
     return result;
   }
 
-  private async git(args: readonly string[]): Promise<string> {
+  private async git(args: readonly string[], stdin?: string): Promise<string> {
     const full = [...this.gitOptions(), ...args];
     const outcome = await this.transport.run({
       command: "git",
@@ -214,6 +350,7 @@ export class ShadowGit {
       env: this.env,
       timeoutMs: this.timeoutMs,
       maxOutputBytes: MAX_OUTPUT_BYTES,
+      ...(stdin === undefined ? {} : { stdin }),
     });
     if (outcome.end !== "exited" || outcome.exitCode !== 0) throw new GitError(args, outcome);
     if (outcome.droppedBytes > 0) throw new GitError(args, outcome, `output larger than ${String(MAX_OUTPUT_BYTES)} bytes`);
@@ -222,22 +359,42 @@ export class ShadowGit {
 
   /**
    * The store, the workspace and the settings, before every git command. gc.auto=0: orc's refs keep what matters, and
-   * an automatic gc must not stall an attempt.
+   * an automatic gc must not stall an attempt (`maintain()` runs it between attempts). A split index: every command
+   * reads the index, and the commands that write it (add, update-index, write-tree, read-tree) then write only the
+   * entries that changed, not all 100,000 of a big workspace; the shared part is rewritten now and then and the one
+   * it replaces deleted at once (only this store's index uses it, one git process at a time).
    */
   private gitOptions(): string[] {
-    return ["--git-dir", this.storeDir, "--work-tree", this.workspace, "-c", "gc.auto=0", "-c", "core.autocrlf=false"];
+    return [
+      "--git-dir",
+      this.storeDir,
+      "--work-tree",
+      this.workspace,
+      ...["-c", "gc.auto=0", "-c", "core.autocrlf=false", "-c", "core.splitIndex=true", "-c", "splitIndex.sharedIndexExpire=now"],
+    ];
+  }
+
+  /** Whether a path (relative, `/`-separated) is one the exclude file below keeps out of every checkpoint. */
+  private excluded(): (path: string) => boolean {
+    const dirs = this.excludedDirs();
+    return (path) => EXCLUDED_NAME.test(path) || dirs.some((dir) => path === dir || path.startsWith(`${dir}/`));
+  }
+
+  /** The state directory, the store and nested repositories, relative to the workspace, when they lie inside it. */
+  private excludedDirs(): string[] {
+    const dirs: string[] = [...this.nestedRepos];
+    for (const dir of [this.stateDir, this.storeDir]) {
+      const rel = dir === undefined ? "" : relative(this.workspace, dir);
+      if (rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) dirs.push(rel.split(sep).join("/"));
+    }
+    return dirs;
   }
 
   private excludeFile(): string {
     // node_modules/ too: the change watcher (src/watch/) ignores it, and both must agree on what "the workspace" is,
     // or a dependency install would be missed by one and attributed to a later attempt by the other.
     const lines = ["# Written by orc: what the checkpoint store never records.", "/.git/", ".orc/", "node_modules/"];
-    for (const dir of [this.stateDir, this.storeDir]) {
-      if (dir === undefined) continue;
-      const rel = relative(this.workspace, dir);
-      if (rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) lines.push(`/${escapePattern(rel.split(sep).join("/"))}/`);
-    }
-    for (const path of this.nestedRepos) lines.push(`/${escapePattern(path)}/`);
+    for (const dir of this.excludedDirs()) lines.push(`/${escapePattern(dir)}/`);
     try {
       const user = readFileSync(join(this.workspace, ".git", "info", "exclude"), "utf8");
       lines.push("# From the workspace's .git/info/exclude:", user);
@@ -293,6 +450,38 @@ export function refName(name: string): string {
       return out;
     })
     .join("/");
+}
+
+/** The entry count in an index file's header ("DIRC", version, count); 0 when it is not one. */
+async function indexEntries(path: string): Promise<number> {
+  const file = await open(path).catch(() => undefined);
+  if (file === undefined) return 0;
+  try {
+    const header = Buffer.alloc(12);
+    const { bytesRead } = await file.read(header, 0, 12, 0);
+    return bytesRead === 12 && header.toString("latin1", 0, 4) === "DIRC" ? header.readUInt32BE(8) : 0;
+  } finally {
+    await file.close();
+  }
+}
+
+/** `paths` in groups whose total length stays under `maxBytes` (one path per group at least). */
+function batches(paths: readonly string[], maxBytes: number): string[][] {
+  const out: string[][] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const path of paths) {
+    const size = Buffer.byteLength(path) + 1;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(path);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 function escapePattern(path: string): string {

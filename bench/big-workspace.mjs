@@ -1,0 +1,185 @@
+// (f) A big workspace: a generated git repository of 100,000 files in 1,000 directories on tmpfs, driven through the
+// real LocalWorkspace (dist/). Each figure is a median over several attempts that change 10 files, as a ratio to
+// `git status --porcelain` in the same workspace, measured in the same loop:
+//   a. the change set's paths known: the live subscription's sync point and list after the attempt  <= 0.25x
+//   b. orc's own time around the attempt: checkpoint before + change set (checkpoint after, diff, ref) <= 1x
+//   c. the first checkpoint of a new store (borrowing the user's index and objects)                    <= 3x
+//   d. rolling the attempt back (restore of the checkpoint before it)                                  <= 1.5x
+// a and b edit the files right before asking, and b's attempts follow each other with only a git status between:
+// the worst case for the sync points, which wait for @parcel/watcher's debounce (50 ms when it delivered anything in
+// the last 500 ms). b_settled is the same attempt with 0.6 s between the last edit and the change set and between
+// attempts, as an agent that writes, then reports, and gates that run, leave it. c does not include the live
+// subscription: it starts in the background after the first checkpoint, while the first attempt runs.
+import { execFileSync, spawnSync } from "node:child_process";
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { median, round, scratch } from "./lib.mjs";
+
+const env = {
+  PATH: process.env.PATH,
+  HOME: "/nonexistent",
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CONFIG_GLOBAL: "/dev/null",
+  GIT_AUTHOR_NAME: "bench",
+  GIT_AUTHOR_EMAIL: "bench@localhost",
+  GIT_COMMITTER_NAME: "bench",
+  GIT_COMMITTER_EMAIL: "bench@localhost",
+};
+
+/** One commit of `dirs` × `perDir` small files, written directly and added with one `git add`. */
+function generate(ws, dirs, perDir) {
+  for (let d = 0; d < dirs; d++) {
+    const dir = join(ws, `pkg${String(d).padStart(4, "0")}`, "src");
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < perDir; f++) writeFileSync(join(dir, `file${f}.ts`), `export const v${d}_${f} = ${d * perDir + f};\n`);
+  }
+  writeFileSync(join(ws, ".gitignore"), "dist/\n*.log\n");
+  const git = (...args) => execFileSync("git", ["-c", "gc.auto=0", ...args], { cwd: ws, env, stdio: "ignore" });
+  git("init", "-q");
+  git("add", "-A");
+  git("commit", "-q", "-m", "generated");
+}
+
+function gitStatus(ws) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync("git", ["status", "--porcelain"], { cwd: ws, env, stdio: "ignore" });
+  if (result.status !== 0) throw new Error("git status failed");
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+async function timed(fn) {
+  const start = process.hrtime.bigint();
+  const value = await fn();
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
+}
+
+/** What an agent does in attempt `n`: 9 files edited, 1 created, spread over the tree. */
+function attempt(ws, n) {
+  for (let i = 0; i < 9; i++) appendFileSync(join(ws, `pkg${String((n * 97 + i * 111) % 1000).padStart(4, "0")}`, "src", `file${i}.ts`), `// attempt ${n}\n`);
+  writeFileSync(join(ws, `pkg${String(n % 1000).padStart(4, "0")}`, "src", `new${n}.ts`), `export const attempt = ${n};\n`);
+}
+
+export async function run({ runs = 7, dirs = 1000, perDir = 100 } = {}) {
+  const dist = (p) => import(new URL(`../dist/${p}`, import.meta.url).href);
+  const [{ LocalWorkspace }, { LocalTransport }, { LiveWatcher }] = await Promise.all([
+    dist("workspace/local.js"),
+    dist("transports/local.js"),
+    dist("watch/live-watcher.js"),
+  ]);
+  const dir = scratch("orc-bench-big-");
+  const ws = join(dir, "ws");
+  const state = join(dir, "state");
+  mkdirSync(ws);
+  generate(ws, dirs, perDir);
+  const transport = new LocalTransport();
+  const open = (stateDir) => LocalWorkspace.open({ dir: ws, stateDir, runId: "bench", transport, exclusive: true });
+  // Each phase keeps the git status times taken alongside it: its ratio compares like with like.
+  const phase = () => ({ status: [], subject: [] });
+  const first = phase();
+  const paths = phase();
+  const around = phase();
+  const settled = phase();
+  const rollback = phase();
+  const cold = phase();
+  const changeSet = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      first.status.push(gitStatus(ws));
+      const fresh = join(dir, `first-${i}`);
+      let workspace;
+      first.subject.push(
+        (
+          await timed(async () => {
+            workspace = await open(fresh);
+            await workspace.checkpointBefore();
+          })
+        ).ms,
+      );
+      await workspace.close();
+      rmSync(fresh, { recursive: true, force: true });
+    }
+
+    // The live subscription as LocalWorkspace runs it: the sync point after the attempt, then the list.
+    const live = await LiveWatcher.start({ workspace: ws, ignore: [state] });
+    for (let i = 0; i <= runs; i++) {
+      const status = gitStatus(ws);
+      attempt(ws, 1000 + i);
+      const { ms, value } = await timed(() => live.take());
+      if (value?.length !== 10) throw new Error(`the live list had ${JSON.stringify(value)}, not the 10 changed files`);
+      if (i === 0) continue; // warm-up
+      paths.status.push(status);
+      paths.subject.push(ms);
+    }
+    await live.close();
+
+    const workspace = await open(state);
+    await workspace.checkpointBefore(); // the first checkpoint, measured above
+    for (let i = 0; i <= runs; i++) {
+      const status = gitStatus(ws);
+      const before = await timed(() => workspace.checkpointBefore());
+      attempt(ws, i);
+      const after = await timed(() => workspace.changesSince(before.value, { task: "t", attempt: i + 1 }));
+      if (after.value.files.length !== 10) throw new Error(`the change set had ${String(after.value.files.length)} files, not 10`);
+      if (i === 0) continue; // warm-up
+      around.status.push(status);
+      around.subject.push(before.ms + after.ms);
+      changeSet.push(after.ms);
+    }
+    const pause = () => new Promise((done) => setTimeout(done, 600));
+    for (let i = 0; i <= runs; i++) {
+      await pause(); // the gates of the attempt before
+      const status = gitStatus(ws);
+      const before = await timed(() => workspace.checkpointBefore());
+      attempt(ws, 50 + i);
+      await pause(); // the agent, after its last edit
+      const after = await timed(() => workspace.changesSince(before.value, { task: "s", attempt: i + 1 }));
+      if (after.value.files.length !== 10) throw new Error(`the change set had ${String(after.value.files.length)} files, not 10`);
+      if (i === 0) continue; // warm-up
+      settled.status.push(status);
+      settled.subject.push(before.ms + after.ms);
+    }
+    for (let i = 0; i <= runs; i++) {
+      const before = await workspace.checkpointBefore();
+      attempt(ws, 100 + i);
+      await workspace.changesSince(before, { task: "r", attempt: i + 1 });
+      const status = gitStatus(ws);
+      // TODO(orc rollback): time the whole `orc rollback RUN --task ID` command here once it exists, instead of
+      // LocalWorkspace.restore() inside the run.
+      const restore = await timed(() => workspace.restore(before));
+      if (i === 0) continue; // warm-up
+      rollback.status.push(status);
+      rollback.subject.push(restore.ms);
+    }
+    const base = await workspace.checkpointBefore();
+    await workspace.close();
+
+    // What a rollback command does without the run's subscription: open the store, record everything, restore.
+    for (let i = 0; i < runs; i++) {
+      cold.status.push(gitStatus(ws));
+      attempt(ws, 2000 + i);
+      cold.subject.push(
+        (
+          await timed(async () => {
+            const again = await open(state);
+            await again.restore(base);
+            await again.close();
+          })
+        ).ms,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const figure = ({ status, subject }, target) => ({ ms: round(median(subject)), git_status_ms: round(median(status)), ratio: round(median(subject) / median(status), 2), ...(target === undefined ? {} : { target }) });
+  return {
+    name: "big-workspace",
+    files: dirs * perDir,
+    runs,
+    a_paths_known: figure(paths, "<= 0.25x"),
+    b_around_attempt: { ...figure(around, "<= 1x"), change_set_ms: round(median(changeSet)) },
+    b_settled: figure(settled),
+    c_first_checkpoint: figure(first, "<= 3x"),
+    d_rollback: figure(rollback, "<= 1.5x"),
+    d_rollback_new_process: figure(cold),
+  };
+}
