@@ -38,6 +38,8 @@ function generate(ws, dirs, perDir) {
   git("init", "-q");
   git("add", "-A");
   git("commit", "-q", "-m", "generated");
+  // Packed, as a cloned or gc'd repository is: the store links the user's few pack files, not 100,000 loose objects.
+  git("repack", "-adq");
 }
 
 function gitStatus(ws) {
@@ -57,6 +59,35 @@ async function timed(fn) {
 function attempt(ws, n) {
   for (let i = 0; i < 9; i++) appendFileSync(join(ws, `pkg${String((n * 97 + i * 111) % 1000).padStart(4, "0")}`, "src", `file${i}.ts`), `// attempt ${n}\n`);
   writeFileSync(join(ws, `pkg${String(n % 1000).padStart(4, "0")}`, "src", `new${n}.ts`), `export const attempt = ${n};\n`);
+}
+
+/** `orc rollback` of a real run's attempt, the whole command, with git status timed beside each. */
+function rollbackCommandTimes({ dir, ws, runs }) {
+  const orc = new URL("../bin/orc.js", import.meta.url).pathname;
+  const agent = join(dir, "agent.mjs");
+  writeFileSync(
+    agent,
+    `import { writeFileSync } from "node:fs";\nconst n = Date.now();\nfor (let i = 0; i < 10; i++) writeFileSync("pkg" + String(i * 97).padStart(4, "0") + "/src/file0.ts", "export const changed = " + n + ";\\n");\n`,
+  );
+  writeFileSync(join(dir, "rollback.yaml"), `version: 1\nname: rollback\nagent: { kind: command, run: node ${agent} }\ntasks:\n  - { id: t, prompt: change ten files, baseline: false }\n`);
+  const orcEnv = { ...process.env, CI: "true", ORC_STATE_DIR: join(dir, "rollback-state") };
+  const command = (args) => {
+    const start = process.hrtime.bigint();
+    const result = spawnSync(process.execPath, [orc, ...args], { cwd: dir, env: orcEnv, encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`orc ${args.join(" ")} exited ${String(result.status)}: ${result.stderr}`);
+    return { ms: Number(process.hrtime.bigint() - start) / 1e6, stdout: result.stdout };
+  };
+  const applied = command(["apply", "rollback.yaml", "--workspace", ws]);
+  const run = /^run (r-\S+):/.exec(applied.stdout)?.[1];
+  if (run === undefined) throw new Error(`no run id in: ${applied.stdout}`);
+  const times = [];
+  for (let i = 0; i <= runs; i++) {
+    if (i > 0) command(["resume", run]);
+    const status = gitStatus(ws);
+    const { ms } = command(["rollback", run, "--task", "t"]);
+    if (i > 0) times.push({ status, ms }); // the first is a warm-up
+  }
+  return times;
 }
 
 export async function run({ runs = 7, dirs = 1000, perDir = 100 } = {}) {
@@ -82,6 +113,7 @@ export async function run({ runs = 7, dirs = 1000, perDir = 100 } = {}) {
   const rollback = phase();
   const cold = phase();
   const changeSet = [];
+  const rollbackCommand = [];
   try {
     for (let i = 0; i < runs; i++) {
       first.status.push(gitStatus(ws));
@@ -143,8 +175,7 @@ export async function run({ runs = 7, dirs = 1000, perDir = 100 } = {}) {
       attempt(ws, 100 + i);
       await workspace.changesSince(before, { task: "r", attempt: i + 1 });
       const status = gitStatus(ws);
-      // TODO(orc rollback): time the whole `orc rollback RUN --task ID` command here once it exists, instead of
-      // LocalWorkspace.restore() inside the run.
+      // Within the run (the subscription already knows what changed); the whole command is d_rollback_command.
       const restore = await timed(() => workspace.restore(before));
       if (i === 0) continue; // warm-up
       rollback.status.push(status);
@@ -167,6 +198,10 @@ export async function run({ runs = 7, dirs = 1000, perDir = 100 } = {}) {
         ).ms,
       );
     }
+
+    // The whole `orc rollback RUN --task t` command: a real run whose command agent changes 10 files, rolled back;
+    // `orc resume` runs the task again before each timing (not timed).
+    rollbackCommand.push(...rollbackCommandTimes({ dir, ws, runs }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -181,5 +216,6 @@ export async function run({ runs = 7, dirs = 1000, perDir = 100 } = {}) {
     c_first_checkpoint: figure(first, "<= 3x"),
     d_rollback: figure(rollback, "<= 1.5x"),
     d_rollback_new_process: figure(cold),
+    d_rollback_command: figure({ status: rollbackCommand.map((r) => r.status), subject: rollbackCommand.map((r) => r.ms) }, "<= 1.5x"),
   };
 }

@@ -207,8 +207,8 @@ describe("ShadowGit", () => {
     const before = fingerprint(join(workspace, ".git"));
 
     await git.init();
-    // The store borrows the user's objects (read-only) instead of hashing every file again.
-    expect(readFileSync(join(git.storeDir, "objects/info/alternates"), "utf8")).toBe("../../../.git/objects\n");
+    // The store takes the user's objects as links instead of hashing every file again, and borrows nothing by path.
+    expect(existsSync(join(git.storeDir, "objects/info/alternates"))).toBe(false);
     const t1 = await git.snapshot();
     write("src/index.ts", "export const x = 1;\n");
     write("src/new.ts", "new\n");
@@ -224,6 +224,12 @@ describe("ShadowGit", () => {
     expect(paths.some((p) => p.startsWith(".git/") || p.startsWith(".orc/"))).toBe(false);
     // Entries of the user's .git/info/exclude are honoured too.
     expect(paths).not.toContain("secret.env");
+
+    // An agent that deletes .git takes none of the checkpoints with it.
+    rmSync(join(workspace, ".git"), { recursive: true, force: true });
+    await git.restore(t2);
+    expect(readFileSync(join(workspace, "src/index.ts"), "utf8")).toBe("export const x = 1;\n");
+    expect(await git.diff(t1, t2)).toHaveLength(2);
   });
 
   it("records only the paths it is told changed (and what lies under them), as a whole add would", async () => {

@@ -1,5 +1,6 @@
-import { copyFile, lstat, mkdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { constants } from "node:fs";
+import { copyFile, link, lstat, mkdir, readdir, readFile, rm, stat, utimes } from "node:fs/promises";
+import { join } from "node:path";
 
 /** Runs git in the store (the caller's isolation and serialisation); resolves to stdout. */
 export type GitRun = (args: readonly string[], stdin?: string) => Promise<string>;
@@ -14,18 +15,12 @@ export interface BorrowOptions {
 
 /**
  * Starts a new, empty store from the workspace's own git repository, read-only, so that the first checkpoint costs
- * about what `git status` costs instead of hashing every file: the store borrows the user's objects
- * (`objects/info/alternates` names `.git/objects`) and its index starts as a copy of `.git/index`, whose stat data
- * lets `git add --all` skip every file unchanged since the user's git last looked. Nothing in `.git` is written;
- * git may refresh the modification time of a user's object file or pack when the store writes an object that file
- * already holds (git's "freshening", which keeps an object in use from expiring).
- *
- * What a checkpoint then relies on: objects of files unchanged since the user's index (the user's blobs, and trees
- * orc builds from them) are read from the user's repository; everything orc writes (files that changed, untracked
- * files, new trees, commits) is in the store. The user's `git gc` keeps whatever its branches, tags, reflogs and
- * index reach, and unreachable objects for gc.pruneExpire (2 weeks) after their last use; a checkpoint whose borrowed
- * objects the user prunes after that (or removes with `--prune=now`, or by deleting `.git`) can no longer be
- * diffed or restored.
+ * about what `git status` costs instead of hashing every file: the store takes the user's objects as hard links
+ * (packs and loose objects: git never rewrites an object file, so a link is a copy that costs nothing) and its index
+ * starts as a copy of `.git/index`, whose stat data lets `git add --all` skip every file unchanged since the user's
+ * git last looked. Nothing in `.git` is written. Links rather than `objects/info/alternates`: the store must outlive
+ * whatever happens to `.git`, an agent's `rm -rf .git` or the user's `git gc --prune=now` included. Where the state
+ * directory is on another file system than the workspace, the objects are copied instead (slower, same result).
  *
  * Not borrowed (an empty store is used instead): `.git` that is a file (worktrees, submodules); Windows; a
  * repository whose config sets an object format, `autocrlf`, `eol` or a split index; an index with skip-worktree
@@ -37,7 +32,6 @@ export interface BorrowOptions {
 export async function borrowUserRepository(options: BorrowOptions): Promise<boolean> {
   const userGit = join(options.workspace, ".git");
   const index = join(options.storeDir, "index");
-  const alternates = join(options.storeDir, "objects", "info", "alternates");
   if (!(await borrowable(userGit))) return false;
   try {
     await copyFile(join(userGit, "index"), index);
@@ -45,9 +39,7 @@ export async function borrowUserRepository(options: BorrowOptions): Promise<bool
     // "racily clean" (written in the same tick as the index) are still checked by content.
     const { atime, mtime } = await stat(join(userGit, "index"));
     await utimes(index, atime, mtime);
-    await mkdir(join(options.storeDir, "objects", "info"), { recursive: true });
-    // Relative, so the store still finds them when the project (with a state directory inside it) is moved.
-    await writeFile(alternates, `${relative(join(options.storeDir, "objects"), join(userGit, "objects")).split(sep).join("/")}\n`);
+    await linkObjects(join(userGit, "objects"), join(options.storeDir, "objects"));
     const entries = parseListing(await options.git(["ls-files", "-z", "-v"]));
     if (entries.some((e) => e.tag !== "H" && e.tag !== "M")) throw new Error("skip-worktree or assume-unchanged entries");
     const attributes = entries.filter((e) => e.path.endsWith("/.gitattributes")).map((e) => e.path);
@@ -58,9 +50,34 @@ export async function borrowUserRepository(options: BorrowOptions): Promise<bool
     if (dropped.length > 0) await options.git(["update-index", "--force-remove", "-z", "--stdin"], dropped.join(""));
     return true;
   } catch {
+    // Objects already linked stay: they are valid objects, and git ignores the ones no checkpoint reaches.
     await rm(index, { force: true });
-    await rm(alternates, { force: true });
     return false;
+  }
+}
+
+const LOOSE_DIR = /^[0-9a-f]{2}$/;
+const PACK_FILE = /\.(pack|idx|rev)$/;
+
+/** Every pack and loose object of `from` (a `.git/objects`) into `to`, as hard links, or copies across file systems. */
+async function linkObjects(from: string, to: string): Promise<void> {
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !(LOOSE_DIR.test(entry.name) || entry.name === "pack")) continue;
+    const files = (await readdir(join(from, entry.name))).filter((name) => entry.name !== "pack" || PACK_FILE.test(name));
+    if (files.length === 0) continue;
+    await mkdir(join(to, entry.name), { recursive: true });
+    for (const name of files) await linkOrCopy(join(from, entry.name, name), join(to, entry.name, name));
+  }
+}
+
+async function linkOrCopy(source: string, target: string): Promise<void> {
+  try {
+    await link(source, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    if (code !== "EXDEV" && code !== "EPERM") throw error;
+    await copyFile(source, target, constants.COPYFILE_FICLONE);
   }
 }
 

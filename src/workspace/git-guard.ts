@@ -9,6 +9,7 @@
  * a repository above the workspace. Hooks are read from `hooks/` of the git directory: a `core.hooksPath` elsewhere is
  * not followed, but setting it is a config change and is reported as one.
  */
+import { readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GitChanges, HookChange, RefChange } from "../core/git-changes.js";
@@ -28,6 +29,8 @@ export interface GitState {
   readonly head: string | undefined;
   /** Every ref under `refs/` → object id; undefined when git could not list them (`problem` says why). */
   readonly refs: Readonly<Record<string, string>> | undefined;
+  /** Names, sizes, inodes and times of the ref files (`packed-refs`, `refs/**`): unchanged, the refs are too. */
+  readonly refsPrint?: string;
   readonly problem?: string;
 }
 
@@ -37,25 +40,51 @@ const GIT_TIMEOUT_MS = 10_000;
 const MAX_REF_OUTPUT = 32 * 1024 * 1024;
 const WATCHED_FILES = ["config", "config.worktree", "info/exclude", "info/attributes"] as const;
 
-/** The repository of `workspaceDir` as it is now; undefined when the workspace has no `.git`. Never writes. */
-export async function observeGit(workspaceDir: string, transport: Transport): Promise<GitState | undefined> {
+/**
+ * The repository of `workspaceDir` as it is now; undefined when the workspace has no `.git`. Never writes. With the
+ * `previous` observation of the same workspace, refs whose files did not change are taken from it without running
+ * git, so an attempt that leaves `.git` alone costs no git process.
+ */
+export async function observeGit(workspaceDir: string, transport: Transport, previous?: GitState): Promise<GitState | undefined> {
   const located = await locateGitDir(workspaceDir);
   if (located === undefined) return undefined;
   if (!located.ok) return { gitDir: "", files: {}, hooks: {}, head: undefined, refs: undefined, problem: located.problem };
   const { gitDir, commonDir } = located.dirs;
   // config.worktree belongs to one worktree (extensions.worktreeConfig); everything else is shared from the common dir.
   const where = (file: string): string => join(file === "config.worktree" ? gitDir : commonDir, file);
+  const refsPrint = await fingerprintRefs(commonDir);
+  const reuse = previous?.refs !== undefined && previous.gitDir === gitDir && previous.refsPrint === refsPrint;
   const [prints, hooks, head, refs] = await Promise.all([
     Promise.all(WATCHED_FILES.map(async (file) => [file, await fingerprint(where(file))] as const)),
     fingerprintHooks(join(commonDir, "hooks")),
     readHead(gitDir),
-    listRefs(gitDir, transport),
+    reuse ? Promise.resolve({ ok: true as const, refs: previous.refs }) : listRefs(gitDir, transport),
   ]);
   const files: Record<string, string> = {};
   for (const [file, print] of prints) if (print !== undefined) files[file] = print;
   // Without HEAD no commit can be counted: say so rather than report none (a reftable repository keeps it elsewhere).
   const problems = [head === undefined ? "HEAD not readable" : undefined, refs.ok ? undefined : refs.problem].filter((p) => p !== undefined);
-  return { gitDir, files, hooks, head, refs: refs.ok ? refs.refs : undefined, ...(problems.length === 0 ? {} : { problem: problems.join("; ") }) };
+  return { gitDir, files, hooks, head, refs: refs.ok ? refs.refs : undefined, refsPrint, ...(problems.length === 0 ? {} : { problem: problems.join("; ") }) };
+}
+
+/** The stat data of every ref file: a ref update writes a new file (by rename) or rewrites packed-refs. */
+async function fingerprintRefs(commonDir: string): Promise<string> {
+  const parts: string[] = [];
+  const note = async (path: string, name: string): Promise<void> => {
+    const s = await stat(path).catch(() => undefined);
+    if (s !== undefined) parts.push(`${name} ${String(s.ino)} ${String(s.size)} ${String(s.mtimeMs)}`);
+  };
+  await note(join(commonDir, "packed-refs"), "packed-refs");
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const name = `${prefix}/${entry.name}`;
+      if (entry.isDirectory()) await walk(join(dir, entry.name), name);
+      else await note(join(dir, entry.name), name);
+    }
+  };
+  await walk(join(commonDir, "refs"), "refs");
+  return parts.join("\n");
 }
 
 /**
@@ -105,10 +134,10 @@ export function gitChangesAround(workspaceDir: string, transport: Transport): { 
   let last: { readonly state: GitState | undefined } | undefined;
   return {
     async before() {
-      last = { state: await observeGit(workspaceDir, transport) };
+      last = { state: await observeGit(workspaceDir, transport, last?.state) };
     },
     async after() {
-      const now = await observeGit(workspaceDir, transport);
+      const now = await observeGit(workspaceDir, transport, last?.state);
       const changes = last === undefined ? undefined : await compareGit(last.state, now, transport);
       last = { state: now };
       return changes;

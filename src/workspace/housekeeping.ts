@@ -17,14 +17,18 @@ export async function gcDue(storeDir: string): Promise<boolean> {
   return packs.filter((name) => name.endsWith(".pack")).length > GC_PACKS;
 }
 
-/** Bytes a directory takes on disk (allocated blocks, as `du` counts them), everything under it included; 0 if absent. */
+/**
+ * Bytes a directory takes on disk (allocated blocks, as `du` counts them), everything under it included; 0 if absent.
+ * A file with other hard links (objects the store shares with the user's repository) is not counted: it costs no
+ * more disk for being in the store, until the user's copy goes.
+ */
 export async function directorySize(dir: string): Promise<number> {
   let total = 0;
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) total += await directorySize(full);
-    else total += await stat(full).then((s) => (s.blocks > 0 ? s.blocks * 512 : s.size), () => 0);
+    else total += await stat(full).then((s) => (s.nlink > 1 ? 0 : s.blocks > 0 ? s.blocks * 512 : s.size), () => 0);
   }
   return total;
 }

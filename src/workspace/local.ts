@@ -3,6 +3,7 @@ import type { Transport } from "../transports/port.js";
 import { chooseChangeSource, type ChangeSource } from "./change-sources.js";
 import { checkpointStoreDir, directorySize } from "./housekeeping.js";
 import type { AttemptLabel, ChangeSet, CheckpointId, Workspace } from "./port.js";
+import { describeGitChanges } from "../core/git-changes.js";
 import { gitChangesAround } from "./git-guard.js";
 import { CheckpointFiles } from "./restore-paths.js";
 import { ShadowGit } from "./shadow-git.js";
@@ -88,7 +89,8 @@ export class LocalWorkspace implements Workspace {
   async changesSince(before: CheckpointId, label: AttemptLabel): Promise<ChangeSet> {
     // Always: the change sources ignore `.git`, so an attempt that only touched it looks like "nothing changed".
     const git = await this.gitGuard.after();
-    const withGit = (set: ChangeSet): ChangeSet => (git === undefined ? set : { ...set, git });
+    // Only when the attempt changed something in `.git`: the usual change set stays as it was.
+    const withGit = (set: ChangeSet): ChangeSet => (git === undefined || (describeGitChanges(git) === "" && git.unobserved === undefined) ? set : { ...set, git });
     const after = await this.serial(() => this.checkpoint());
     if (after === before) return withGit({ files: [], linesChanged: 0, checkpoint: before });
     await this.git.saveRef(`runs/${this.options.runId}/${label.task}/${String(label.attempt)}`, after, before);
