@@ -168,6 +168,11 @@ export interface RuleContext {
   readonly signals: {
     /** Some gate counted fewer tests than it did in the baseline (none counts as zero). */
     readonly fewer_tests_than_baseline: boolean;
+    /**
+     * The attempt changed files other than tests, yet every baseline gate ended exactly as before (same pass or fail,
+     * same test counts): no test saw the change.
+     */
+    readonly untested_change: boolean;
     readonly repeated_failure: boolean;
     readonly identical_diff: boolean;
     readonly no_change: boolean;
@@ -287,6 +292,7 @@ export function buildRuleContext(input: ContextInput): RuleContext {
       ...signalFacts(input, tests, history),
       claims_contradicted: claims.contradictions.length > 0,
       fewer_tests_than_baseline: fewerThanBaseline(input.baseline ?? [], input.gates),
+      untested_change: untestedChange(input.baseline ?? [], input.gates, input.files),
     },
   };
 }
@@ -430,6 +436,16 @@ function baselineFacts(baseline: readonly GateOutcome[], gates: readonly GateOut
   return { ran: baseline.length > 0, tests: sumTests(baseline), gates: byName, failing_now_passing: fixed };
 }
 
+function untestedChange(baseline: readonly GateOutcome[], gates: readonly GateOutcome[], files: readonly FileChange[]): boolean {
+  if (baseline.length === 0 || !files.some((f) => !isTestPath(f.path))) return false;
+  const same = (a: GateOutcome["tests"], b: GateOutcome["tests"]): boolean =>
+    a !== undefined && b !== undefined && a.passed === b.passed && a.failed === b.failed && a.skipped === b.skipped && a.total === b.total;
+  return baseline.every((b) => {
+    const now = gates.find((g) => g.gate === b.gate);
+    return now !== undefined && now.passed === b.passed && same(now.tests, b.tests);
+  });
+}
+
 function fewerThanBaseline(baseline: readonly GateOutcome[], gates: readonly GateOutcome[]): boolean {
   return gates.some((g) => {
     const before = baseline.find((b) => b.gate === g.gate)?.tests?.total ?? 0;
@@ -437,7 +453,7 @@ function fewerThanBaseline(baseline: readonly GateOutcome[], gates: readonly Gat
   });
 }
 
-function signalFacts(input: ContextInput, tests: TestsContext, history: RuleContext["history"]): Omit<RuleContext["signals"], "claims_contradicted" | "fewer_tests_than_baseline"> {
+function signalFacts(input: ContextInput, tests: TestsContext, history: RuleContext["history"]): Omit<RuleContext["signals"], "claims_contradicted" | "fewer_tests_than_baseline" | "untested_change"> {
   const changedNothing = input.agent !== undefined && input.files.length === 0;
   return {
     repeated_failure: history.same_failure_count > 0,
