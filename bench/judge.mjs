@@ -33,7 +33,7 @@ function evidence(attempt) {
 
 export async function run({ runs = 15 } = {}) {
   const dist = (p) => import(new URL(`../dist/${p}`, import.meta.url).href);
-  const [{ writeTinyGguf }, { judgeSteer }, { LlamaCppProvider }, { defaultLlm }, { shippedTemplate }, judgeGate, { buildJudgePrompt }, { verdictSchema }, { chatTokens, grammarSchema }] =
+  const [{ writeTinyGguf }, { judgeSteer }, { LlamaCppProvider }, { defaultLlm }, { shippedTemplate }, judgeGate, { buildJudgePrompt }, { verdictSchema }, { chatTokens, grammarSchema }, { checkClaims, describeContradiction }] =
     await Promise.all([
       dist("llm/testing/tiny-gguf.js"),
       dist("llm/testing/judge-steer.js"),
@@ -44,6 +44,7 @@ export async function run({ runs = 15 } = {}) {
       dist("quality/judge-prompt.js"),
       dist("llm/verdict-schema.js"),
       dist("llm/chatml.js"),
+      dist("core/claims.js"),
     ]);
   const { getLlama, LlamaCompletion } = await import("node-llama-cpp");
   const dir = scratch("orc-bench-judge-");
@@ -69,10 +70,13 @@ export async function run({ runs = 15 } = {}) {
   const sequence = context.getSequence();
   const completion = new LlamaCompletion({ contextSequence: sequence });
   const grammar = await llama.createGrammarForJsonSchema(grammarSchema(verdictSchema()));
-  // The same prompt text orc sends, rendered up front (outside the timing) for every run.
+  // The same prompt text orc sends, rendered up front (outside the timing) for every run: with the claims check the
+  // judge gate adds (its lines are part of the text the model evaluates).
   const prompts = new Map();
+  const claimed = checkClaims(evidence(1).claims, evidence(1).files, evidence(1).gates);
+  const checks = { contradictions: claimed.contradictions.map(describeContradiction), unverified: claimed.unverified };
   for (let i = -2; i < 2 * runs; i++) {
-    const p = await buildJudgePrompt({ rubric, threshold: 0.7, summary: SUMMARY, ...evidence(1), taskPrompt: `run ${i}\n${TASK}`, diff: await evidence(1).diff() }, provider, 6000);
+    const p = await buildJudgePrompt({ rubric, threshold: 0.7, summary: SUMMARY, ...evidence(1), ...checks, taskPrompt: `run ${i}\n${TASK}`, diff: await evidence(1).diff() }, provider, 6000);
     prompts.set(i, chatTokens(model, p.system, p.prompt));
   }
   const bareVerdict = async (i) => {
