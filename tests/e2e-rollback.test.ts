@@ -185,6 +185,31 @@ tasks:
     expect(refused.stderr).toContain(`run ${active} is active in process`);
   });
 
+  it("a task rejected after another task ran while it waited leaves that task's work alone", () => {
+    rig.write("mixed.sh", 'echo "$ORC_TASK_ID" > "$ORC_TASK_ID.txt"\n');
+    rig.write(
+      "mixed.yaml",
+      `version: 1
+name: mixed
+agent: { kind: command, run: sh ${rig.path("mixed.sh")} }
+tasks:
+  - { id: waits, prompt: wait for a human }
+  - { id: other, prompt: run meanwhile }
+breakpoints:
+  - { id: look, when: 'task.id == "waits"', action: pause }
+`,
+    );
+    expect(rig.orc(["apply", "mixed.yaml", "--workspace", "ws"]).code).toBe(3);
+    expect(readFileSync(join(ws(), "other.txt"), "utf8")).toBe("other\n");
+    const [bp] = rig.json<{ id: string }[]>(["breakpoints", "--json"]);
+    expect(rig.orc(["resolve", bp?.id ?? "", "--reject"]).code).toBe(0);
+    const run = rig.json<Status>(["status", "--json"]).run.id;
+    expect(rig.orc(["resume", run]).code).toBe(1);
+    // Putting the workspace back to where "waits" started would take "other"'s accepted work away too: orc does not.
+    expect(readFileSync(join(ws(), "other.txt"), "utf8")).toBe("other\n");
+    expect(rig.orc(["logs", run]).stdout).not.toContain("[waits] workspace restored");
+  });
+
   it("a failed task leaves the workspace as it was before it, unless failed_work: keep", () => {
     rig.write("fail.sh", "echo broken >> keep.txt\necho half > half.txt\n");
     const pipeline = (extra: string): string => `version: 1

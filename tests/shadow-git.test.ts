@@ -232,6 +232,22 @@ describe("ShadowGit", () => {
     expect(await git.diff(t1, t2)).toHaveLength(2);
   });
 
+  it("checkpoints a clone whose objects live in another repository (clone --shared) from an empty store", async () => {
+    const { root, workspace, git, write, lsTree } = setup();
+    const env = isolatedEnv(root);
+    const origin = join(root, "origin");
+    mkdirSync(origin);
+    writeFileSync(join(origin, "kept.txt"), "from origin\n");
+    execFileSync("git", ["init", "-q"], { cwd: origin, env });
+    execFileSync("git", ["add", "-A"], { cwd: origin, env });
+    execFileSync("git", ["commit", "-q", "-m", "origin"], { cwd: origin, env });
+    rmSync(workspace, { recursive: true, force: true });
+    execFileSync("git", ["clone", "-q", "--shared", origin, workspace], { env });
+    write("new.txt", "mine\n");
+    await git.init();
+    expect(lsTree(await git.snapshot())).toEqual(["kept.txt", "new.txt"]);
+  });
+
   it("records only the paths it is told changed (and what lies under them), as a whole add would", async () => {
     const { git, write, lsTree, transport, workspace } = setup();
     await git.init();

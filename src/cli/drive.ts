@@ -39,7 +39,11 @@ export async function drive(
   let outcome: RunOutcome;
   const { lease } = options;
   const heartbeat = lease === undefined ? undefined : setInterval(() => {
-    options.store.heartbeat(options.runId, lease);
+    try {
+      options.store.heartbeat(options.runId, lease);
+    } catch {
+      // The database was busy past its timeout: the next beat tries again; a missed one only ages the heartbeat.
+    }
   }, HEARTBEAT_MS);
   heartbeat?.unref();
   try {

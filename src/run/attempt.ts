@@ -12,7 +12,7 @@ import { agentProblem, decide } from "./decide.js";
 import { recorder, type RecordEvent, type RunDeps } from "./deps.js";
 import { openBreakpoint } from "./pause.js";
 import { renderPrompt, renderTaskPrompt, rewriteRetry } from "./prompt.js";
-import { restored as restoredTo } from "./undo.js";
+import { ownTaskStart, restored as restoredTo } from "./undo.js";
 import { describeRestored, hideFiles, restoreProtected, unhideFiles, type RestoredPath } from "./held-out.js";
 
 export interface AttemptInput {
@@ -27,8 +27,6 @@ export interface AttemptInput {
   readonly projectSummary?: () => string;
   /** The note of the human who resolved this task's last breakpoint, for the next prompt ("" or absent: none). */
   readonly note?: string;
-  /** The workspace as the task's first attempt found it: where a retry with a fresh agent session starts. */
-  readonly taskStart?: CheckpointId;
   /** The task's gates before its first attempt (src/run/baseline.ts); an attempt must not run fewer tests. */
   readonly baseline?: readonly GateOutcome[];
 }
@@ -70,8 +68,9 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
 
   const plugin = await deps.loadAgent(task.agent.kind);
   const continuesSession = plugin.sessions === true && task.agent.session !== "fresh";
-  if (input.previous !== null && !continuesSession && input.taskStart !== undefined && (await restoredTo(deps, input.taskStart))) {
-    record({ type: "workspace.restored", run: runId, task: task.id, checkpoint: input.taskStart, why: "fresh-retry" });
+  const freshStart = input.previous !== null && !continuesSession ? ownTaskStart(deps.store, { runId, concurrency: input.pipeline.concurrency }, task.id) : undefined;
+  if (freshStart !== undefined && (await restoredTo(deps, freshStart))) {
+    record({ type: "workspace.restored", run: runId, task: task.id, checkpoint: freshStart, why: "fresh-retry" });
   }
   const before = await deps.workspace.checkpointBefore();
   record({ type: "attempt.started", run: runId, task: task.id, attempt, prompt: prompt.text, checkpoint: before });

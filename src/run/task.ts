@@ -9,7 +9,6 @@ import { recorder, type RunDeps } from "./deps.js";
 import type { RunTarget } from "./target.js";
 import { openBreakpoint } from "./pause.js";
 import { resolvedReason, type ResumeStep } from "./resolutions.js";
-import { taskStartOf } from "./undo.js";
 import { waitForResolution } from "./wait.js";
 
 export interface TaskRunInput {
@@ -47,7 +46,6 @@ export async function runTask(deps: RunDeps, input: TaskRunInput): Promise<void>
   let resolvedAttempt = input.resumed?.resolvedAttempt ?? 0;
   let attempt = input.row?.attempts.reduce((max, a) => Math.max(max, a.attempt), 0) ?? 0;
   let previous = lastDecided(input.row);
-  let taskStart = taskStartOf(input.row);
   const baseline = await taskBaseline(deps, { runId: target.runId, pipeline: target.pipeline, task, row: input.row });
 
   /** With --wait, the human's resolution of breakpoint `id`; undefined when not waiting or interrupted. */
@@ -86,11 +84,9 @@ export async function runTask(deps: RunDeps, input: TaskRunInput): Promise<void>
       previous,
       note,
       ...(deps.projectSummary === undefined ? {} : { projectSummary: deps.projectSummary }),
-      ...(taskStart === undefined ? {} : { taskStart }),
       baseline,
     });
     note = "";
-    if ((end.kind === "decided" || end.kind === "paused") && taskStart === undefined) taskStart = end.checkpoint;
     const next = await afterAttempt(end, input, human);
     if (next.kind === "stop") return;
     if (next.kind === "again") {

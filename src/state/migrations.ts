@@ -192,7 +192,7 @@ function latestVersion(migrations: readonly Migration[]): number {
 }
 
 /**
- * Brings the database up to the newest version, one transaction per migration. Safe to call on every open and from
+ * Brings the database up to the newest version, every pending migration in one transaction. Safe to call on every open and from
  * several processes at once: each step takes the write lock (BEGIN IMMEDIATE) and re-reads user_version inside it, so
  * a migration another process has just applied is skipped. Returns the versions applied by this call.
  */

@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { copyFile, link, lstat, mkdir, readdir, readFile, rm, stat, utimes } from "node:fs/promises";
+import { copyFile, link, lstat, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Runs git in the store (the caller's isolation and serialisation); resolves to stdout. */
@@ -67,6 +67,9 @@ async function linkObjects(from: string, to: string): Promise<void> {
     if (files.length === 0) continue;
     await mkdir(join(to, entry.name), { recursive: true });
     for (const name of files) await linkOrCopy(join(from, entry.name, name), join(to, entry.name, name));
+    // The store's gc must leave the user's packs as they are: repacking them would copy the user's whole history,
+    // object by object, into the store.
+    for (const name of files.filter((n) => n.endsWith(".pack"))) await writeFile(join(to, entry.name, name.replace(/\.pack$/, ".keep")), "linked from the user's repository\n");
   }
 }
 
@@ -87,7 +90,10 @@ async function borrowable(userGit: string): Promise<boolean> {
     if (!(await lstat(userGit)).isDirectory() || !(await lstat(join(userGit, "objects"))).isDirectory()) return false;
     if (!(await lstat(join(userGit, "index"))).isFile()) return false;
     const config = await readFile(join(userGit, "config"), "utf8").catch(() => "");
-    if (/^\s*(objectformat|autocrlf|eol|splitindex)\s*=/im.test(config)) return false;
+    if (/^\s*(objectformat|autocrlf|eol|splitindex|partialclone)\s*=/im.test(config)) return false;
+    // Objects kept in another repository (`clone --shared`, `--reference`) or fetched on demand (a partial clone)
+    // are not in `.git/objects` to link.
+    if (await lstat(join(userGit, "objects", "info", "alternates")).then(() => true, () => false)) return false;
     const attributes = await readFile(join(userGit, "info", "attributes"), "utf8").catch(() => "");
     return !convertingAttribute(attributes);
   } catch {
