@@ -1,4 +1,5 @@
-import type { StateStore } from "../state/port.js";
+import { attemptKey } from "../run/orphans.js";
+import { eachEvent, type StateStore } from "../state/port.js";
 
 /** One attempt as the ledger recorded its start: where it started (seq) and the checkpoint it started from. */
 export interface StartedAttempt {
@@ -10,26 +11,19 @@ export interface StartedAttempt {
   readonly after?: string;
 }
 
-const PAGE = 1_000;
-
 /** Every attempt of a run in the order it started, from the run's ledger (bounded by one run's events). */
 export function startedAttempts(store: StateStore, runId: string): StartedAttempt[] {
   const found: StartedAttempt[] = [];
   const after = new Map<string, string>();
-  for (let from = 0; ; ) {
-    const page = store.events(runId, { afterSeq: from, limit: PAGE });
-    for (const { seq, event } of page) {
-      from = seq;
-      if (event.type === "attempt.started") {
-        found.push({ task: event.task, attempt: event.attempt, seq, ...(event.checkpoint === undefined ? {} : { checkpoint: event.checkpoint }) });
-      } else if (event.type === "changes.detected" && event.checkpoint !== undefined) {
-        after.set(`${event.task}\u0000${String(event.attempt)}`, event.checkpoint);
-      }
+  for (const { seq, event } of eachEvent(store, runId)) {
+    if (event.type === "attempt.started") {
+      found.push({ task: event.task, attempt: event.attempt, seq, ...(event.checkpoint === undefined ? {} : { checkpoint: event.checkpoint }) });
+    } else if (event.type === "changes.detected" && event.checkpoint !== undefined) {
+      after.set(attemptKey(event.task, event.attempt), event.checkpoint);
     }
-    if (page.length < PAGE) break;
   }
   return found.map((a) => {
-    const checkpoint = after.get(`${a.task}\u0000${String(a.attempt)}`);
+    const checkpoint = after.get(attemptKey(a.task, a.attempt));
     return checkpoint === undefined || checkpoint === a.checkpoint ? a : { ...a, after: checkpoint };
   });
 }

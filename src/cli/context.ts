@@ -72,3 +72,23 @@ export async function withReadonlyStore(
     opened.value?.close();
   }
 }
+
+/**
+ * Runs `use` with the project's state store opened for writing (created if need be) and closes it afterwards.
+ * Settings or store failures are printed and become the exit code.
+ */
+export async function withWritableStore(
+  io: Io,
+  options: GlobalOptions & { readonly json: boolean },
+  use: (store: StateStore, settings: Settings) => Promise<number> | number,
+): Promise<number> {
+  const settings = settingsFor(io, options);
+  if (!settings.ok) return fail(io, settings.failure, options);
+  const opened = await openWritableStore(settings.value);
+  if (!opened.ok) return fail(io, opened.failure, options);
+  try {
+    return await use(opened.value, settings.value);
+  } finally {
+    opened.value.close();
+  }
+}

@@ -1,6 +1,6 @@
 import type { BreakpointResolution } from "../core/events.js";
 import { usage, type Failure } from "../core/failure.js";
-import { openWritableStore, settingsFor, type GlobalOptions } from "./context.js";
+import { withWritableStore, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { fail as failWith, type Io } from "./io.js";
 
@@ -27,12 +27,7 @@ export async function resolveCommand(id: string, options: ResolveOptions, io: Io
   if (chosen.length !== 1 || resolution === undefined) return fail(usage("give exactly one of --approve, --reject or --retry"));
   const note = options.note ?? "";
   if (note.length > MAX_NOTE_CHARS) return fail(usage(`the note is longer than ${MAX_NOTE_CHARS} characters`));
-  const settings = settingsFor(io, options);
-  if (!settings.ok) return fail(settings.failure);
-  const opened = await openWritableStore(settings.value);
-  if (!opened.ok) return fail(opened.failure);
-  const store = opened.value;
-  try {
+  return withWritableStore(io, options, (store) => {
     const bp = store.breakpoint(id);
     if (bp === undefined) return fail(usage(`unknown breakpoint "${id}" (see \`orc breakpoints\`)`));
     if (bp.status !== "open") return fail(usage(`breakpoint ${id} was already resolved (${bp.resolution ?? "?"} at ${bp.resolvedAt ?? "?"})`));
@@ -48,7 +43,5 @@ export async function resolveCommand(id: string, options: ResolveOptions, io: Io
     if (options.json) io.stdout.write(`${JSON.stringify({ breakpoint: id, run: bp.run, task: bp.task, resolution, note })}\n`);
     else io.stdout.write(`${id} resolved: ${resolution}${note !== "" ? ` (note: ${note})` : ""}. ${next}\n`);
     return EXIT.ok;
-  } finally {
-    store.close();
-  }
+  });
 }

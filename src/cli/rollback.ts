@@ -1,8 +1,9 @@
 import type { Failure } from "../core/failure.js";
 import type { RunSnapshot } from "../state/port.js";
+import { attemptKey } from "../run/orphans.js";
 import { LocalTransport } from "../transports/local.js";
 import { startedAttempts, type StartedAttempt } from "./attempt-index.js";
-import { openWritableStore, settingsFor, type GlobalOptions } from "./context.js";
+import { withWritableStore, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { isDirectory } from "./fs.js";
 import { fail as failWith, type Io } from "./io.js";
@@ -17,12 +18,7 @@ import { rollbackTarget, type RollbackChoice } from "./rollback-target.js";
  */
 export async function rollbackCommand(runId: string, options: GlobalOptions & RollbackChoice & { readonly json: boolean }, io: Io): Promise<number> {
   const fail = (failure: Failure): number => failWith(io, failure, options);
-  const settings = settingsFor(io, options);
-  if (!settings.ok) return fail(settings.failure);
-  const opened = await openWritableStore(settings.value);
-  if (!opened.ok) return fail(opened.failure);
-  const store = opened.value;
-  try {
+  return withWritableStore(io, options, async (store, settings) => {
     const snapshot = store.snapshot(runId);
     if (snapshot === undefined) return fail({ reason: "unknown-run", run: runId });
     if (driverAlive(snapshot.run)) return fail({ reason: "run-active", run: runId, pid: snapshot.run.lease?.pid ?? snapshot.run.pid ?? 0 });
@@ -32,7 +28,7 @@ export async function rollbackCommand(runId: string, options: GlobalOptions & Ro
     if (!target.ok) return fail({ reason: "usage", message: target.failure });
     if (!isDirectory(snapshot.run.workspace)) return fail({ reason: "restore-failed", message: `the run's workspace ${snapshot.run.workspace} is not a directory` });
 
-    const restored = await restore(settings.value.stateDir, runId, snapshot.run.workspace, target.value.checkpoint);
+    const restored = await restore(settings.stateDir, runId, snapshot.run.workspace, target.value.checkpoint);
     if (restored !== undefined) return fail({ reason: "restore-failed", message: `could not restore ${snapshot.run.workspace}: ${restored}` });
 
     const undone = attempts.filter((a) => a.seq >= target.value.fromSeq && !rolled.has(key(a)));
@@ -50,13 +46,11 @@ export async function rollbackCommand(runId: string, options: GlobalOptions & Ro
     });
     io.stdout.write(options.json ? `${JSON.stringify(stored.event)}\n` : `run ${runId} ${reason} (checkpoint ${target.value.checkpoint.slice(0, 12)}, ${undone.length} attempt${undone.length === 1 ? "" : "s"} undone)\n`);
     return EXIT.ok;
-  } finally {
-    store.close();
-  }
+  });
 }
 
 function key(a: { readonly task: string; readonly attempt: number }): string {
-  return `${a.task}\u0000${String(a.attempt)}`;
+  return attemptKey(a.task, a.attempt);
 }
 
 function rolledBackSet(snapshot: RunSnapshot): Set<string> {

@@ -31,13 +31,12 @@ export interface AttemptInput {
   readonly baseline?: readonly GateOutcome[];
 }
 
-/** How an attempt ended; `checkpoint` is the workspace as the attempt found it. */
 export type AttemptEnd =
-  | { readonly kind: "decided"; readonly checkpoint: CheckpointId; readonly decision: Decision; readonly reasons: readonly string[]; readonly previous: PreviousAttempt }
+  | { readonly kind: "decided"; readonly decision: Decision; readonly reasons: readonly string[]; readonly previous: PreviousAttempt }
   | { readonly kind: "interrupted" }
   | { readonly kind: "prompt-error"; readonly message: string }
   /** A rule (or the judge) stopped the task for a human at breakpoint `breakpoint`. */
-  | { readonly kind: "paused"; readonly checkpoint: CheckpointId; readonly breakpoint: string; readonly reasons: readonly string[]; readonly previous: PreviousAttempt };
+  | { readonly kind: "paused"; readonly breakpoint: string; readonly reasons: readonly string[]; readonly previous: PreviousAttempt };
 
 /** What one attempt has seen so far, handed from step to step. */
 interface Seen {
@@ -159,9 +158,9 @@ async function decideAttempt(deps: RunDeps, input: AttemptInput, seen: Seen & { 
   const { decision, reasons } = ruled;
   record({ type: "attempt.decided", run: runId, task: task.id, attempt, decision, reasons });
   const previous = describePrevious({ attempt, reasons, agent, gates, files: changes.files });
-  if (ruled.pausedBy === undefined) return { kind: "decided", checkpoint: seen.before, decision, reasons, previous };
+  if (ruled.pausedBy === undefined) return { kind: "decided", decision, reasons, previous };
   const breakpoint = await openBreakpoint(deps, { run: runId, task: task.id, attempt, fired: ruled.pausedBy, reasons, files: changes.files, gates });
-  return { kind: "paused", checkpoint: seen.before, breakpoint, reasons, previous };
+  return { kind: "paused", breakpoint, reasons, previous };
 }
 
 /** The evidence a judge gate weighs; the diff is computed only if a gate asks for it, and at most once. */

@@ -5,7 +5,7 @@
  */
 import type { GateOutcome } from "../core/events.js";
 import type { Pipeline, TaskSpec } from "../core/pipeline.js";
-import type { TaskRow } from "../state/port.js";
+import { eachEvent, type TaskRow } from "../state/port.js";
 import { recorder, type RunDeps } from "./deps.js";
 
 export interface BaselineInput {
@@ -43,6 +43,6 @@ export async function taskBaseline(deps: RunDeps, input: BaselineInput): Promise
 /** The last recorded baseline result of each gate of the task (a baseline rerun after a crash supersedes the first). */
 function recordedBaseline(deps: RunDeps, runId: string, taskId: string): GateOutcome[] {
   const byGate = new Map<string, GateOutcome>();
-  for (const { event } of deps.store.events(runId)) if (event.type === "baseline.finished" && event.task === taskId) byGate.set(event.result.gate, event.result);
+  for (const { event } of eachEvent(deps.store, runId)) if (event.type === "baseline.finished" && event.task === taskId) byGate.set(event.result.gate, event.result);
   return [...byGate.values()];
 }

@@ -147,3 +147,17 @@ export interface LlmMemory {
 export function stateLost(store: StateStore): Failure | undefined {
   return store.verifyIntact?.();
 }
+
+const EVENT_PAGE = 1_000;
+
+/** Every event of one run, oldest first, read a page at a time (so a long run is never held in memory at once). */
+export function* eachEvent(store: Pick<StateStore, "events">, runId: string): Generator<StoredEvent> {
+  for (let after = 0; ; ) {
+    const page = store.events(runId, { afterSeq: after, limit: EVENT_PAGE });
+    for (const stored of page) {
+      after = stored.seq;
+      yield stored;
+    }
+    if (page.length < EVENT_PAGE) return;
+  }
+}
