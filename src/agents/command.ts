@@ -37,6 +37,8 @@ export function errorFor(outcome: ProcessOutcome, timeoutMs: number, inactivityM
       return `no output for ${formatLimit(inactivityMs)} (inactivity timeout)`;
     case "cancelled":
       return "cancelled";
+    case "transport-lost":
+      return `the transport went away under the agent: ${outcome.error ?? "unknown error"}`;
     case "exited":
       return outcome.signal === null ? undefined : `the agent was killed by ${outcome.signal}`;
   }

@@ -9,7 +9,12 @@ export type TaskStatus = "pending" | "running" | "accepted" | "failed" | "skippe
 /** `pause`: a rule (or the judge) asked for a human; the task waits for `orc resolve` (see docs/rules.md). */
 export type Decision = "accept" | "retry" | "fail" | "pause";
 export type BreakpointResolution = "approve" | "reject" | "retry";
-export type ProcessEnd = "exited" | "timeout" | "stalled" | "cancelled" | "spawn-error";
+/**
+ * How a process ended. `transport-lost`: the place it ran in went away under it (an SSH connection dropped, a
+ * container died); the run loop treats that as the transport's fault, not the agent's or the gate's, and runs the
+ * attempt again from its pre-attempt checkpoint (src/run/attempt.ts).
+ */
+export type ProcessEnd = "exited" | "timeout" | "stalled" | "cancelled" | "spawn-error" | "transport-lost";
 
 /** A started process, named so it can be recognised later: its pid and, where known, its start time. */
 export interface SpawnedProcess {

@@ -124,6 +124,9 @@ export async function runCommandGate(spec: CommandGateSpec, ctx: CommandGateCont
     case "cancelled":
       head = `cancelled after ${took}`;
       break;
+    case "transport-lost":
+      head = `lost its transport after ${took}: ${outcome.error ?? "the connection or container went away"}`;
+      break;
     case "exited":
       if (outcome.signal !== null) head = `killed by ${outcome.signal} after ${took}`;
       else if (passed) head = `passed in ${took}`;

@@ -33,6 +33,8 @@ export function agentProblem(agent: AgentOutcome): string | undefined {
       return "agent was cancelled";
     case "spawn-error":
       return `agent could not start: ${agent.error ?? "unknown error"}`;
+    case "transport-lost":
+      return `the agent's transport went away: ${agent.error ?? "unknown error"}`;
   }
 }
 
