@@ -79,7 +79,7 @@ export async function buildRunDeps(options: {
     promptDir,
     close: async () => {
       summary.save();
-      await Promise.all([workspace.close(), judge.close()]);
+      await Promise.all([workspace.close(), judge.close(), transport.close?.()]);
     },
     ...notify,
   };

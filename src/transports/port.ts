@@ -43,10 +43,12 @@ export interface ProcessOutcome {
   readonly error?: string;
 }
 
-/** Where processes run (local now; ssh and docker later). Gates run in the same transport as the agent. */
+/** Where processes run (local, sandbox; docker and ssh). Gates run in the same transport as the agent. */
 export interface Transport {
   readonly kind: string;
   run(spec: ProcessSpec): Promise<ProcessOutcome>;
   /** Kills the group of a process started by an earlier orc that died without stopping it; true if one was killed. */
   stopOrphan?(process: SpawnedProcess): boolean;
+  /** Releases what the transport holds for the run (a connection, a container); called once when the run's driver ends. */
+  close?(): Promise<void>;
 }
