@@ -92,10 +92,10 @@ function rollbackCommandTimes({ dir, ws, runs }) {
 
 export async function run({ runs = 7, dirs = 1000, perDir = 100 } = {}) {
   const dist = (p) => import(new URL(`../dist/${p}`, import.meta.url).href);
-  const [{ LocalWorkspace }, { LocalTransport }, { LiveWatcher }] = await Promise.all([
+  const [{ LocalWorkspace }, { LocalTransport }, { startLive }] = await Promise.all([
     dist("workspace/local.js"),
     dist("transports/local.js"),
-    dist("watch/live-watcher.js"),
+    dist("workspace/change-sources.js"),
   ]);
   const dir = scratch("orc-bench-big-");
   const ws = join(dir, "ws");
@@ -132,7 +132,7 @@ export async function run({ runs = 7, dirs = 1000, perDir = 100 } = {}) {
     }
 
     // The live subscription as LocalWorkspace runs it: the sync point after the attempt, then the list.
-    const live = await LiveWatcher.start({ workspace: ws, ignore: [state] });
+    const live = await startLive({ workspace: ws, ignore: [state], syncDir: join(dir, "sync") });
     for (let i = 0; i <= runs; i++) {
       const status = gitStatus(ws);
       attempt(ws, 1000 + i);

@@ -2,11 +2,13 @@ import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeF
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { InotifyWatcher, type InotifyWatcherOptions } from "../src/watch/inotify-watcher.js";
 import { LiveWatcher, type LiveWatcherOptions } from "../src/watch/live-watcher.js";
+import { startLive } from "../src/workspace/change-sources.js";
 import { ChangeWatcher } from "../src/watch/snapshot-watcher.js";
 
 const dirs: string[] = [];
-const watchers: LiveWatcher[] = [];
+const watchers: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const watcher of watchers.splice(0)) await watcher.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -175,5 +177,131 @@ describe("LiveWatcher", () => {
     const { watcher } = await live();
     await watcher.close();
     expect(await watcher.take()).toBeUndefined();
+  });
+});
+
+describe("InotifyWatcher (orc's own watches, real inotify)", () => {
+  async function inotify(options: Partial<InotifyWatcherOptions> = {}) {
+    const { root, workspace, stateDir, write } = setup();
+    for (const path of [".git/HEAD", ".orc/state.db", "node_modules/x/index.js", "packages/p/node_modules/y/index.js", "state/checkpoints.git/HEAD"]) write(path, "0");
+    write("src/keep.ts", "keep");
+    write("src/edit.ts", "one");
+    write("gone.txt", "bye");
+    write("run.sh", "echo");
+    write("old name.md", "old");
+    write("lib/deep/er/x.ts", "x");
+    const watcher = await InotifyWatcher.start({ workspace, ignore: [stateDir], syncDir: join(root, "sync"), ...options });
+    watchers.push(watcher);
+    return { root, workspace, write, watcher };
+  }
+
+  it("lists every path changed since the last take, chmod included, with no wait for a debounce", async () => {
+    const { workspace, write, watcher } = await inotify();
+    expect(await watcher.take()).toEqual([]);
+    write("src/edit.ts", "two");
+    rmSync(join(workspace, "gone.txt"));
+    chmodSync(join(workspace, "run.sh"), 0o755);
+    renameSync(join(workspace, "old name.md"), join(workspace, "new name.md"));
+    write("src/new.ts", "new");
+    write("lib/deep/er/x.ts", "x2");
+    expect(await watcher.take()).toEqual(["gone.txt", "lib/deep/er/x.ts", "new name.md", "old name.md", "run.sh", "src/edit.ts", "src/new.ts"]);
+    expect(await watcher.take()).toEqual([]);
+    write("src/keep.ts", "kept");
+    await new Promise((done) => setTimeout(done, 100)); // delivered with no take() waiting
+    expect(await watcher.take()).toEqual(["src/keep.ts"]);
+  });
+
+  it("watches a new directory at once: files written right after mkdir are covered, later ones reported by name", async () => {
+    const { workspace, write, watcher } = await inotify();
+    mkdirSync(join(workspace, "fresh/a/b"), { recursive: true });
+    writeFileSync(join(workspace, "fresh/a/b/first.ts"), "1"); // before any watch on fresh/a/b can exist
+    const first = await watcher.take();
+    expect(first).toEqual(["fresh"]); // "fresh and everything under it"
+    write("fresh/a/b/second.ts", "2");
+    write("fresh/a/third.ts", "3");
+    expect(await watcher.take()).toEqual(["fresh/a/b/second.ts", "fresh/a/third.ts"]);
+  });
+
+  it("follows a directory renamed inside the workspace and one moved in from outside", async () => {
+    const { root, workspace, write, watcher } = await inotify();
+    renameSync(join(workspace, "lib"), join(workspace, "library"));
+    expect(await watcher.take()).toEqual(["lib", "library"]);
+    write("library/deep/er/x.ts", "moved");
+    write("library/deep/y.ts", "y");
+    // The new names, not the old ones a watch following the inode would report.
+    expect(await watcher.take()).toEqual(["library/deep/er/x.ts", "library/deep/y.ts"]);
+    mkdirSync(join(root, "elsewhere/lib/sub"), { recursive: true });
+    writeFileSync(join(root, "elsewhere/lib/sub/b.ts"), "b");
+    renameSync(join(root, "elsewhere"), join(workspace, "vendor"));
+    expect(await watcher.take()).toEqual(["vendor"]);
+    write("vendor/lib/sub/b.ts", "b, edited");
+    expect(await watcher.take()).toEqual(["vendor/lib/sub/b.ts"]);
+  });
+
+  it("reports a deleted directory and watches a new one made under the same name", async () => {
+    const { workspace, write, watcher } = await inotify();
+    rmSync(join(workspace, "lib"), { recursive: true });
+    const taken = await watcher.take();
+    expect(taken).toEqual(expect.arrayContaining(["lib", "lib/deep", "lib/deep/er", "lib/deep/er/x.ts"]));
+    mkdirSync(join(workspace, "lib/deep"), { recursive: true });
+    expect(await watcher.take()).toEqual(["lib"]);
+    write("lib/deep/z.ts", "z");
+    expect(await watcher.take()).toEqual(["lib/deep/z.ts"]);
+  });
+
+  it("ignores .git, .orc and node_modules at any depth, and the given paths", async () => {
+    const { write, watcher } = await inotify();
+    write(".git/HEAD", "ref");
+    write(".orc/state.db", "db");
+    write("node_modules/x/index.js", "x");
+    write("packages/p/node_modules/y/index.js", "y");
+    write("packages/p/node_modules/z/new.js", "z");
+    write("state/checkpoints.git/HEAD", "h");
+    write("state/new", "n");
+    expect(await watcher.take()).toEqual([]);
+    write("packages/p/node_modules_not/a.js", "a");
+    expect(await watcher.take()).toEqual(["packages/p/node_modules_not"]);
+  });
+
+  it("keeps every one of many changes across many directories", async () => {
+    const { write, watcher } = await inotify();
+    const expected: string[] = [];
+    for (let d = 0; d < 40; d++) for (let f = 0; f < 50; f++) write(`many/d${String(d)}/f${String(f)}.ts`, "0");
+    await watcher.take();
+    for (let d = 0; d < 40; d++) {
+      for (let f = 0; f < 50; f += 7) {
+        write(`many/d${String(d)}/f${String(f)}.ts`, "1");
+        expected.push(`many/d${String(d)}/f${String(f)}.ts`);
+      }
+    }
+    expect(await watcher.take()).toEqual(expected.sort());
+  });
+
+  it("gives up on a burst that may have overflowed the kernel's queue, and starts afresh", async () => {
+    const { write, watcher } = await inotify({ maxQueuedEvents: 20 });
+    for (let i = 0; i < 12; i++) write(`src/burst${String(i)}.ts`, "x");
+    expect(await watcher.take()).toBeUndefined();
+    expect(await watcher.take()).toEqual([]);
+    write("src/edit.ts", "after");
+    expect(await watcher.take()).toEqual(["src/edit.ts"]);
+  });
+
+  it("answers undefined once closed, and removes its sync directory", async () => {
+    const { root, watcher } = await inotify();
+    await watcher.close();
+    expect(await watcher.take()).toBeUndefined();
+    expect(() => statSync(join(root, "sync"))).toThrow();
+  });
+
+  it("is replaced by @parcel/watcher when it cannot start", async () => {
+    const { workspace, stateDir, write } = setup();
+    // A sync directory that cannot be made (under a file): orc's watches do not start, parcel's do.
+    writeFileSync(join(workspace, "..", "a-file"), "");
+    write("src/a.ts", "a");
+    const live = await startLive({ workspace, ignore: [stateDir], syncDir: join(workspace, "..", "a-file", "sync") });
+    watchers.push(live);
+    expect(live).toBeInstanceOf(LiveWatcher);
+    write("src/a.ts", "a, edited");
+    expect(await live.take()).toEqual(["src/a.ts"]);
   });
 });

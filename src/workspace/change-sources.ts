@@ -1,3 +1,4 @@
+import { InotifyWatcher } from "../watch/inotify-watcher.js";
 import { LiveWatcher } from "../watch/live-watcher.js";
 import { ChangeWatcher } from "../watch/snapshot-watcher.js";
 
@@ -22,6 +23,8 @@ export interface ChangeSourceOptions {
   readonly exclusive: boolean;
   readonly workspace: string;
   readonly snapshotFile: string;
+  /** A private directory for the live subscription's sync point (src/watch/inotify-watcher.ts). */
+  readonly syncDir: string;
   /** Absolute paths that are never part of the workspace (the state directory). */
   readonly ignore: readonly string[];
 }
@@ -33,14 +36,34 @@ export function chooseChangeSource(options: ChangeSourceOptions): ChangeSource {
   return snapshotSource(new ChangeWatcher({ workspace: options.workspace, snapshotFile: options.snapshotFile, ignore: options.ignore }));
 }
 
+/** A live subscription to the workspace's changes: paths changed since the last take, complete at its sync point. */
+export interface LiveChanges {
+  /** The paths changed since the last take() or clear(), once every change made before the call has arrived; undefined when it cannot vouch. */
+  take(): Promise<string[] | undefined>;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * orc's own inotify watches on Linux (a sync point without @parcel/watcher's 50 ms debounce), else @parcel/watcher
+ * (other platforms, or when the watches cannot all be added); throws when neither starts.
+ */
+export async function startLive(options: { readonly workspace: string; readonly ignore: readonly string[]; readonly syncDir: string }): Promise<LiveChanges> {
+  try {
+    return await InotifyWatcher.start(options);
+  } catch {
+    return LiveWatcher.start({ workspace: options.workspace, ignore: options.ignore });
+  }
+}
+
 /**
  * The paths a live subscription reported, complete once its sync point arrived. The subscription starts now, in the
- * background (parcel walks every directory first: about one `git status`), so the first attempt need not wait for
- * it; the first recording once it is live records everything, since changes made before it went unreported, and
- * every recording after that follows its paths.
+ * background (it walks every directory first), so the first attempt need not wait for it; the first recording once
+ * it is live records everything, since changes made before it went unreported, and every recording after that
+ * follows its paths.
  */
 function liveSource(options: ChangeSourceOptions): ChangeSource {
-  const started = LiveWatcher.start({ workspace: options.workspace, ignore: options.ignore }).catch(() => undefined);
+  const started = startLive({ workspace: options.workspace, ignore: options.ignore, syncDir: options.syncDir }).catch(() => undefined);
   let covered = false;
   return {
     changes: async () => {

@@ -186,6 +186,7 @@ export class LocalWorkspace implements Workspace {
       exclusive: this.options.exclusive,
       workspace: dir,
       snapshotFile: join(stateDir, "runs", runId, "watch.snapshot"),
+      syncDir: join(stateDir, "runs", runId, "watch.sync"),
       ignore: [stateDir],
     });
     await this.source.recorded();
