@@ -185,6 +185,38 @@ tasks:
     expect(refused.stderr).toContain(`run ${active} is active in process`);
   });
 
+  it("holds the run while it restores: a resume or a second rollback started meanwhile refuses, and resume works after", async () => {
+    expect(rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"]).code).toBe(0);
+    const run = rig.json<Status>(["status", "--json"]).run.id;
+    expect(rig.orc(["rollback", run, "--task", "two"]).code).toBe(0); // paused: resumable
+    // A gate in front of the real git (named a fake: it only waits), so the rollback is caught mid-restore.
+    rig.write(
+      "gated-bin/git",
+      `#!/bin/sh\ncase " $* " in *" add "*) touch "${rig.path("gated")}"; while [ ! -e "${rig.path("release")}" ]; do sleep 0.05; done;; esac\nexec ${execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim()} "$@"\n`,
+    );
+    execFileSync("chmod", ["+x", rig.path("gated-bin/git")]);
+    const rolling = rig.start(["rollback", run, "--task", "one"], { env: { PATH: `${rig.path("gated-bin")}:${process.env.PATH ?? ""}` } });
+    for (let i = 0; !existsSync(rig.path("gated")); i++) {
+      if (i > 600) throw new Error(`the rollback never reached git add: ${rolling.stdout}${rolling.stderr}`);
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    const resumed = rig.orc(["resume", run]);
+    const second = rig.orc(["rollback", run, "--task", "one"]);
+    rig.write("release", "");
+    expect(await rolling.finished()).toBe(0);
+    expect(rolling.stdout).toContain(`run ${run} rolled back to the start of task one`);
+    expect(resumed.code, resumed.stderr).toBe(2); // run-busy, as for a live driver
+    expect(resumed.stderr).toContain(`run ${run} is still running in process ${String(rolling.child.pid)}`);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`run ${run} is active in process ${String(rolling.child.pid)}`);
+    expect(existsSync(join(ws(), "two.txt"))).toBe(false); // nothing ran a task meanwhile
+    expect(rig.json<Status>(["status", "--json", run]).tasks.flatMap((t) => t.attempts.map((a) => a.rolledBack))).toEqual([true, true]);
+    // Once the rollback is done the run is free again.
+    const after = rig.orc(["resume", run]);
+    expect(after.code, after.stdout + after.stderr).toBe(0);
+    expect(readFileSync(join(ws(), "two.txt"), "utf8")).toBe("two\n");
+  });
+
   it("a task rejected after another task ran while it waited leaves that task's work alone", () => {
     rig.write("mixed.sh", 'echo "$ORC_TASK_ID" > "$ORC_TASK_ID.txt"\n');
     rig.write(

@@ -22,14 +22,20 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** This process, as the lease `orc rollback` holds while it restores and records (see driverAlive). */
+export function rollbackLease(): Lease {
+  return { ...currentLease(), command: "rollback" };
+}
+
 /**
  * Whether the process that drives `run` still lives. On this host: the same pid with the same start time (a pid
  * reused after a crash or a reboot is someone else). On another host (a state directory shared over a network):
  * a recent heartbeat. Runs stored before leases existed have only a pid.
  */
 export function driverAlive(run: RunRow, now = Date.now()): boolean {
-  if (run.status !== "running") return false;
   const lease = run.lease;
+  // A paused run held by `orc rollback` for its duration counts as driven while that process lives.
+  if (run.status !== "running" && lease?.command !== "rollback") return false;
   if (lease === undefined) return run.pid !== undefined && run.pid !== process.pid && pidAlive(run.pid);
   if (lease.pid === process.pid && lease.host === hostname()) return false;
   if (lease.host === hostname()) {

@@ -1,5 +1,5 @@
 import type { Failure } from "../core/failure.js";
-import type { RunSnapshot } from "../state/port.js";
+import type { RunSnapshot, StateStore } from "../state/port.js";
 import { attemptKey } from "../run/orphans.js";
 import { LocalTransport } from "../transports/local.js";
 import { startedAttempts, type StartedAttempt } from "./attempt-index.js";
@@ -7,7 +7,7 @@ import { withWritableStore, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { isDirectory } from "./fs.js";
 import { fail as failWith, type Io } from "./io.js";
-import { driverAlive } from "./lease.js";
+import { driverAlive, rollbackLease } from "./lease.js";
 import { rollbackTarget, type RollbackChoice } from "./rollback-target.js";
 
 /**
@@ -21,32 +21,60 @@ export async function rollbackCommand(runId: string, options: GlobalOptions & Ro
   return withWritableStore(io, options, async (store, settings) => {
     const snapshot = store.snapshot(runId);
     if (snapshot === undefined) return fail({ reason: "unknown-run", run: runId });
-    if (driverAlive(snapshot.run)) return fail({ reason: "run-active", run: runId, pid: snapshot.run.lease?.pid ?? snapshot.run.pid ?? 0 });
-    const attempts = startedAttempts(store, runId);
-    const rolled = rolledBackSet(snapshot);
-    const target = rollbackTarget(attempts, (a) => rolled.has(key(a)), options);
-    if (!target.ok) return fail({ reason: "usage", message: target.failure });
-    if (!isDirectory(snapshot.run.workspace)) return fail({ reason: "restore-failed", message: `the run's workspace ${snapshot.run.workspace} is not a directory` });
-
-    const restored = await restore(settings.stateDir, runId, snapshot.run.workspace, target.value.checkpoint);
-    if (restored !== undefined) return fail({ reason: "restore-failed", message: `could not restore ${snapshot.run.workspace}: ${restored}` });
-
-    const undone = attempts.filter((a) => a.seq >= target.value.fromSeq && !rolled.has(key(a)));
-    const tasks = tasksToRunAgain(snapshot, undone);
-    const reason = tasks.length === 0 ? `rolled back to ${target.value.described}` : `rolled back to ${target.value.described}; \`orc resume ${runId}\` runs ${tasks.join(", ")} again`;
-    const stored = store.append({
-      type: "run.rolled_back",
-      run: runId,
-      checkpoint: target.value.checkpoint,
-      fromSeq: target.value.fromSeq,
-      target: target.value.described,
-      attempts: undone.map((a) => ({ task: a.task, attempt: a.attempt })),
-      tasks,
-      reason,
-    });
-    io.stdout.write(options.json ? `${JSON.stringify(stored.event)}\n` : `run ${runId} ${reason} (checkpoint ${target.value.checkpoint.slice(0, 12)}, ${undone.length} attempt${undone.length === 1 ? "" : "s"} undone)\n`);
-    return EXIT.ok;
+    const active = (): number => {
+      const run = store.getRun(runId) ?? snapshot.run;
+      return fail({ reason: "run-active", run: runId, pid: run.lease?.pid ?? run.pid ?? 0 });
+    };
+    if (driverAlive(snapshot.run)) return active();
+    // The run's lease for the command's duration: an `orc resume` (or another rollback) started meanwhile refuses,
+    // and one that took the run between our check and now makes us refuse instead (the same compare-and-swap).
+    const lease = rollbackLease();
+    if (!store.swapLease(runId, snapshot.run.lease, lease)) return active();
+    try {
+      return await rollBack({ store, snapshot, stateDir: settings.stateDir, choice: options, fail, io, json: options.json });
+    } finally {
+      store.swapLease(runId, lease, snapshot.run.lease);
+    }
   });
+}
+
+interface RollBack {
+  readonly store: StateStore;
+  readonly snapshot: RunSnapshot;
+  readonly stateDir: string;
+  readonly choice: RollbackChoice;
+  readonly fail: (failure: Failure) => number;
+  readonly io: Io;
+  readonly json: boolean;
+}
+
+/** The rollback itself, under the run's lease: restore the target, then record what it undid. */
+async function rollBack({ store, snapshot, stateDir, choice, fail, io, json }: RollBack): Promise<number> {
+  const runId = snapshot.run.id;
+  const attempts = startedAttempts(store, runId);
+  const rolled = rolledBackSet(snapshot);
+  const target = rollbackTarget(attempts, (a) => rolled.has(key(a)), choice);
+  if (!target.ok) return fail({ reason: "usage", message: target.failure });
+  if (!isDirectory(snapshot.run.workspace)) return fail({ reason: "restore-failed", message: `the run's workspace ${snapshot.run.workspace} is not a directory` });
+
+  const restored = await restore(stateDir, runId, snapshot.run.workspace, target.value.checkpoint);
+  if (restored !== undefined) return fail({ reason: "restore-failed", message: `could not restore ${snapshot.run.workspace}: ${restored}` });
+
+  const undone = attempts.filter((a) => a.seq >= target.value.fromSeq && !rolled.has(key(a)));
+  const tasks = tasksToRunAgain(snapshot, undone);
+  const reason = tasks.length === 0 ? `rolled back to ${target.value.described}` : `rolled back to ${target.value.described}; \`orc resume ${runId}\` runs ${tasks.join(", ")} again`;
+  const stored = store.append({
+    type: "run.rolled_back",
+    run: runId,
+    checkpoint: target.value.checkpoint,
+    fromSeq: target.value.fromSeq,
+    target: target.value.described,
+    attempts: undone.map((a) => ({ task: a.task, attempt: a.attempt })),
+    tasks,
+    reason,
+  });
+  io.stdout.write(json ? `${JSON.stringify(stored.event)}\n` : `run ${runId} ${reason} (checkpoint ${target.value.checkpoint.slice(0, 12)}, ${undone.length} attempt${undone.length === 1 ? "" : "s"} undone)\n`);
+  return EXIT.ok;
 }
 
 function key(a: { readonly task: string; readonly attempt: number }): string {

@@ -286,6 +286,8 @@ export type RunEvent =
 /** Who drives a run: a process, told apart from a later one with the same pid by its start time, on a host. */
 export interface Lease {
   readonly pid: number;
+  /** Set by a command that holds a run only for its own duration (`orc rollback`), not as its driver. */
+  readonly command?: "rollback";
   /** /proc start time (clock ticks since boot) where the platform has it. */
   readonly startTime?: string;
   readonly host: string;

@@ -83,6 +83,11 @@ export interface StateStore {
   append(event: EventInput): StoredEvent;
   /** The driving process is alive: refreshes the run's heartbeat while `lease` still holds it. */
   heartbeat(runId: string, lease: Lease): void;
+  /**
+   * Hands the run's lease from `seen` (the holder the caller read, or none) to `next` (or none), leaving its status
+   * alone; false when someone else holds it by now (a compare-and-swap, as `run.started` takes it).
+   */
+  swapLease(runId: string, seen: Lease | undefined, next: Lease | undefined): boolean;
   getRun(id: string): RunRow | undefined;
   latestRun(): RunRow | undefined;
   listRuns(): readonly RunRow[];

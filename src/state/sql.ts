@@ -22,6 +22,8 @@ export const SQL = {
   runStarted: `UPDATE runs SET status = 'running', pid = ?, lease = ?, heartbeat_at = ?, reason = NULL, finished_at = NULL
                WHERE id = ? AND (lease IS NULL OR lease = ?)`,
   heartbeat: "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND lease = ?",
+  /** A lease handed from the holder the caller saw (or none) to another, status untouched: a compare-and-swap. */
+  leaseSwapped: "UPDATE runs SET lease = ?, heartbeat_at = ? WHERE id = ? AND lease IS ?",
   /** A rollback: attempts started at or after a ledger position; bounded by one run's attempts. */
   attemptsRolledBack: `UPDATE attempts SET rolled_back_seq = ?
                        WHERE run_id = ? AND started_seq >= ? AND rolled_back_seq IS NULL`,

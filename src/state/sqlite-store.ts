@@ -72,6 +72,7 @@ interface Statements {
   readonly runExists: Stmt<[string], { found: number }>;
   readonly runStarted: Stmt<[number, string | null, string | null, string, string | null]>;
   readonly heartbeat: Stmt<[string, string, string]>;
+  readonly leaseSwapped: Stmt<[string | null, string | null, string, string | null]>;
   readonly attemptsRolledBack: Stmt<[number, string, number]>;
   readonly taskRolledBack: Stmt<[string, string, string]>;
   readonly runInterrupted: Stmt<[string, string]>;
@@ -127,6 +128,12 @@ export class SqliteStateStore implements StateStore {
   heartbeat(runId: string, lease: Lease): void {
     this.assertOpen();
     this.s.heartbeat.run(this.now().toISOString(), runId, JSON.stringify(lease));
+  }
+
+  swapLease(runId: string, seen: Lease | undefined, next: Lease | undefined): boolean {
+    this.assertOpen();
+    const json = (lease: Lease | undefined): string | null => (lease === undefined ? null : JSON.stringify(lease));
+    return this.s.leaseSwapped.run(json(next), next === undefined ? null : this.now().toISOString(), runId, json(seen)).changes === 1;
   }
 
   /** Use `openStateStore`. */
