@@ -6,10 +6,13 @@
 //   c. the first checkpoint of a new store (borrowing the user's index and objects)                    <= 3x
 //   d. rolling the attempt back (restore of the checkpoint before it)                                  <= 1.5x
 // a and b edit the files right before asking, and b's attempts follow each other with only a git status between:
-// the worst case for the sync points, which wait for @parcel/watcher's debounce (50 ms when it delivered anything in
-// the last 500 ms). b_settled is the same attempt with 0.6 s between the last edit and the change set and between
-// attempts, as an agent that writes, then reports, and gates that run, leave it. c does not include the live
-// subscription: it starts in the background after the first checkpoint, while the first attempt runs.
+// the worst case for a sync point that waits for a debounce (@parcel/watcher's, 50 ms when it delivered anything in
+// the last 500 ms: the fallback; on Linux orc's own inotify watches have none). b_settled is the same attempt with
+// 0.6 s between the last edit and the change set and between attempts, as an agent that writes, then reports, and
+// gates that run, leave it. c does not include the live subscription: it starts in the background after the first
+// checkpoint, while the first attempt runs. d_rollback_command's floor: node's own start (about 0.4x of git status
+// here) plus one scan of the workspace (git add --all, about 1x: what changed since the last checkpoint, when no
+// subscription ran, is known only by looking) plus the restore's git processes.
 import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -33,12 +33,13 @@ const DEFAULT_LIVE_FROM = 5000;
  *
  * - The first checkpoint has git record the whole workspace, starting from the user's own index and objects when
  *   the workspace is a git repository (src/workspace/borrow.ts), so it costs about one `git status`.
- * - A workspace of `liveFrom` files or more then starts a live subscription to its changes
- *   (src/watch/live-watcher.ts), in the background while the first attempt runs, and keeps it until `close()`:
+ * - A workspace of `liveFrom` files or more then starts a live subscription to its changes (orc's own inotify
+ *   watches, src/watch/inotify-watcher.ts, or @parcel/watcher, src/watch/live-watcher.ts, where those cannot start),
+ *   in the background while the first attempt runs, and keeps it until `close()`:
  *   changes made between attempts, by gates or by the user, are reported like those made during one. The first
  *   recording once it is live records everything again (what changed before it went unreported); after that, a
- *   checkpoint waits for the subscription's sync point (under 1 ms after a quiet spell, about 50 ms after other
- *   changes) and has git update just the reported paths, or is the last checkpoint again, with no git process, when
+ *   checkpoint waits for the subscription's sync point (under 1 ms with orc's own watches; with parcel's, up to
+ *   50 ms right after other changes) and has git update just the reported paths, or is the last checkpoint again, with no git process, when
  *   none were reported. When the subscription cannot vouch for its list (a burst that may have lost events, an
  *   error, directories it does not watch) or cannot start (no inotify, too few watches), git records the whole
  *   workspace, as it does after a failed checkpoint. It does not watch `.git` directories: a commit made inside a
