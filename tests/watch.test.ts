@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -283,6 +283,19 @@ describe("InotifyWatcher (orc's own watches, real inotify)", () => {
     expect(await watcher.take()).toBeUndefined();
     expect(await watcher.take()).toEqual([]);
     write("src/edit.ts", "after");
+    expect(await watcher.take()).toEqual(["src/edit.ts"]);
+  });
+
+  it("falls back to a whole recording after a real overflow of the kernel's queue, then lists again", async () => {
+    const { workspace, write, watcher } = await inotify();
+    mkdirSync(join(workspace, "flood"));
+    expect(await watcher.take()).toEqual(["flood"]);
+    // Written without yielding, so nothing reads the queue meanwhile: two events a file, well past
+    // fs.inotify.max_queued_events (16,384 by default); the kernel drops the rest, and libuv drops its overflow event.
+    const files = Math.ceil(Number(readFileSync("/proc/sys/fs/inotify/max_queued_events", "utf8")) / 2) + 2000;
+    for (let i = 0; i < files; i++) writeFileSync(join(workspace, "flood", `f${String(i)}`), "x");
+    expect(await watcher.take()).toBeUndefined();
+    write("src/edit.ts", "after the flood");
     expect(await watcher.take()).toEqual(["src/edit.ts"]);
   });
 

@@ -157,6 +157,10 @@ export class InotifyWatcher {
 
   /** Adds one directory's watch; false (and `failed` set) when the kernel refused it. */
   private add(dir: string, ino: number): boolean {
+    // Already watched: the walk and a listener (a directory created during the walk) can both reach it.
+    const known = this.watched.get(dir);
+    if (known?.ino === ino) return true;
+    known?.watcher.close();
     try {
       const watcher = watch(this.full(dir), { persistent: false }, (type, name) => {
         this.onEvent(dir, type, name);
