@@ -1,0 +1,99 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import Docker from "dockerode";
+
+/**
+ * A real Docker engine (dockerd from Debian's docker.io, which .ci/run installs) started by the test setup on a unix
+ * socket of its own, with its data in a temporary folder: no iptables, no bridge, no registry. It dies with the test
+ * process (pdeathsig) and is stopped in afterAll. Images are made locally from a rootfs tarball (`docker import`).
+ */
+export class DockerEngine {
+  readonly dir = mkdtempSync(join(tmpdir(), "orc-dk-"));
+  readonly socket = join(this.dir, "d.sock");
+  readonly docker = new Docker({ socketPath: this.socket });
+  private daemon: ChildProcess | undefined;
+  private log = "";
+
+  async start(): Promise<void> {
+    const args = ["--pdeathsig", "TERM", "dockerd", "--data-root", join(this.dir, "data"), "--exec-root", join(this.dir, "x"), "-H", `unix://${this.socket}`, "--iptables=false", "--bridge=none", "--pidfile", join(this.dir, "d.pid")];
+    const daemon = spawn("setpriv", args, { stdio: ["ignore", "pipe", "pipe"] });
+    daemon.stdout.on("data", (b: Buffer) => (this.log += b.toString()));
+    daemon.stderr.on("data", (b: Buffer) => (this.log += b.toString()));
+    this.daemon = daemon;
+    for (let i = 0; i < 300; i++) {
+      if (daemon.exitCode !== null) break;
+      try {
+        await this.docker.ping();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    throw new Error(`dockerd did not start:\n${this.log.slice(-3000)}`);
+  }
+
+  async stop(): Promise<void> {
+    const daemon = this.daemon;
+    if (daemon !== undefined && daemon.exitCode === null) {
+      const exited = new Promise<boolean>((r) => daemon.once("exit", () => { r(true); }));
+      daemon.kill("SIGTERM");
+      const stopped = await Promise.race([exited, new Promise<boolean>((r) => setTimeout(() => { r(false); }, 10_000))]);
+      if (!stopped) daemon.kill("SIGKILL");
+    }
+    // Overlay mounts the daemon left (a kill) would keep the folder busy.
+    spawnSync("sh", ["-c", `grep -o " ${this.dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Containers of this engine with the given label (`key=value`), running or not. */
+  async containers(label: string): Promise<Docker.ContainerInfo[]> {
+    return this.docker.listContainers({ all: true, filters: { label: [label] } });
+  }
+
+  /**
+   * Imports an image from a rootfs: busybox-static (with its applets), /etc/passwd with root and an `agent` user, a
+   * world-writable /tmp, `marker` written at /image-marker, and with `node` the host's node binary and its shared
+   * libraries (ldd), plus any host directories in `extra` at the same paths.
+   */
+  async buildImage(name: string, options: { readonly node?: boolean; readonly extra?: readonly string[] } = {}): Promise<void> {
+    const root = join(this.dir, `rootfs-${name.replace(/[^a-z0-9]/gi, "_")}`);
+    mkdirSync(join(root, "bin"), { recursive: true });
+    mkdirSync(join(root, "etc"));
+    mkdirSync(join(root, "tmp"));
+    chmodSync(join(root, "tmp"), 0o1777);
+    copyFileSync("/bin/busybox", join(root, "bin", "busybox"));
+    chmodSync(join(root, "bin", "busybox"), 0o755);
+    const applets = spawnSync("/bin/busybox", ["--list"], { encoding: "utf8" }).stdout.split("\n").filter((a) => a !== "" && a !== "busybox");
+    for (const applet of applets) symlinkSync("busybox", join(root, "bin", applet));
+    writeFileSync(join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nagent:x:1000:1000:agent:/tmp:/bin/sh\n");
+    writeFileSync(join(root, "etc", "group"), "root:x:0:\nagent:x:1000:\n");
+    writeFileSync(join(root, "image-marker"), "made by the test's image\n");
+    if (options.node === true) {
+      const node = realpathSync(process.execPath);
+      const libs = spawnSync("ldd", [node], { encoding: "utf8" }).stdout.match(/\/\S+/g) ?? [];
+      for (const file of [...libs]) {
+        mkdirSync(join(root, dirname(file)), { recursive: true });
+        copyFileSync(realpathSync(file), join(root, file));
+      }
+      mkdirSync(join(root, "usr", "local", "bin"), { recursive: true });
+      copyFileSync(node, join(root, "usr", "local", "bin", "node"));
+      chmodSync(join(root, "usr", "local", "bin", "node"), 0o755);
+    }
+    for (const path of options.extra ?? []) {
+      mkdirSync(join(root, dirname(path)), { recursive: true });
+      spawnSync("cp", ["-a", path, join(root, path)]);
+    }
+    const tar = spawn("tar", ["-C", root, "-cf", "-", "."], { stdio: ["ignore", "pipe", "inherit"] });
+    const [repo, tag] = name.split(":");
+    const progress = await this.docker.importImage(tar.stdout, { repo, tag: tag ?? "latest" });
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(progress, (err) => {
+        if (err === null) resolve();
+        else reject(err);
+      });
+    });
+    rmSync(root, { recursive: true, force: true });
+  }
+}
