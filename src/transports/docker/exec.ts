@@ -187,6 +187,8 @@ class ExecRun {
     void this.target.container
       .exec({ Cmd: cmd, User: this.target.user, AttachStdout: false, AttachStderr: false })
       .then((killer) => killer.start({ Detach: true }))
+      // The engine answers a detached start with an (empty) stream: read it to its end, or its socket keeps orc alive.
+      .then((answer: NodeJS.ReadableStream) => answer.resume())
       .catch(() => undefined);
   }
 
