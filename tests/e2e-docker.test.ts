@@ -214,7 +214,7 @@ describe("transport: docker", () => {
   it("the next apply removes this project's containers whose orc is gone, and leaves a live orc's alone", async () => {
     pipeline(transport(), "echo ok > probes.txt");
     const project = projectLabel(rig.stateDir());
-    const dead = spawnSync("true").pid ?? 1;
+    const dead = spawnSync("true").pid;
     const make = async (owner: string): Promise<string> => {
       const container = await engine.docker.createContainer({ Image: IMAGE, Cmd: ["sleep", "300"], Labels: { "orc.project": project, "orc.run": "r-old", "orc.owner": owner } });
       await container.start();
