@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { projectLabel } from "../src/transports/docker/index.js";
 import { DockerEngine } from "./helpers/docker-engine.js";
+import { FakeAnthropic } from "./helpers/fake-anthropic.js";
 import { LoopbackServer } from "./helpers/loopback-server.js";
 import { REPO, Rig } from "./helpers/rig.js";
 
@@ -16,6 +17,8 @@ import { REPO, Rig } from "./helpers/rig.js";
 const engine = new DockerEngine();
 const IMAGE = "orc-test:node";
 const PROJECT_LABEL = "orc.project";
+const CLAUDE_IMAGE = "orc-test:claude";
+const KEY = "sk-docker-test-key-9f3a";
 
 // A probe line per attempt: "NAME: allowed" when the command succeeded inside the container, else "NAME: denied".
 const PROBE = `probe() { if sh -c "$2" >/dev/null 2>&1; then echo "$1: allowed" >> probes.txt; else echo "$1: denied" >> probes.txt; fi; }`;
@@ -229,6 +232,40 @@ describe("transport: docker", () => {
     expect(left).not.toContain(orphan);
     await engine.docker.getContainer(live).remove({ force: true });
   });
+
+  it("the real claude CLI runs inside the container against the scripted model API (network: host); its key passes by name only", async () => {
+    // An image of busybox and the CLI's native binary with its shared libraries; the key is one nothing else holds.
+    await engine.buildImage(CLAUDE_IMAGE, { binaries: { "/usr/local/bin/claude": join(REPO, "node_modules", ".bin", "claude") } });
+    const api = new FakeAnthropic();
+    await api.start();
+    try {
+      const names = Object.keys(api.env()).join(", ");
+      rig.write(
+        "pipeline.yaml",
+        [
+          `transport: {kind: docker, image: ${CLAUDE_IMAGE}, socket: ${engine.socket}, network: host, env: [${names}]}`,
+          "agent: { kind: claude-code, timeout: 60s, inactivity_timeout: 30s }",
+          "gates:",
+          "  inside: { run: 'test -f /image-marker && test -x /usr/local/bin/claude && test -f notes.txt' }",
+          "tasks:",
+          "  - { id: notes, prompt: 'Write the notes. [[fake:write notes.txt]]', gates: [inside], max_attempts: 1 }",
+        ].join("\n"),
+      );
+      const orc = rig.start(["apply", "pipeline.yaml"], { env: { ...api.env(), ANTHROPIC_API_KEY: KEY } });
+      const code = await orc.finished();
+      expect(orc.stderr).toBe("");
+      expect(orc.stdout).toContain("[notes] gate inside passed");
+      expect(orc.stdout).toContain("[notes] accepted");
+      expect(code).toBe(0);
+      expect(rig.read("notes.txt")).toBe("written by the fake model: notes.txt\n");
+      expect(api.for("write").length).toBeGreaterThan(0);
+      // The key went to the CLI in the container, and nowhere orc keeps anything.
+      expect(spawnSync("grep", ["-rlaF", KEY, rig.stateDir()], { encoding: "utf8" }).stdout).toBe("");
+      expect(orc.stdout).not.toContain(KEY);
+    } finally {
+      await api.stop();
+    }
+  }, 180_000);
 
   it("a missing image is a clear error; orc doctor checks the engine, the image and a trial container", () => {
     pipeline(`{kind: docker, image: orc-test:absent, socket: ${engine.socket}}`, "echo never > probes.txt");

@@ -1,8 +1,19 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Docker from "dockerode";
+
+/** A hard link where the file system allows (a CLI of hundreds of MB), else a copy. */
+function place(from: string, to: string): void {
+  mkdirSync(dirname(to), { recursive: true });
+  if (existsSync(to)) return;
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}
 
 /**
  * A real Docker engine (dockerd from Debian's docker.io, which .ci/run installs) started by the test setup on a unix
@@ -54,10 +65,11 @@ export class DockerEngine {
 
   /**
    * Imports an image from a rootfs: busybox-static (with its applets), /etc/passwd with root and an `agent` user, a
-   * world-writable /tmp, `marker` written at /image-marker, and with `node` the host's node binary and its shared
-   * libraries (ldd), plus any host directories in `extra` at the same paths.
+   * world-writable /tmp, /image-marker (a file only the image has), and `binaries`: host executables at the image
+   * paths given as keys (with `node: true`, the host's node at /usr/local/bin/node), each with its shared libraries
+   * (ldd) at their host paths.
    */
-  async buildImage(name: string, options: { readonly node?: boolean; readonly extra?: readonly string[] } = {}): Promise<void> {
+  async buildImage(name: string, options: { readonly node?: boolean; readonly binaries?: Readonly<Record<string, string>> } = {}): Promise<void> {
     const root = join(this.dir, `rootfs-${name.replace(/[^a-z0-9]/gi, "_")}`);
     mkdirSync(join(root, "bin"), { recursive: true });
     mkdirSync(join(root, "etc"));
@@ -70,20 +82,12 @@ export class DockerEngine {
     writeFileSync(join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nagent:x:1000:1000:agent:/tmp:/bin/sh\n");
     writeFileSync(join(root, "etc", "group"), "root:x:0:\nagent:x:1000:\n");
     writeFileSync(join(root, "image-marker"), "made by the test's image\n");
-    if (options.node === true) {
-      const node = realpathSync(process.execPath);
-      const libs = spawnSync("ldd", [node], { encoding: "utf8" }).stdout.match(/\/\S+/g) ?? [];
-      for (const file of [...libs]) {
-        mkdirSync(join(root, dirname(file)), { recursive: true });
-        copyFileSync(realpathSync(file), join(root, file));
-      }
-      mkdirSync(join(root, "usr", "local", "bin"), { recursive: true });
-      copyFileSync(node, join(root, "usr", "local", "bin", "node"));
-      chmodSync(join(root, "usr", "local", "bin", "node"), 0o755);
-    }
-    for (const path of options.extra ?? []) {
-      mkdirSync(join(root, dirname(path)), { recursive: true });
-      spawnSync("cp", ["-a", path, join(root, path)]);
+    const binaries = { ...(options.node === true ? { "/usr/local/bin/node": process.execPath } : {}), ...options.binaries };
+    for (const [at, from] of Object.entries(binaries)) {
+      const host = realpathSync(from);
+      const libs = spawnSync("ldd", [host], { encoding: "utf8" }).stdout.match(/\/\S+/g) ?? [];
+      for (const file of libs) place(realpathSync(file), join(root, file));
+      place(host, join(root, at));
     }
     const tar = spawn("tar", ["-C", root, "-cf", "-", "."], { stdio: ["ignore", "pipe", "inherit"] });
     const [repo, tag] = name.split(":");
