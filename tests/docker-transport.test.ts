@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DockerTransportSpec } from "../src/core/pipeline.js";
 import { LABEL_RUN } from "../src/transports/docker/container.js";
+import { buildDockerTransport } from "../src/transports/docker/index.js";
 import { DockerTransport } from "../src/transports/docker/transport.js";
 import { DockerEngine } from "./helpers/docker-engine.js";
 
@@ -157,6 +158,32 @@ describe("docker transport: one process through docker exec", () => {
     }
   });
 
+  it("processes run as the workspace's owner by default (files stay theirs, the home is theirs), or as the configured user", async () => {
+    const workspace = join(dir, "owned");
+    const stateDir = join(dir, "owned-state");
+    mkdirSync(workspace);
+    chownSync(workspace, 1234, 1234);
+    const spec: DockerTransportSpec = { kind: "docker", image: IMAGE, network: "none", memory: 256 * 1024 ** 2, cpus: 1, pids: 64, env: ["PASSED"], socket: engine.socket };
+    const ctx = { workspace, stateDir, runId: "r-owned", env: { PASSED: "yes", OTHER: "no", PATH: "/host/only" }, promptDir: join(stateDir, "runs", "r-owned", "prompts") };
+    const built = await buildDockerTransport(spec, ctx);
+    try {
+      const out = await built.transport.run({ command: 'id -u; id -g; echo "$PASSED-$OTHER-$HOME"; echo x > mine; echo y > $HOME/h; echo $PATH', shell: true, cwd: workspace, env: built.env });
+      expect(out.stdoutTail.split("\n").slice(0, 3)).toEqual(["1234", "1234", "yes--/orc/home"]);
+      expect(out.stdoutTail).not.toContain("/host/only");
+      expect(statSync(join(workspace, "mine")).uid).toBe(1234);
+      expect(statSync(join(stateDir, "runs", "r-owned", "home", "h")).uid).toBe(1234);
+    } finally {
+      await built.transport.close?.();
+    }
+    const { transport: t, workspace: other } = transport({ user: "1000:1000" });
+    try {
+      const out = await t.run({ command: "id -u; touch denied 2>/dev/null || echo cannot-write", shell: true, cwd: other, env: {} });
+      expect(out.stdoutTail).toBe("1000\ncannot-write\n");
+    } finally {
+      await t.close();
+    }
+  });
+
   it("a missing image, a missing directory and a missing engine are clear errors", async () => {
     const { transport: t, workspace } = transport({ image: "orc-test:absent" });
     const out = await t.run({ command: "true", cwd: workspace, env: {} });
@@ -178,5 +205,33 @@ describe("docker transport: one process through docker exec", () => {
     expect(none.end).toBe("spawn-error");
     expect(none.error).toContain(`docker engine at ${nowhere} did not answer`);
     await v.close();
+  });
+});
+
+describe("docker transport: the engine itself goes away", () => {
+  const crashing = new DockerEngine();
+  beforeAll(async () => {
+    await crashing.start();
+    await crashing.buildImage(IMAGE);
+  }, 60_000);
+  afterAll(async () => {
+    await crashing.stop();
+  }, 30_000);
+
+  it("an engine that dies under a process ends it transport-lost, and later processes say the engine does not answer", async () => {
+    const workspace = join(dir, "crash");
+    mkdirSync(workspace);
+    const spec: DockerTransportSpec = { kind: "docker", image: IMAGE, network: "none", memory: 256 * 1024 ** 2, cpus: 1, pids: 64, env: [] };
+    const t = new DockerTransport(crashing.docker, { spec, socket: crashing.socket, workspace, readable: [], homeDir: workspace, runId: "r-crash", project: "test", user: "0:0" });
+    // A short sleep: the engine's shim outlives the engine, and nothing should linger after the test.
+    const pending = t.run({ command: "echo started; sleep 3", shell: true, cwd: workspace, env: {} });
+    await new Promise((r) => setTimeout(r, 700));
+    crashing.crash();
+    const lost = await pending;
+    expect(lost.end).toBe("transport-lost");
+    const next = await t.run({ command: "true", cwd: workspace, env: {} });
+    expect(next.end).toBe("spawn-error");
+    expect(next.error).toContain("did not answer");
+    await t.close();
   });
 });

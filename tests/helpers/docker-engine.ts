@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Docker from "dockerode";
@@ -12,6 +12,39 @@ function place(from: string, to: string): void {
     linkSync(from, to);
   } catch {
     copyFileSync(from, to);
+  }
+}
+
+/** SIGKILLs every process whose command line names `marker`, with all its descendants. */
+function killTrees(marker: string): void {
+  const parent = new Map<number, number>();
+  const roots: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) roots.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const doomed = new Set(roots);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parent) {
+      if (!doomed.has(pid) && doomed.has(ppid)) {
+        doomed.add(pid);
+        grew = true;
+      }
+    }
+  }
+  for (const pid of doomed) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
   }
 }
 
@@ -45,6 +78,11 @@ export class DockerEngine {
     throw new Error(`dockerd did not start:\n${this.log.slice(-3000)}`);
   }
 
+  /** Kills the engine outright (SIGKILL), as a crash would: its clients' connections break. */
+  crash(): void {
+    this.daemon?.kill("SIGKILL");
+  }
+
   async stop(): Promise<void> {
     const daemon = this.daemon;
     if (daemon !== undefined && daemon.exitCode === null) {
@@ -53,6 +91,9 @@ export class DockerEngine {
       const stopped = await Promise.race([exited, new Promise<boolean>((r) => setTimeout(() => { r(false); }, 10_000))]);
       if (!stopped) daemon.kill("SIGKILL");
     }
+    // After a crash the containers' shims outlive the engine: kill them and what runs under them (found by this
+    // engine's folder in their command line, so no other process is touched).
+    killTrees(this.dir);
     // Overlay mounts the daemon left (a kill) would keep the folder busy.
     spawnSync("sh", ["-c", `grep -o " ${this.dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
     rmSync(this.dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * as, and the removal of this project's orphaned containers (their orc died) before anything new starts.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, statSync } from "node:fs";
+import { chownSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
 import type { DockerTransportSpec } from "../../core/pipeline.js";
@@ -34,6 +34,17 @@ interface RunContext {
   readonly promptDir: string;
 }
 
+/**
+ * The home must be writable by the user inside. orc running as root (sudo, CI) hands it to a numeric user; a user
+ * named by the image cannot be resolved here (docs/docker.md says to give uid:gid when its home matters).
+ */
+function giveHome(homeDir: string, user: string): void {
+  const match = /^(\d+)(?::(\d+))?$/.exec(user);
+  if (match === null || process.getuid?.() !== 0) return;
+  const uid = Number(match[1]);
+  chownSync(homeDir, uid, match[2] === undefined ? uid : Number(match[2]));
+}
+
 export async function buildDockerTransport(spec: DockerTransportSpec, ctx: RunContext): Promise<{ transport: Transport; env: Record<string, string> }> {
   const socket = socketPath(spec, ctx.env);
   const docker = new Docker({ socketPath: socket });
@@ -43,6 +54,7 @@ export async function buildDockerTransport(spec: DockerTransportSpec, ctx: RunCo
   mkdirSync(homeDir, { recursive: true, mode: 0o700 });
   mkdirSync(ctx.promptDir, { recursive: true });
   const user = userFor(spec, ctx.workspace);
+  giveHome(homeDir, user);
   // The engine may be down now and up by the first process: that process reports it, not the run's start.
   const removed = await removeOrphans(docker, project).catch(() => [] as string[]);
   const transport = new DockerTransport(docker, { spec, socket, workspace: ctx.workspace, readable: [ctx.promptDir], homeDir, runId: ctx.runId, project, user }, removed.includes(ctx.runId));
