@@ -37,9 +37,47 @@ describe("config: transport", () => {
     project.write("q.yaml", `transport:\n  kind: sandbox\n  home: [/etc, ../x, ok]\n${TASKS}`);
     project.write("r.yaml", `transport:\n  kind: sandbox\n  env: [1BAD]\n${TASKS}`);
     const { text } = await project.diagnostics("p.yaml", "q.yaml", "r.yaml");
-    expect(text).toContain('p.yaml:1:12: error: transport "ssh" is not available yet; this build runs: local, sandbox');
+    expect(text).toContain('p.yaml:1:12: error: transport "ssh" is not available yet; this build runs: local, sandbox, docker');
     expect(text).toContain('q.yaml:3:10: error: home path "/etc" must name something inside your home');
     expect(text).toContain('q.yaml:3:16: error: home path "../x" must name something inside your home');
     expect(text).toContain('r.yaml:3:9: error: transport.env[0] must match ^[A-Za-z_][A-Za-z0-9_]*$ (found "1BAD")');
+  });
+
+  it("docker: the image is required; limits default to 2g of memory, 2 CPUs and 512 processes, the network to none", async () => {
+    expect(await transportOf(`transport: {kind: docker, image: orc-agent}\n${TASKS}`)).toEqual({
+      kind: "docker",
+      image: "orc-agent",
+      network: "none",
+      memory: 2 * 1024 ** 3,
+      cpus: 2,
+      pids: 512,
+      env: [],
+    });
+    const set = "transport: {kind: docker, image: a:1, network: host, memory: 512m, cpus: 1.5, pids: 64, user: agent, env: [K, K], socket: /run/d.sock}";
+    expect(await transportOf(`${set}\n${TASKS}`)).toEqual({
+      kind: "docker",
+      image: "a:1",
+      network: "host",
+      memory: 512 * 1024 ** 2,
+      cpus: 1.5,
+      pids: 64,
+      user: "agent",
+      env: ["K"],
+      socket: "/run/d.sock",
+    });
+    expect(await transportOf(`transport: {kind: docker, image: a, network: on}\n${TASKS}`)).toMatchObject({ network: "default" });
+  });
+
+  it("docker: a missing image, a bad memory size or limit, and an ignored home are reported where they were written", async () => {
+    project.write("p.yaml", `transport: docker\n${TASKS}`);
+    project.write("q.yaml", `transport:\n  kind: docker\n  image: a\n  memory: lots\n${TASKS}`);
+    project.write("r.yaml", `transport:\n  kind: docker\n  image: a\n  pids: 0\n  cpus: -1\n${TASKS}`);
+    project.write("s.yaml", `transport:\n  kind: docker\n  image: a\n  home: [.x]\n${TASKS}`);
+    const { text } = await project.diagnostics("p.yaml", "q.yaml", "r.yaml", "s.yaml");
+    expect(text).toContain("p.yaml:1:12: error: transport docker needs an image");
+    expect(text).toContain('q.yaml:4:11: error: memory "lots" must be a size of at least 6m, e.g. 512m or 2g');
+    expect(text).toContain("r.yaml:4:9: error: transport.pids must be at least 1 (found 0)");
+    expect(text).toContain("r.yaml:5:9: error: transport.cpus must be more than 0 (found -1)");
+    expect(text).toContain('s.yaml:4:3: warning: "home" has no effect on the docker transport');
   });
 });

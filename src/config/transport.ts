@@ -3,6 +3,7 @@ import { AVAILABLE_TRANSPORT_KINDS } from "../core/kinds.js";
 import type { TransportSpec } from "../core/pipeline.js";
 import { q, type Path } from "./describe.js";
 import type { RawTransport } from "./schema/transport.js";
+import { readDockerTransport } from "./transport-docker.js";
 import type { Scope } from "./scope.js";
 
 /**
@@ -23,11 +24,13 @@ export function readTransport(raw: RawTransport | undefined, path: Path, scope: 
     }
     return { kind: "local" };
   }
+  if (spec.kind === "docker") return readDockerTransport(raw, path, scope);
   const raws: Partial<Exclude<RawTransport, string>> = typeof raw === "string" ? {} : raw;
   const home = (raws.home ?? []).map((entry, i) => homePath(entry, [...path, "home", i], scope));
   return {
     kind: "sandbox",
-    network: raws.network === undefined || raws.network === "on" || raws.network === true,
+    // `host` is the host's network, which the sandbox shares when the network is on.
+    network: raws.network === undefined || raws.network === "on" || raws.network === "host" || raws.network === true,
     home: home.filter((p): p is string => p !== undefined),
     env: [...new Set(raws.env ?? [])],
   };

@@ -41,7 +41,7 @@ export interface Pipeline {
 }
 
 /** `transport:`, normalised. */
-export type TransportSpec = LocalTransportSpec | SandboxTransportSpec;
+export type TransportSpec = LocalTransportSpec | SandboxTransportSpec | DockerTransportSpec;
 
 export interface LocalTransportSpec {
   readonly kind: "local";
@@ -56,6 +56,24 @@ export interface SandboxTransportSpec {
   readonly home: readonly string[];
   /** Names of host environment variables passed in, besides the few every process needs (PATH, LANG, …). */
   readonly env: readonly string[];
+}
+
+/** A container per run from a local image, through the Docker engine API (src/transports/docker/). */
+export interface DockerTransportSpec {
+  readonly kind: "docker";
+  readonly image: string;
+  /** `none`: no network at all (default); `default`: the engine's default network; `host`: the host's own (loopback included). */
+  readonly network: "none" | "default" | "host";
+  /** Limits: bytes of memory, CPUs (fractions allowed), processes. */
+  readonly memory: number;
+  readonly cpus: number;
+  readonly pids: number;
+  /** The user processes run as inside; absent: the workspace's owner (uid:gid), so its files stay the user's. */
+  readonly user?: string;
+  /** Names of host environment variables passed in, besides the few every process needs (LANG, TERM, …). */
+  readonly env: readonly string[];
+  /** The engine's socket; absent: DOCKER_HOST (unix://…) or /var/run/docker.sock. */
+  readonly socket?: string;
 }
 
 export const LOCAL_TRANSPORT: LocalTransportSpec = { kind: "local" };

@@ -62,3 +62,8 @@ registerTransport("sandbox", async (spec, ctx) => {
   };
   return { transport: new SandboxTransport(options), env: sandboxEnv(ctx.env, spec.env, sandboxHome(options)) };
 });
+
+registerTransport("docker", async (spec, ctx) => {
+  if (spec.kind !== "docker") throw new Error(`transport kind "docker" was given a "${spec.kind}" spec`);
+  return (await import("./docker/index.js")).buildDockerTransport(spec, ctx);
+});

@@ -5,16 +5,17 @@ import { Strict, StringEnum } from "./fragments.js";
 const Kind = StringEnum(TRANSPORT_KINDS, {
   title: "Transport kind",
   description:
-    "`local`: on this machine, as you. `sandbox`: in a bubblewrap sandbox (Linux) that sees the host read-only but the workspace, hides your home and orc's state. `docker` and `ssh` are not available yet.",
+    "`local`: on this machine, as you. `sandbox`: in a bubblewrap sandbox (Linux) that sees the host read-only but the workspace, hides your home and orc's state. `docker`: in a container per run from a local image (Docker engine). `ssh` is not available yet.",
 });
 
 const TransportObject = Strict(
   {
     kind: Kind,
     network: Type.Optional(
-      Type.Union([Type.Literal("on"), Type.Literal("off"), Type.Boolean()], {
+      Type.Union([Type.Literal("on"), Type.Literal("off"), Type.Literal("host"), Type.Boolean()], {
         title: "Network",
-        description: "sandbox: `on` (default; coding agents need their model's API) shares the host's network; `off` gives the sandbox none at all, loopback included.",
+        description:
+          "sandbox: `on` (default; coding agents need their model's API) shares the host's network; `off` gives the sandbox none at all, loopback included. docker: `off` (default) no network; `on` the engine's default network; `host` the host's own network, its loopback services included (a risk: use only for a model server on loopback).",
       }),
     ),
     home: Type.Optional(
@@ -30,13 +31,24 @@ const TransportObject = Strict(
         description: "sandbox: names of your environment variables passed in, besides PATH, LANG, LC_*, TERM, TZ, USER, LOGNAME, SHELL and CI; `agent.env` always is.",
       }),
     ),
+    image: Type.Optional(Type.String({ title: "Image", description: "docker (required): the image each run's container starts from, e.g. orc-agent:latest; it must exist locally (orc pulls nothing).", minLength: 1 })),
+    memory: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 1 })], {
+        title: "Memory limit",
+        description: "docker: the container's memory limit, e.g. 2g (default), 512m, or bytes.",
+      }),
+    ),
+    cpus: Type.Optional(Type.Number({ title: "CPU limit", description: "docker: CPUs the container may use, fractions allowed (default 2).", exclusiveMinimum: 0 })),
+    pids: Type.Optional(Type.Integer({ title: "Process limit", description: "docker: processes the container may hold at once (default 512).", minimum: 1 })),
+    user: Type.Optional(Type.String({ title: "User", description: "docker: the user processes run as inside (name or uid[:gid]); default: the workspace's owner, so the files agents write stay yours.", minLength: 1 })),
+    socket: Type.Optional(Type.String({ title: "Engine socket", description: "docker: the engine's unix socket; default DOCKER_HOST (unix://…) or /var/run/docker.sock.", minLength: 1 })),
   },
   { title: "Transport settings", description: "Where agents and gates run, with the kind's settings." },
 );
 
 export const Transport = Type.Union([Kind, TransportObject], {
   title: "Transport",
-  description: "Where agents and their gates run: `local` (default) or `sandbox`, or an object with the kind's settings. A pipeline's replaces orchestrator.yaml's.",
+  description: "Where agents and their gates run: `local` (default), `sandbox` or `docker`, or an object with the kind's settings. A pipeline's replaces orchestrator.yaml's.",
 });
 
 export type RawTransport = Static<typeof Transport>;
