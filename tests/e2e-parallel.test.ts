@@ -199,4 +199,26 @@ tasks:
     expect(readdirSync(rig.path("plain/node_modules"))).toEqual(["dep"]);
     expect(readdirSync(taskDirs)).toEqual([]);
   });
+
+  it("runs each task's directory in the sandbox, which binds it writable and leaves the run's workspace read-only", () => {
+    // The agent inside the workspace: the sandbox's /tmp is its own, and the rig lives under the host's.
+    rig.write("ws/agent.mjs", AGENT);
+    rig.write(
+      "pipeline.yaml",
+      `version: 1
+name: sandboxed
+concurrency: 2
+transport: sandbox
+agent: { kind: command, run: "node agent.mjs && ! touch ${rig.path("ws", "escaped.txt")}" }
+tasks:
+  - { id: shared-a, prompt: go }
+  - { id: d1, prompt: go }
+`,
+    );
+    const result = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(readdirSync(rig.path("ws/own")).sort()).toEqual(["d1.txt", "shared-a.txt"]);
+    expect(existsSync(rig.path("ws/escaped.txt"))).toBe(false);
+  });
 });

@@ -67,6 +67,9 @@ export function sandboxArgs(options: SandboxOptions, cwd: string, workspace = op
   if (options.userHome !== undefined) {
     for (const path of options.homePaths) args.push("--ro-bind-try", join(options.userHome, path), join(home, path));
   }
+  // A task's own directory (tasks side by side): the run's workspace stays readable (the task's links to its ignored
+  // entries, node_modules, lead there, and it may lie under /tmp or the home) but not writable.
+  if (workspace !== options.workspace) args.push("--ro-bind", options.workspace, options.workspace);
   args.push("--bind", workspace, workspace, "--ro-bind-try", join(workspace, ".git"), join(workspace, ".git"));
   // Under the home or /tmp (and not in the workspace) the state is already out of sight, and a tmpfs there would
   // create its mount point inside orc's home directory.
