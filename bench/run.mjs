@@ -15,6 +15,7 @@ const suites = {
   judge: () => import("./judge.mjs"),
   sandbox: () => import("./sandbox.mjs"),
   big: () => import("./big-workspace.mjs"),
+  parallel: () => import("./parallel.mjs"),
 };
 
 const results = [];

@@ -7,7 +7,7 @@ import type { TaskSpec } from "../core/pipeline.js";
 import type { TaskRow } from "../state/port.js";
 import { recorder, type RecordEvent, type RunDeps } from "./deps.js";
 import { baseKey, readIsolatedLedger, type IsolatedLedger } from "./isolated-resume.js";
-import { mergeInto, MergeQueue, type IsolatedStart } from "./merge.js";
+import { MergeQueue, type IsolatedStart } from "./merge.js";
 import type { RunTarget } from "./target.js";
 import { restored } from "./undo.js";
 
@@ -60,7 +60,7 @@ export async function mergeApproved(
   const base = readIsolatedLedger(deps.store, runId).bases.get(baseKey(input.task, paused.attempt));
   const accepted = paused.changes?.checkpoint ?? paused.checkpoint;
   if (base === undefined || accepted === undefined) return undefined;
-  const end = await queue.run(() => mergeInto(deps, recorder(deps), { runId, pipeline, task: spec, attempt: paused.attempt, base, accepted }));
+  const end = await queue.merge(deps, recorder(deps), { runId, pipeline, task: spec, attempt: paused.attempt, base, accepted });
   if (end.kind === "merged") return undefined;
   return end.kind === "interrupted" ? "interrupted" : [`its work does not merge: ${end.reasons.join("; ")}`];
 }

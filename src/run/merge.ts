@@ -33,14 +33,35 @@ export function mergeFailed(reasons: readonly string[]): FiredRule {
   return { rule: MERGE_FAILED_RULE, action: "pause", message: `${MERGE_FAILED_RULE.message ?? ""}: ${reasons.join("; ")}` };
 }
 
-/** One merge at a time: merges, and the making of task directories from the run's workspace, in turn. */
+/**
+ * One merge at a time. It also knows the checkpoint the run's workspace is at (`head`: taken once, then what each
+ * merge leaves), so a task's directory is made from it without waiting for a merge in progress nor recording the
+ * run's workspace again.
+ */
 export class MergeQueue {
   private tail: Promise<unknown> = Promise.resolve();
+  private head: Promise<CheckpointId> | undefined;
 
   run<T>(op: () => Promise<T>): Promise<T> {
     const result = this.tail.then(op, op);
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  /** The run's workspace as the last merge left it (recorded now, in turn, the first time). */
+  current(workspace: Workspace): Promise<CheckpointId> {
+    this.head ??= this.run(() => workspace.checkpointBefore());
+    return this.head;
+  }
+
+  /** Merges through the queue (run/merge.ts mergeInto) and keeps the checkpoint it leaves the workspace at. */
+  merge(deps: RunDeps, record: RecordEvent, input: MergeInput): Promise<MergeOutcome> {
+    return this.run(async () => {
+      const end = await mergeInto(deps, record, input);
+      // Interrupted: unknown until the next recording.
+      this.head = end.kind === "interrupted" ? undefined : Promise.resolve(end.now);
+      return end;
+    });
   }
 }
 
@@ -60,29 +81,23 @@ export async function isolateTask(deps: RunDeps, queue: MergeQueue, input: { rea
   if (tasks === undefined) return deps;
   const record = recorder(deps);
   const { runId, task } = input;
-  const opened = await queue.run(async () => {
-    const base = input.start?.base ?? (await deps.workspace.checkpointBefore());
-    const workspace = await tasks.open(task.id, input.start?.from ?? base);
-    record({ type: "task.isolated", run: runId, task: task.id, dir: workspace.dir, base });
-    return { base, workspace };
-  });
-  const workspace: Workspace = opened.workspace;
-  let base = opened.base;
+  let base = input.start?.base ?? (await queue.current(deps.workspace));
+  const workspace: Workspace = await tasks.open(task.id, input.start?.from ?? base);
+  record({ type: "task.isolated", run: runId, task: task.id, dir: workspace.dir, base });
   let merged = false;
   const isolation: TaskIsolation = {
     base: () => base,
     merged: () => merged,
-    merge: (request) =>
-      queue.run(async () => {
-        const end = await mergeInto(deps, record, { runId, pipeline: input.pipeline, task, base, ...request });
-        if (end.kind === "merged") merged = true;
-        if (end.kind !== "refused") return end;
-        // Another attempt, on top of the workspace as it is now (what merged since, without this task's work).
-        base = end.now;
-        await workspace.restore(base);
-        record({ type: "task.isolated", run: runId, task: task.id, dir: workspace.dir, base });
-        return { kind: "refused", reasons: end.reasons };
-      }),
+    merge: async (request) => {
+      const end = await queue.merge(deps, record, { runId, pipeline: input.pipeline, task, base, ...request });
+      if (end.kind === "merged") merged = true;
+      if (end.kind !== "refused") return end;
+      // Another attempt, on top of the workspace as it is now (what merged since, without this task's work).
+      base = end.now;
+      await workspace.restore(base);
+      record({ type: "task.isolated", run: runId, task: task.id, dir: workspace.dir, base });
+      return { kind: "refused", reasons: end.reasons };
+    },
   };
   return { ...deps, workspace, transport: transportIn(deps.transport, workspace.dir), isolation };
 }
@@ -91,13 +106,25 @@ export async function isolateTask(deps: RunDeps, queue: MergeQueue, input: { rea
  * Merges a task's work (`base` → `accepted`) into the run's workspace and runs the merge gates there; on a conflict
  * or a failed gate the workspace is left (or put back) as it was, `now`. Call through the queue.
  */
-export async function mergeInto(
-  deps: RunDeps,
-  record: RecordEvent,
-  input: { readonly runId: string; readonly pipeline: Pipeline; readonly task: TaskSpec; readonly attempt: number; readonly base: CheckpointId; readonly accepted: CheckpointId; readonly evidence?: AttemptEvidence },
-): Promise<{ readonly kind: "merged" } | { readonly kind: "refused"; readonly reasons: readonly string[]; readonly now: CheckpointId } | { readonly kind: "interrupted" }> {
+export interface MergeInput {
+  readonly runId: string;
+  readonly pipeline: Pipeline;
+  readonly task: TaskSpec;
+  readonly attempt: number;
+  readonly base: CheckpointId;
+  readonly accepted: CheckpointId;
+  readonly evidence?: AttemptEvidence;
+}
+
+/** `now`: the checkpoint the run's workspace is at afterwards. */
+export type MergeOutcome =
+  | { readonly kind: "merged"; readonly now: CheckpointId }
+  | { readonly kind: "refused"; readonly reasons: readonly string[]; readonly now: CheckpointId }
+  | { readonly kind: "interrupted" };
+
+async function mergeInto(deps: RunDeps, record: RecordEvent, input: MergeInput): Promise<MergeOutcome> {
   const tasks = deps.taskWorkspaces;
-  if (tasks === undefined) return { kind: "merged" };
+  if (tasks === undefined) return { kind: "interrupted" }; // unreachable: isolated tasks come with task workspaces
   const { runId, task, attempt } = input;
   const now = await deps.workspace.checkpointBefore();
   const result = await tasks.merge(input.base, now, input.accepted);
@@ -120,7 +147,7 @@ export async function mergeInto(
     return { kind: "refused", reasons, now };
   }
   record({ type: "merge.finished", run: runId, task: task.id, attempt, status: "merged", checkpoint: result.checkpoint, paths: [], gates });
-  return { kind: "merged" };
+  return { kind: "merged", now: result.checkpoint };
 }
 
 /** The task's merge gates on the run's workspace, in the run's transport; undefined when the run was interrupted. */

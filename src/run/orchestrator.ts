@@ -58,6 +58,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
     record({ type: "task.finished", run: runId, task, status: final, reason });
     scheduler.finished(task, final);
   };
+  const removals: Promise<unknown>[] = [];
   /** Tasks side by side: approved work is merged first (a resolved breakpoint); the task's directory goes. */
   const finishIsolated = async (task: string, final: FinalStatus, reason: string, merged: boolean): Promise<void> => {
     if (isolated === undefined) return finish(task, final, reason);
@@ -68,7 +69,8 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
       if (refused !== undefined) end = { final: "failed", reason: `${reason}, but ${refused.join("; ")}` };
     }
     await finish(task, end.final, end.reason);
-    await deps.taskWorkspaces?.remove(task);
+    // In the background: the next task need not wait for a directory to be deleted.
+    if (deps.taskWorkspaces !== undefined) removals.push(deps.taskWorkspaces.remove(task).catch(() => undefined));
   };
   for (const [task, step] of steps) {
     if (step.kind === "accept") await finishIsolated(task, "accepted", step.reason, false);
@@ -109,6 +111,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
     await Promise.race(inflight.values());
   }
   // Every task directory goes, whatever the end: a paused or interrupted task's is made again on resume.
+  await Promise.all(removals);
   await deps.taskWorkspaces?.removeAll();
   return recordRunEnd(deps, record, target, scheduler);
 }
