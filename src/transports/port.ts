@@ -10,7 +10,7 @@ export interface ProcessSpec {
   /**
    * The directory this process may write, when it is not the transport's own workspace: a task's own directory while
    * tasks run side by side (src/workspace/task-dirs.ts). Local ignores it; the sandbox binds it instead of its
-   * workspace; a container must mount it, a remote transport sync it (docs/transports.md).
+   * workspace (which stays readable); a container must mount it, a remote transport sync it both ways (docs/architecture.md, Ports).
    */
   readonly workspace?: string;
   /** The complete environment of the child (nothing is inherited implicitly). */
