@@ -147,6 +147,38 @@ gates:
     expect(readdirSync(taskDirs)).toEqual([]);
   });
 
+  it("merges a paused task's work once a human approves it, and `--approve` of work that does not merge fails the task", () => {
+    rig.write(
+      "pipeline.yaml",
+      pipeline(
+        rig,
+        `breakpoints:
+  - { id: look, when: 'task.id == "d1" || task.id == "shared-b"', action: pause }
+`,
+      ),
+    );
+    expect(rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } }).code).toBe(3);
+    // Paused work is in no merge: the workspace has shared-a's line, not shared-b's, and no d1 file.
+    expect(rig.read("ws/shared.txt")).toBe("# shared\nvalue = shared-a\nend\n");
+    expect(existsSync(rig.path("ws/own/d1.txt"))).toBe(false);
+    expect(readdirSync(taskDirs)).toEqual([]);
+    const bps = rig.json<{ id: string; task: string }[]>(["breakpoints", "--json"]);
+    for (const bp of bps) expect(rig.orc(["resolve", bp.id, "--approve"]).code).toBe(0);
+    const runId = rig.json<Status>(["status", "--json"]).run.id;
+    const resumed = rig.orc(["resume", runId], { env: { ORC_TASK_DIRS: taskDirs } });
+    expect(resumed.code).toBe(1);
+    const status = rig.json<Status & { tasks: { id: string; status: string; reason?: string }[] }>(["status", "--json"]);
+    expect(status.tasks.find((t) => t.id === "d1")?.status).toBe("accepted");
+    expect(rig.read("ws/own/d1.txt")).toBe("d1 attempt 1\n");
+    // shared-b's approved line was written on the workspace before shared-a's merge: it conflicts, and only another
+    // attempt could redo it.
+    const b = status.tasks.find((t) => t.id === "shared-b");
+    expect(b?.status).toBe("failed");
+    expect(b?.reason).toMatch(/^approved at breakpoint .*, but its work does not merge: merge conflict in shared\.txt/);
+    expect(rig.read("ws/shared.txt")).toBe("# shared\nvalue = shared-a\nend\n");
+    expect(readdirSync(taskDirs)).toEqual([]);
+  });
+
   it("kill -9 mid-run, then `orc resume`, ends with the same workspace as an uninterrupted run", async () => {
     const clean = new Rig();
     try {
