@@ -9,6 +9,7 @@ interface Status {
   tasks: {
     id: string;
     status: string;
+    reason?: string;
     attempts: { attempt: number; decision?: string; reasons: string[]; changes?: { files: { path: string }[] } }[];
   }[];
 }
@@ -167,7 +168,7 @@ gates:
     const runId = rig.json<Status>(["status", "--json"]).run.id;
     const resumed = rig.orc(["resume", runId], { env: { ORC_TASK_DIRS: taskDirs } });
     expect(resumed.code).toBe(1);
-    const status = rig.json<Status & { tasks: { id: string; status: string; reason?: string }[] }>(["status", "--json"]);
+    const status = rig.json<Status>(["status", "--json"]);
     expect(status.tasks.find((t) => t.id === "d1")?.status).toBe("accepted");
     expect(rig.read("ws/own/d1.txt")).toBe("d1 attempt 1\n");
     // shared-b's approved line was written on the workspace before shared-a's merge: it conflicts, and only another
