@@ -72,9 +72,9 @@ export interface IsolatedStart {
 }
 
 /**
- * The deps of `task` working in a directory of its own: made now (through the queue, so no merge is half-written
- * meanwhile) from the run's workspace, or from `start` on resume. Its agent, gates, rules, judge, checkpoints and
- * change set then see only that directory.
+ * The deps of `task` working in a directory of its own: made now from the checkpoint the queue's last merge left
+ * (never from a merge half-written), or from `start` on resume. Its agent, gates, rules, judge, checkpoints and
+ * change set then see only that directory; its transport carries the directory as each process's workspace.
  */
 export async function isolateTask(deps: RunDeps, queue: MergeQueue, input: { readonly runId: string; readonly pipeline: Pipeline; readonly task: TaskSpec; readonly start?: IsolatedStart }): Promise<RunDeps> {
   const tasks = deps.taskWorkspaces;
