@@ -180,6 +180,25 @@ gates:
     expect(readdirSync(taskDirs)).toEqual([]);
   });
 
+  it("`orc rollback --task` also undoes the work merged after that task's directory was made; resume redoes it", () => {
+    expect(rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } }).code).toBe(0);
+    const runId = rig.json<Status>(["status", "--json"]).run.id;
+    const done = contents(rig.path("ws"));
+    expect(rig.orc(["rollback", runId, "--task", "d3"]).code).toBe(0);
+    // Every task still accepted has its work in the workspace; every task to run again has none of it.
+    const after = rig.json<Status>(["status", "--json"]);
+    const pending = after.tasks.filter((t) => t.status === "pending").map((t) => t.id);
+    expect(pending).toContain("d3");
+    for (const t of after.tasks) {
+      if (!t.id.startsWith("d")) continue;
+      expect(existsSync(rig.path(`ws/own/${t.id}.txt`))).toBe(t.status === "accepted");
+    }
+    expect(rig.orc(["resume", runId], { env: { ORC_TASK_DIRS: taskDirs } }).code).toBe(0);
+    const normalise = (c: Record<string, string>): Record<string, string> =>
+      Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.replace(/attempt \d/, "attempt N")]));
+    expect(normalise(contents(rig.path("ws")))).toEqual(normalise(done));
+  });
+
   it("kill -9 mid-run, then `orc resume`, ends with the same workspace as an uninterrupted run", async () => {
     const clean = new Rig();
     try {
