@@ -63,7 +63,8 @@ export async function buildRunDeps(options: {
           main: workspace,
           stateDir: options.settings.stateDir,
           runId: options.runId,
-          root: options.env.ORC_TASK_DIRS ?? join(tmpdir(), "orc-tasks"),
+          // Per user: the first to create a shared folder would lock the others out (task directories are 0700).
+          root: options.env.ORC_TASK_DIRS ?? join(tmpdir(), `orc-tasks-${String(process.getuid?.() ?? "user")}`),
           transport: host,
         })
       : undefined;
