@@ -30,7 +30,7 @@ const env = {
 };
 
 /** One commit of `dirs` × `perDir` small files, written directly and added with one `git add`. */
-function generate(ws, dirs, perDir) {
+export function generate(ws, dirs, perDir) {
   for (let d = 0; d < dirs; d++) {
     const dir = join(ws, `pkg${String(d).padStart(4, "0")}`, "src");
     mkdirSync(dir, { recursive: true });

@@ -16,6 +16,7 @@ const suites = {
   sandbox: () => import("./sandbox.mjs"),
   docker: () => import("./docker.mjs"),
   big: () => import("./big-workspace.mjs"),
+  parallel: () => import("./parallel.mjs"),
 };
 
 const results = [];

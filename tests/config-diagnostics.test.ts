@@ -99,6 +99,25 @@ describe("config diagnostics", () => {
     expect(diagnostics.map((d) => d.code)).toEqual(["unknown-gate", "unknown-gate"]);
   });
 
+  it("unknown-gate: in a task's merge_gates and in defaults' merge_gates", async () => {
+    project.write(
+      "p.yaml",
+      `${head}defaults: { merge_gates: [lint] }\ngates:\n  tests: "npm test"\ntasks:\n  - id: a\n    prompt: x\n    merge_gates: [tets]\n`,
+    );
+    const { diagnostics, text } = await project.diagnostics("p.yaml");
+    expect(text).toBe(
+      [
+        'p.yaml:3:27: error: defaults merge with unknown gate "lint"',
+        "   3 | defaults: { merge_gates: [lint] }",
+        "     |                           ^^^^",
+        'p.yaml:9:19: error: task "a" merges with unknown gate "tets" (did you mean "tests"?)',
+        "   9 |     merge_gates: [tets]",
+        "     |                   ^^^^",
+      ].join("\n"),
+    );
+    expect(diagnostics.map((d) => d.code)).toEqual(["unknown-gate", "unknown-gate"]);
+  });
+
   it("missing-template: a task template file that does not exist", async () => {
     await expectOnly(
       "p.yaml",
@@ -219,7 +238,7 @@ describe("config diagnostics", () => {
         'p.yaml:6:5: error: task "a": unknown key "nedds" (did you mean "needs"?)',
         "   6 |     nedds: [b]",
         "     |     ^^^^^",
-        'p.yaml:7:5: error: task "a": unknown key "colour"; expected one of: id, prompt, template, needs, gates, max_attempts, priority, protect, protect_defaults, hidden, baseline, agent, budget',
+        'p.yaml:7:5: error: task "a": unknown key "colour"; expected one of: id, prompt, template, needs, gates, merge_gates, max_attempts, priority, protect, protect_defaults, hidden, baseline, agent, budget',
         "   7 |     colour: red",
         "     |     ^^^^^^",
       ].join("\n"),

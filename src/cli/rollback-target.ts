@@ -5,6 +5,11 @@ import type { StartedAttempt } from "./attempt-index.js";
 export interface RollbackTarget {
   readonly checkpoint: string;
   readonly fromSeq: number;
+  /**
+   * Tasks side by side: attempts merged into the run's workspace from this ledger position on are undone too, though
+   * they started earlier (the checkpoint, taken in a task's own directory, holds no merge made after its base).
+   */
+  readonly mergesFrom?: number;
   /** In words, for the record and the output: `the start of task build`, `attempt 2 of task build`, … */
   readonly described: string;
 }
@@ -44,15 +49,19 @@ export function rollbackTarget(attempts: readonly StartedAttempt[], rolledBack: 
 
 function before(attempt: StartedAttempt, described: string): Result<RollbackTarget, string> {
   if (attempt.checkpoint === undefined) return err(`attempt ${String(attempt.attempt)} of task ${attempt.task} has no checkpoint (it was recorded by an older orc)`);
-  return ok({ checkpoint: attempt.checkpoint, fromSeq: attempt.seq, described });
+  return ok({ checkpoint: attempt.checkpoint, fromSeq: attempt.seq, ...mergesFrom(attempt), described });
+}
+
+function mergesFrom(attempt: StartedAttempt): { mergesFrom?: number } {
+  return attempt.baseSeq === undefined ? {} : { mergesFrom: attempt.baseSeq };
 }
 
 function byCheckpoint(live: readonly StartedAttempt[], to: string): Result<RollbackTarget, string> {
   if (!CHECKPOINT_PREFIX.test(to)) return err(`--to ${to}: a checkpoint id is 7 to 64 hex digits (see \`orc status --json\`)`);
   for (const a of live) {
-    if (a.checkpoint?.startsWith(to) === true) return ok({ checkpoint: a.checkpoint, fromSeq: a.seq, described: `checkpoint ${to} (before attempt ${String(a.attempt)} of task ${a.task})` });
+    if (a.checkpoint?.startsWith(to) === true) return ok({ checkpoint: a.checkpoint, fromSeq: a.seq, ...mergesFrom(a), described: `checkpoint ${to} (before attempt ${String(a.attempt)} of task ${a.task})` });
     // After an attempt: that attempt stays, everything that started later is undone.
-    if (a.after?.startsWith(to) === true) return ok({ checkpoint: a.after, fromSeq: a.seq + 1, described: `checkpoint ${to} (after attempt ${String(a.attempt)} of task ${a.task})` });
+    if (a.after?.startsWith(to) === true) return ok({ checkpoint: a.after, fromSeq: a.seq + 1, ...mergesFrom(a), described: `checkpoint ${to} (after attempt ${String(a.attempt)} of task ${a.task})` });
   }
   return err(`no checkpoint ${to} in this run (attempts rolled back already do not count)`);
 }

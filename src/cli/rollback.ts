@@ -13,7 +13,8 @@ import { rollbackTarget, type RollbackChoice } from "./rollback-target.js";
 /**
  * `orc rollback RUN [--task ID | --attempt N | --to CHECKPOINT]`: puts the workspace back byte for byte to a checkpoint
  * (contents, the executable bit, deletions, additions; ignored files and `.git` untouched) and, in one transaction,
- * marks every attempt that started from then on as rolled back. Their tasks (and tasks skipped because of them) are
+ * marks every attempt that started from then on as rolled back (tasks side by side: and every attempt merged into the
+ * workspace after the checkpoint's base was taken). Their tasks (and tasks skipped because of them) are
  * pending again and the run is paused: `orc resume RUN` runs them again from the restored files.
  */
 export async function rollbackCommand(runId: string, options: GlobalOptions & RollbackChoice & { readonly json: boolean }, io: Io): Promise<number> {
@@ -60,7 +61,10 @@ async function rollBack({ store, snapshot, stateDir, choice, fail, io, json }: R
   const restored = await restore(stateDir, runId, snapshot.run.workspace, target.value.checkpoint);
   if (restored !== undefined) return fail({ reason: "restore-failed", message: `could not restore ${snapshot.run.workspace}: ${restored}` });
 
-  const undone = attempts.filter((a) => a.seq >= target.value.fromSeq && !rolled.has(key(a)));
+  const { fromSeq, mergesFrom } = target.value;
+  // With tasks side by side, attempts merged into the workspace after the target's task directory was made are undone too.
+  const later = (a: StartedAttempt): boolean => a.seq >= fromSeq || (mergesFrom !== undefined && a.mergedAt !== undefined && a.mergedAt >= mergesFrom);
+  const undone = attempts.filter((a) => later(a) && !rolled.has(key(a)));
   const tasks = tasksToRunAgain(snapshot, undone);
   const reason = tasks.length === 0 ? `rolled back to ${target.value.described}` : `rolled back to ${target.value.described}; \`orc resume ${runId}\` runs ${tasks.join(", ")} again`;
   const stored = store.append({

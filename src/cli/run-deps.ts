@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunEvent } from "../core/events.js";
 import { LOCAL_TRANSPORT, type Settings, type TransportSpec } from "../core/pipeline.js";
@@ -54,6 +55,19 @@ export async function buildRunDeps(options: {
     transport: host,
     exclusive: options.concurrency === 1,
   });
+  // Tasks side by side: a directory of its own per running task (src/workspace/task-dirs.ts), outside the workspace
+  // and the state directory (which the sandbox hides); ORC_TASK_DIRS says where.
+  const taskWorkspaces =
+    options.concurrency > 1
+      ? new (await import("../workspace/task-dirs.js")).TaskDirectories({
+          main: workspace,
+          stateDir: options.settings.stateDir,
+          runId: options.runId,
+          // Per user: the first to create a shared folder would lock the others out (task directories are 0700).
+          root: options.env.ORC_TASK_DIRS ?? join(tmpdir(), `orc-tasks-${String(process.getuid?.() ?? "user")}`),
+          transport: host,
+        })
+      : undefined;
   // The LLM supervisor: judge gates (the model loads on the first one) and the running project summary.
   const memory = options.store.llmMemory?.();
   const summary = new ProjectSummary(memory);
@@ -66,6 +80,7 @@ export async function buildRunDeps(options: {
     store: options.store,
     transport,
     workspace,
+    ...(taskWorkspaces === undefined ? {} : { taskWorkspaces }),
     loadAgent,
     gates,
     onEvent: (event) => {

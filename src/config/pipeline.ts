@@ -80,6 +80,7 @@ export async function analysePipeline(parsed: YamlFile, settings: Settings, read
   const gateIds = [...new Set([...Object.keys(value.gates ?? {}), ...visible.packs.flatMap((p) => Object.keys(p.gates))])];
   const gatesOpen = !visible.complete;
   checkGateRefs(refs(defaults.gates, ["defaults", "gates"]), gateIds, "defaults use", scope, gatesOpen);
+  checkGateRefs(refs(defaults.merge_gates, ["defaults", "merge_gates"]), gateIds, "defaults merge with", scope, gatesOpen);
   const packProtect = [...new Set(visible.packs.flatMap((p) => p.protect))];
   const context = { file, defaults, maxAttempts: settings.maxAttempts, agent, gateIds, gatesOpen, packProtect };
   const { tasks, needs } = buildTasks(value.tasks, context, scope);

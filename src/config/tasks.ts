@@ -36,6 +36,9 @@ export function buildTasks(raw: readonly RawTask[], context: TaskContext, scope:
     first.set(task.id, index);
     const gates = refs(task.gates, [...path, "gates"]);
     checkGateRefs(gates, context.gateIds, `task ${q(task.id)} uses`, scope, context.gatesOpen);
+    const mergeGates = task.merge_gates === undefined ? undefined : refs(task.merge_gates, [...path, "merge_gates"]);
+    checkGateRefs(mergeGates ?? [], context.gateIds, `task ${q(task.id)} merges with`, scope, context.gatesOpen);
+    const mergeGateNames = mergeGates?.map((g) => g.name) ?? (context.defaults.merge_gates === undefined ? undefined : refs(context.defaults.merge_gates, []).map((g) => g.name));
     const layer = readAgent(task.agent, [...path, "agent"], scope);
     const agent = mergeAgent(context.agent, layer);
     if (layer !== undefined) checkRunnable(agent, [...path, "agent"], scope);
@@ -54,6 +57,7 @@ export function buildTasks(raw: readonly RawTask[], context: TaskContext, scope:
       protect: [...new Set([...refs(task.protect, []).map((p) => p.name), ...(task.protect_defaults === false ? [] : context.packProtect)])],
       ...(task.hidden === undefined ? {} : { hidden: refs(task.hidden, []).map((p) => p.name) }),
       ...(task.baseline === false ? { baseline: false } : {}),
+      ...(mergeGateNames === undefined ? {} : { mergeGates: mergeGateNames }),
       agent,
       ...budgetField(readBudget(task.budget, [...path, "budget"], scope)),
     });

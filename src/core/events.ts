@@ -280,6 +280,38 @@ export type RunEvent =
       readonly tasks: readonly string[];
       readonly reason: string;
     })
+  /**
+   * Tasks side by side: `task` works in a directory of its own, `dir`, made from `base` (a checkpoint of the run's
+   * workspace as its needs left it). Recorded again when the directory is made anew (a merge sent the task back, a
+   * resume).
+   */
+  | (Base & { readonly type: "task.isolated"; readonly task: string; readonly dir: string; readonly base: string })
+  /**
+   * The merge queue starts to merge `task`'s accepted attempt into the run's workspace: the workspace was at `before`
+   * and is about to become `checkpoint`. A resume that finds no `merge.finished` after it puts the workspace back at
+   * `before`.
+   */
+  | (Base & {
+      readonly type: "merge.started";
+      readonly task: string;
+      readonly attempt: number;
+      readonly before: string;
+      readonly checkpoint: string;
+    })
+  /**
+   * The merge's end: `merged` (the run's workspace is at `checkpoint`); `conflict` (the task and work merged since it
+   * started changed the same lines of `paths`); `gate-failed` (a merge gate failed on the merged result, which was
+   * taken out again). After either of the last two the run's workspace is at `checkpoint`, as before the merge.
+   */
+  | (Base & {
+      readonly type: "merge.finished";
+      readonly task: string;
+      readonly attempt: number;
+      readonly status: "merged" | "conflict" | "gate-failed";
+      readonly checkpoint: string;
+      readonly paths: readonly string[];
+      readonly gates: readonly GateOutcome[];
+    })
   /** Work that could run has run and a task waits at a breakpoint: `orc resolve`, then `orc resume`. */
   | (Base & { readonly type: "run.paused"; readonly reason: string; readonly breakpoints: readonly string[] });
 

@@ -178,6 +178,11 @@ export interface TaskSpec {
   readonly hidden?: readonly string[];
   /** false: no baseline run of the gates before the first attempt (`baseline: false`). Absent: a baseline runs. */
   readonly baseline?: boolean;
+  /**
+   * Tasks side by side: the gates run on the run's workspace after this task's work is merged into it (`merge_gates:`
+   * of the task, else of the pipeline's `defaults:`). Absent: the task's own `gates`.
+   */
+  readonly mergeGates?: readonly string[];
   readonly agent: AgentSpec;
   /** This task's own limits (all its attempts together); the run's `Pipeline.budget` applies as well. */
   readonly budget?: Budget;

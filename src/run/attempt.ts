@@ -9,9 +9,10 @@ import { stateLost } from "../state/port.js";
 import type { ChangeSet, CheckpointId } from "../workspace/port.js";
 import { callAgent } from "./agent-call.js";
 import { agentProblem, decide } from "./decide.js";
-import { recorder, type RecordEvent, type RunDeps } from "./deps.js";
+import { recorder, type MergeEnd, type RecordEvent, type RunDeps, type TaskIsolation } from "./deps.js";
 import { openBreakpoint } from "./pause.js";
 import { renderPrompt, renderTaskPrompt, rewriteRetry } from "./prompt.js";
+import { mergeFailed } from "./merge.js";
 import { ownTaskStart, restored as restoredTo } from "./undo.js";
 import { describeRestored, hideFiles, restoreProtected, unhideFiles, type RestoredPath } from "./held-out.js";
 
@@ -67,7 +68,7 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
 
   const plugin = await deps.loadAgent(task.agent.kind);
   const continuesSession = plugin.sessions === true && task.agent.session !== "fresh";
-  const freshStart = input.previous !== null && !continuesSession ? ownTaskStart(deps.store, { runId, concurrency: input.pipeline.concurrency }, task.id) : undefined;
+  const freshStart = input.previous !== null && !continuesSession ? taskStart(deps, input) : undefined;
   if (freshStart !== undefined && (await restoredTo(deps, freshStart))) {
     record({ type: "workspace.restored", run: runId, task: task.id, checkpoint: freshStart, why: "fresh-retry" });
   }
@@ -155,12 +156,34 @@ async function decideAttempt(deps: RunDeps, input: AttemptInput, seen: Seen & { 
     testPatch: (paths) => deps.workspace.patch(seen.before, changes.checkpoint, paths),
     baseline: input.baseline ?? [],
   });
-  const { decision, reasons } = ruled;
+  const merged = ruled.decision === "accept" && deps.isolation !== undefined ? await mergeAccepted(deps, deps.isolation, input, seen) : undefined;
+  if (merged?.kind === "interrupted") return interrupted(record, input);
+  // Work that does not merge is sent back for another attempt, or to a human when none is left.
+  const refused = merged?.kind === "refused" ? merged.reasons : undefined;
+  const attemptsLeft = input.decidedBefore + 1 < task.maxAttempts;
+  const decision = refused === undefined ? ruled.decision : attemptsLeft ? "retry" : "pause";
+  const reasons = refused ?? ruled.reasons;
+  const pausedBy = refused !== undefined && !attemptsLeft ? mergeFailed(refused) : ruled.pausedBy;
   record({ type: "attempt.decided", run: runId, task: task.id, attempt, decision, reasons });
   const previous = describePrevious({ attempt, reasons, agent, gates, files: changes.files });
-  if (ruled.pausedBy === undefined) return { kind: "decided", decision, reasons, previous };
-  const breakpoint = await openBreakpoint(deps, { run: runId, task: task.id, attempt, fired: ruled.pausedBy, reasons, files: changes.files, gates });
+  if (pausedBy === undefined) return { kind: "decided", decision, reasons, previous };
+  const breakpoint = await openBreakpoint(deps, { run: runId, task: task.id, attempt, fired: pausedBy, reasons, files: changes.files, gates });
   return { kind: "paused", breakpoint, reasons, previous };
+}
+
+/**
+ * Where a retry with a fresh agent session starts: the task's own directory's base (tasks side by side), or the
+ * task's start when putting the whole workspace back there undoes this task's work alone (run/undo.ts).
+ */
+function taskStart(deps: RunDeps, input: AttemptInput): CheckpointId | undefined {
+  if (deps.isolation !== undefined) return deps.isolation.base();
+  return ownTaskStart(deps.store, { runId: input.runId, concurrency: input.pipeline.concurrency }, input.task.id);
+}
+
+/** Tasks side by side: the accepted attempt's files, as the gates saw them, merged into the run's workspace. */
+async function mergeAccepted(deps: RunDeps, isolation: TaskIsolation, input: AttemptInput, seen: Seen & { readonly gates: readonly GateOutcome[] }): Promise<MergeEnd> {
+  const accepted = await deps.workspace.checkpointBefore();
+  return isolation.merge({ attempt: input.attempt, accepted, evidence: attemptEvidence(deps, input, seen, seen.gates) });
 }
 
 /** The evidence a judge gate weighs; the diff is computed only if a gate asks for it, and at most once. */

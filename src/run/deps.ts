@@ -1,16 +1,23 @@
 import type { AgentPlugin } from "../agents/port.js";
 import type { EventInput, RunEvent } from "../core/events.js";
-import type { GateRunner } from "../quality/port.js";
+import type { AttemptEvidence, GateRunner } from "../quality/port.js";
 import type { StateStore, StoredEvent } from "../state/port.js";
 import type { Notifier } from "../rules/breakpoints.js";
 import type { Transport } from "../transports/port.js";
-import type { Workspace } from "../workspace/port.js";
+import type { CheckpointId, TaskWorkspaces, Workspace } from "../workspace/port.js";
 
 /** Everything the orchestrator talks to, injected through ports so tests and other transports can swap any part. */
 export interface RunDeps {
   readonly store: StateStore;
   readonly transport: Transport;
   readonly workspace: Workspace;
+  /**
+   * Tasks side by side (`concurrency` above 1): a directory of its own per running task, merged back through the
+   * merge queue (run/merge.ts). Absent with one task at a time.
+   */
+  readonly taskWorkspaces?: TaskWorkspaces;
+  /** Set in the deps of a task that works in its own directory: `workspace` is then that directory. */
+  readonly isolation?: TaskIsolation;
   readonly loadAgent: (kind: string) => Promise<AgentPlugin>;
   readonly gates: GateRunner;
   /** Reporters listen here; called after the event is committed. */
@@ -50,3 +57,26 @@ export function recorder(deps: Pick<RunDeps, "store" | "onEvent">): RecordEvent 
     return stored;
   };
 }
+
+/** What a task's deps carry when it works in a directory of its own (run/merge.ts). */
+export interface TaskIsolation {
+  /** The checkpoint of the run's workspace the task's directory was made from: where a fresh retry starts. */
+  base(): CheckpointId;
+  /** Whether an attempt of the task has been merged (the task is then accepted). */
+  merged(): boolean;
+  /** Merges `accepted` (a checkpoint of the task's directory) into the run's workspace, through the queue. */
+  merge(request: MergeRequest): Promise<MergeEnd>;
+}
+
+export interface MergeRequest {
+  readonly attempt: number;
+  readonly accepted: CheckpointId;
+  /** What the merge gates' judge is shown; absent: the task's prompt alone is not at hand (an approval on resume). */
+  readonly evidence?: AttemptEvidence;
+}
+
+export type MergeEnd =
+  | { readonly kind: "merged" }
+  /** Not merged: the reasons, for the attempt's decision and the next prompt. */
+  | { readonly kind: "refused"; readonly reasons: readonly string[] }
+  | { readonly kind: "interrupted" };

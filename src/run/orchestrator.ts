@@ -8,6 +8,8 @@ import { resumeStep, type ResumeStep } from "./resolutions.js";
 import { Scheduler, type FinalStatus } from "./scheduler.js";
 import type { RunTarget } from "./target.js";
 import { runTask } from "./task.js";
+import { isolateTask } from "./merge.js";
+import { mergeApproved, prepareIsolation, startOf } from "./isolation.js";
 import { restored, undoFailedTask } from "./undo.js";
 
 export type { RunTarget } from "./target.js";
@@ -38,6 +40,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
   const rows = new Map((snapshot?.tasks ?? []).map((t) => [t.id, t]));
   closeUnfinishedAttempts(deps, record, runId, [...rows.values()]);
   if (target.resumed && plan.concurrency === 1) await undoUnfinishedAttempt(deps, record, runId, [...rows.values()]);
+  const isolated = deps.taskWorkspaces === undefined ? undefined : await prepareIsolation(deps, record, target);
 
   // Paused tasks: a breakpoint still open keeps waiting; a resolved one is applied (docs/rules.md).
   const steps = new Map<string, ResumeStep>();
@@ -55,8 +58,22 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
     record({ type: "task.finished", run: runId, task, status: final, reason });
     scheduler.finished(task, final);
   };
+  const removals: Promise<unknown>[] = [];
+  /** Tasks side by side: approved work is merged first (a resolved breakpoint); the task's directory goes. */
+  const finishIsolated = async (task: string, final: FinalStatus, reason: string, merged: boolean): Promise<void> => {
+    if (isolated === undefined) return finish(task, final, reason);
+    let end = { final, reason };
+    if (final === "accepted" && !merged) {
+      const refused = await mergeApproved(deps, isolated.queue, { target, task, specs: pipeline.tasks });
+      if (refused === "interrupted") return;
+      if (refused !== undefined) end = { final: "failed", reason: `${reason}, but ${refused.join("; ")}` };
+    }
+    await finish(task, end.final, end.reason);
+    // In the background: the next task need not wait for a directory to be deleted.
+    if (deps.taskWorkspaces !== undefined) removals.push(deps.taskWorkspaces.remove(task).catch(() => undefined));
+  };
   for (const [task, step] of steps) {
-    if (step.kind === "accept") await finish(task, "accepted", step.reason);
+    if (step.kind === "accept") await finishIsolated(task, "accepted", step.reason, false);
     if (step.kind === "fail") await finish(task, "failed", step.reason);
   }
 
@@ -65,17 +82,21 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
   const start = (spec: TaskSpec): void => {
     scheduler.started(spec.id);
     const step = steps.get(spec.id);
-    const work = runTask(deps, {
-      target,
-      task: spec,
-      row: rows.get(spec.id),
-      resumed: step?.kind === "continue" ? step : undefined,
-      finish,
-      pause: () => {
-        scheduler.paused(spec.id);
-      },
-    });
-    inflight.set(spec.id, work.finally(() => inflight.delete(spec.id)));
+    const work = async (): Promise<void> => {
+      // Tasks side by side: the task works in a directory of its own (run/merge.ts).
+      const taskDeps = isolated === undefined ? deps : await isolateTask(deps, isolated.queue, { runId, pipeline, task: spec, ...startOf(isolated.ledger, rows.get(spec.id)) });
+      await runTask(taskDeps, {
+        target,
+        task: spec,
+        row: rows.get(spec.id),
+        resumed: step?.kind === "continue" ? step : undefined,
+        finish: (task, final, reason) => finishIsolated(task, final, reason, taskDeps.isolation?.merged() === true),
+        pause: () => {
+          scheduler.paused(spec.id);
+        },
+      });
+    };
+    inflight.set(spec.id, work().finally(() => inflight.delete(spec.id)));
   };
 
   for (;;) {
@@ -89,6 +110,9 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
     if (inflight.size === 0) break;
     await Promise.race(inflight.values());
   }
+  // Every task directory goes, whatever the end: a paused or interrupted task's is made again on resume.
+  await Promise.all(removals);
+  await deps.taskWorkspaces?.removeAll();
   return recordRunEnd(deps, record, target, scheduler);
 }
 

@@ -385,6 +385,9 @@ export class SqliteStateStore implements StateStore {
       case "breakpoint.notified":
       case "prompt.rewritten":
       case "baseline.finished":
+      case "task.isolated":
+      case "merge.started":
+      case "merge.finished":
         return; // ledger only
       case "agent.session":
       case "agent.spawned":

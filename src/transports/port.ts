@@ -7,6 +7,12 @@ export interface ProcessSpec {
   readonly args?: readonly string[];
   readonly shell?: boolean;
   readonly cwd: string;
+  /**
+   * The directory this process may write, when it is not the transport's own workspace: a task's own directory while
+   * tasks run side by side (src/workspace/task-dirs.ts). Local ignores it; the sandbox binds it instead of its
+   * workspace (which stays readable); a container must mount it, a remote transport sync it both ways (docs/architecture.md, Ports).
+   */
+  readonly workspace?: string;
   /** The complete environment of the child (nothing is inherited implicitly). */
   readonly env: Readonly<Record<string, string>>;
   /** Text written to stdin, then closed; omitted means stdin is ignored (an open stdin makes some CLIs hang). */

@@ -61,17 +61,20 @@ function inside(path: string, dir: string): boolean {
  * is: the host read-only, private /dev, /proc and /tmp, orc's home over the user's, the workspace, its `.git`
  * read-only, orc's state hidden, the prompt files shown again. Paths are array elements, never a shell string.
  */
-export function sandboxArgs(options: SandboxOptions, cwd: string): string[] {
+export function sandboxArgs(options: SandboxOptions, cwd: string, workspace = options.workspace): string[] {
   const home = sandboxHome(options);
   const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", options.homeDir, home];
   if (options.userHome !== undefined) {
     for (const path of options.homePaths) args.push("--ro-bind-try", join(options.userHome, path), join(home, path));
   }
-  args.push("--bind", options.workspace, options.workspace, "--ro-bind-try", join(options.workspace, ".git"), join(options.workspace, ".git"));
+  // A task's own directory (tasks side by side): the run's workspace stays readable (the task's links to its ignored
+  // entries, node_modules, lead there, and it may lie under /tmp or the home) but not writable.
+  if (workspace !== options.workspace) args.push("--ro-bind", options.workspace, options.workspace);
+  args.push("--bind", workspace, workspace, "--ro-bind-try", join(workspace, ".git"), join(workspace, ".git"));
   // Under the home or /tmp (and not in the workspace) the state is already out of sight, and a tmpfs there would
   // create its mount point inside orc's home directory.
   const hidden = (options.userHome === undefined || !inside(options.stateDir, options.userHome)) && !inside(options.stateDir, "/tmp");
-  if (existsSync(options.stateDir) && (hidden || inside(options.stateDir, options.workspace))) args.push("--tmpfs", options.stateDir);
+  if (existsSync(options.stateDir) && (hidden || inside(options.stateDir, workspace))) args.push("--tmpfs", options.stateDir);
   for (const path of options.readable ?? []) args.push("--ro-bind-try", path, path);
   args.push("--unshare-pid", "--unshare-ipc");
   if (!options.network) args.push("--unshare-net");
@@ -90,7 +93,7 @@ export class SandboxTransport implements Transport {
     // With a shell, extra args stay the script's positional parameters, as the supervisor gives them locally.
     const inner = spec.shell === true ? ["/bin/sh", "-c", spec.command, "sh", ...(spec.args ?? [])] : [spec.command, ...(spec.args ?? [])];
     const bwrap = this.options.bwrap ?? "bwrap";
-    const outcome = await supervise({ ...spec, shell: false, command: bwrap, args: [...sandboxArgs(this.options, spec.cwd), ...inner] });
+    const outcome = await supervise({ ...spec, shell: false, command: bwrap, args: [...sandboxArgs(this.options, spec.cwd, spec.workspace), ...inner] });
     if (outcome.end !== "spawn-error") return outcome;
     return { ...outcome, error: `the sandbox could not start (${outcome.error ?? "unknown error"}); is bubblewrap installed? (orc doctor)` };
   }

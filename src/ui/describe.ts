@@ -70,6 +70,12 @@ export function describeEvent(event: RunEvent, maxAttempts: ReadonlyMap<string, 
       return event.ok ? undefined : `breakpoint ${event.id}: ${event.channel} notification failed: ${event.detail}`;
     case "run.paused":
       return `run ${event.run} paused at ${event.breakpoints.join(", ")}: ${event.reason}`;
+    case "task.isolated":
+      return `[${event.task}] works in ${event.dir} (from checkpoint ${event.base.slice(0, 12)})`;
+    case "merge.started":
+      return undefined;
+    case "merge.finished":
+      return describeMerge(event);
     case "workspace.restored":
       return `[${event.task}] workspace restored to ${RESTORED[event.why]} (checkpoint ${event.checkpoint.slice(0, 12)})`;
     case "run.rolled_back":
@@ -87,4 +93,15 @@ const RESTORED = {
 export interface ReportedTask {
   readonly id: string;
   readonly maxAttempts: number;
+}
+
+function describeMerge(event: Extract<RunEvent, { type: "merge.finished" }>): string {
+  switch (event.status) {
+    case "merged":
+      return `[${event.task}] attempt ${event.attempt} merged into the workspace (checkpoint ${event.checkpoint.slice(0, 12)})`;
+    case "conflict":
+      return `[${event.task}] attempt ${event.attempt} does not merge: ${event.paths.join(", ")} changed since the task started`;
+    case "gate-failed":
+      return `[${event.task}] attempt ${event.attempt} merged, but ${event.gates.filter((g) => !g.passed).map((g) => `gate ${g.gate}`).join(", ")} failed on the result; merge taken back`;
+  }
 }

@@ -23,6 +23,10 @@ export interface LocalWorkspaceOptions {
   readonly exclusive: boolean;
   /** Files from which checkpoints follow the live subscription's paths (default 5,000); see the class comment. */
   readonly liveFrom?: number;
+  /** Where the mtime snapshot of a small workspace is kept; default `<stateDir>/runs/<run>/watch.snapshot`. */
+  readonly snapshotFile?: string;
+  /** False for a task's own directory: the store it shares is packed by the run's workspace, never by a task's. */
+  readonly housekeeping?: boolean;
 }
 
 const DEFAULT_LIVE_FROM = 5000;
@@ -79,9 +83,19 @@ export class LocalWorkspace implements Workspace {
     return new LocalWorkspace(git, options);
   }
 
+  /** A workspace over a store that is already there (a task's own directory and index: src/workspace/task-dirs.ts). */
+  static over(git: ShadowGit, options: LocalWorkspaceOptions): LocalWorkspace {
+    return new LocalWorkspace(git, options);
+  }
+
+  /** The run's shadow store, for the task directories made from its checkpoints and merged back into it. */
+  get store(): ShadowGit {
+    return this.git;
+  }
+
   async checkpointBefore(): Promise<CheckpointId> {
     // Between attempts (one at a time), so a gc never competes with an agent for the disk.
-    if (this.options.exclusive) await this.git.maintain();
+    if (this.options.exclusive && this.options.housekeeping !== false) await this.git.maintain();
     // Every attempt, even one whose checkpoint is reused: a human's commit between attempts is not the agent's.
     await this.gitGuard.before();
     return this.serial(() => this.checkpoint());
@@ -145,7 +159,7 @@ export class LocalWorkspace implements Workspace {
       await this.source?.close();
       this.source = undefined;
     });
-    if (!this.options.exclusive) await this.git.maintain();
+    if (!this.options.exclusive && this.options.housekeeping !== false) await this.git.maintain();
   }
 
   /** Bytes the checkpoint store takes on disk (objects borrowed from the user's repository not counted). */
@@ -186,8 +200,9 @@ export class LocalWorkspace implements Workspace {
       liveFrom: this.options.liveFrom ?? DEFAULT_LIVE_FROM,
       exclusive: this.options.exclusive,
       workspace: dir,
-      snapshotFile: join(stateDir, "runs", runId, "watch.snapshot"),
-      syncDir: join(stateDir, "runs", runId, "watch.sync"),
+      snapshotFile: this.options.snapshotFile ?? join(stateDir, "runs", runId, "watch.snapshot"),
+      // Each workspace of a run (a task's own directory too) has its own: closing one removes its directory.
+      syncDir: this.options.snapshotFile === undefined ? join(stateDir, "runs", runId, "watch.sync") : `${this.options.snapshotFile}.sync`,
       ignore: [stateDir],
     });
     await this.source.recorded();

@@ -58,3 +58,22 @@ export interface Workspace {
   /** Releases what the workspace holds for the run; called once, when the run ends. */
   close(): Promise<void>;
 }
+
+/**
+ * Tasks side by side (`concurrency` above 1): each running task works in a directory of its own, made from a
+ * checkpoint of the run's workspace, and its accepted work is merged back (src/workspace/task-dirs.ts; the merge
+ * queue is run/merge.ts). Absent with one task at a time: tasks then work in the run's workspace itself.
+ */
+export interface TaskWorkspaces {
+  /** A directory of `task`'s own holding `from` (a checkpoint of the run's workspace); an earlier one is replaced. */
+  open(task: string, from: CheckpointId): Promise<Workspace>;
+  /**
+   * The three-way merge of `theirs` (a task's work) and `ours` (the run's workspace now), both made from `base`: the
+   * merged checkpoint, or the paths where both changed the same lines. Touches no directory.
+   */
+  merge(base: CheckpointId, ours: CheckpointId, theirs: CheckpointId): Promise<{ readonly checkpoint: CheckpointId } | { readonly conflicts: readonly string[] }>;
+  /** Removes `task`'s directory and what orc kept for it; nothing when there is none. */
+  remove(task: string): Promise<void>;
+  /** Removes every task directory of the run (its end, or a resume that starts them again). */
+  removeAll(): Promise<void>;
+}

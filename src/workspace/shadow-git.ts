@@ -19,6 +19,14 @@ export interface ShadowGitOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Limit for one git process; default 10 minutes. */
   readonly timeoutMs?: number;
+  /**
+   * An index of this ShadowGit's own (a task's directory beside the run's workspace, src/workspace/task-dirs.ts): the
+   * store's objects and refs are shared, its index is not. Such an index is never split (a split index's shared part
+   * lives in the store, where another index's writer could expire it). `init()` is not called for it.
+   */
+  readonly indexFile?: string;
+  /** More ignore patterns (`core.excludesFile`): a task directory's links to the workspace's ignored entries. */
+  readonly excludesFile?: string;
 }
 
 /** A git command failed; `message` ends with the tail of git's stderr. */
@@ -79,6 +87,8 @@ export class ShadowGit {
   private readonly transport: Transport;
   private readonly env: Readonly<Record<string, string>>;
   private readonly timeoutMs: number;
+  private readonly indexFile: string | undefined;
+  private readonly excludesFile: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   /** Nested repositories without a commit, found by `add`; excluded from then on. */
   private readonly nestedRepos = new Set<string>();
@@ -109,7 +119,10 @@ export class ShadowGit {
       GIT_COMMITTER_NAME: "orc",
       GIT_COMMITTER_EMAIL: "orc@localhost",
       LC_ALL: "C",
+      ...(options.indexFile === undefined ? {} : { GIT_INDEX_FILE: resolve(options.indexFile) }),
     };
+    this.indexFile = options.indexFile;
+    this.excludesFile = options.excludesFile;
   }
 
   /**
@@ -152,9 +165,43 @@ export class ShadowGit {
    * split, and its shared part holds most of them); 0 before the first snapshot.
    */
   async files(): Promise<number> {
+    if (this.indexFile !== undefined) return indexEntries(this.indexFile);
     const names = await readdir(this.storeDir).catch(() => []);
     const counts = await Promise.all(names.filter((n) => n === "index" || n.startsWith("sharedindex.")).map((n) => indexEntries(join(this.storeDir, n))));
     return Math.max(0, ...counts);
+  }
+
+  /**
+   * Makes the (empty) workspace hold `tree`: the index is read from it and every file written, with its stat data in
+   * the index, so the next `snapshot()` re-reads nothing. A task's own directory (src/workspace/task-dirs.ts).
+   */
+  materialise(tree: string): Promise<void> {
+    return this.serial(async () => {
+      assertObjectId(tree);
+      await this.git(["read-tree", tree]);
+      await this.git(["checkout-index", "--all", "--force"]);
+    });
+  }
+
+  /**
+   * The three-way merge of `theirs` into `ours`, both made from `base` (trees): the merged tree, or the paths that
+   * conflict. Done in the store alone (`merge-tree --write-tree` over commits made for the purpose), so no
+   * workspace or index is touched.
+   */
+  mergeTrees(base: string, ours: string, theirs: string): Promise<{ readonly tree: string } | { readonly conflicts: readonly string[] }> {
+    return this.serial(async () => {
+      const baseCommit = await this.commitTree(base, "orc merge base");
+      const oursCommit = await this.commitTree(ours, "orc merge: the run's workspace", ["-p", baseCommit]);
+      const theirsCommit = await this.commitTree(theirs, "orc merge: the task's work", ["-p", baseCommit]);
+      this.wrote = true;
+      const args = ["merge-tree", "--write-tree", "--name-only", "--no-messages", "-z", oursCommit, theirsCommit];
+      const outcome = await this.run(args);
+      // Exit 0: merged cleanly; 1: conflicts (the tree then holds conflict markers, unused); anything else: an error.
+      if (outcome.end !== "exited" || (outcome.exitCode !== 0 && outcome.exitCode !== 1)) throw new GitError(args, outcome);
+      const [tree = "", ...paths] = outcome.stdoutTail.split("\0").filter((p) => p !== "");
+      if (!OBJECT_ID.test(tree)) throw new GitError(args, outcome, `printed ${JSON.stringify(tree.slice(0, 80))}, not a tree id`);
+      return outcome.exitCode === 0 ? { tree } : { conflicts: [...new Set(paths)].sort() };
+    });
   }
 
   /** Files that differ between two trees, sorted by path. A rename is a deletion plus an addition. */
@@ -352,8 +399,15 @@ export class ShadowGit {
   }
 
   private async git(args: readonly string[], stdin?: string): Promise<string> {
+    const outcome = await this.run(args, stdin);
+    if (outcome.end !== "exited" || outcome.exitCode !== 0) throw new GitError(args, outcome);
+    if (outcome.droppedBytes > 0) throw new GitError(args, outcome, `output larger than ${String(MAX_OUTPUT_BYTES)} bytes`);
+    return outcome.stdoutTail;
+  }
+
+  private run(args: readonly string[], stdin?: string): Promise<ProcessOutcome> {
     const full = [...this.gitOptions(), ...args];
-    const outcome = await this.transport.run({
+    return this.transport.run({
       command: "git",
       args: full,
       cwd: this.workspace,
@@ -362,9 +416,6 @@ export class ShadowGit {
       maxOutputBytes: MAX_OUTPUT_BYTES,
       ...(stdin === undefined ? {} : { stdin }),
     });
-    if (outcome.end !== "exited" || outcome.exitCode !== 0) throw new GitError(args, outcome);
-    if (outcome.droppedBytes > 0) throw new GitError(args, outcome, `output larger than ${String(MAX_OUTPUT_BYTES)} bytes`);
-    return outcome.stdoutTail;
   }
 
   /**
@@ -380,7 +431,9 @@ export class ShadowGit {
       this.storeDir,
       "--work-tree",
       this.workspace,
-      ...["-c", "gc.auto=0", "-c", "core.autocrlf=false", "-c", "core.splitIndex=true", "-c", "splitIndex.sharedIndexExpire=now"],
+      ...["-c", "gc.auto=0", "-c", "core.autocrlf=false"],
+      ...(this.indexFile === undefined ? ["-c", "core.splitIndex=true", "-c", "splitIndex.sharedIndexExpire=now"] : ["-c", "core.splitIndex=false"]),
+      ...(this.excludesFile === undefined ? [] : ["-c", `core.excludesFile=${this.excludesFile}`]),
     ];
   }
 

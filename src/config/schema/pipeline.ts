@@ -23,6 +23,15 @@ const GateNames = StringList(
   "Name of a gate defined under `gates:`",
 );
 
+const MergeGateNames = StringList(
+  {
+    title: "Merge gates",
+    description:
+      "With `concurrency` above 1: the gates run on the run's workspace after this task's accepted work is merged into it; one that fails takes the merge back and sends the task back for another attempt. Default: the task's own `gates`; `[]` runs none.",
+  },
+  "Name of a gate defined under `gates:`",
+);
+
 const Priority = Type.Integer({
   title: "Priority",
   description: "Among tasks ready at the same time, higher runs first; ties keep file order. Default: 0.",
@@ -47,6 +56,7 @@ export const TaskSchema = Strict(
       ),
     ),
     gates: Type.Optional(GateNames),
+    merge_gates: Type.Optional(MergeGateNames),
     max_attempts: Type.Optional(MaxAttempts),
     priority: Type.Optional(Priority),
     protect: Type.Optional(
@@ -114,6 +124,7 @@ export const PipelineSchema = Strict(
         {
           max_attempts: Type.Optional(MaxAttempts),
           gates: Type.Optional(GateNames),
+          merge_gates: Type.Optional(MergeGateNames),
           priority: Type.Optional(Priority),
         },
         { title: "Task defaults", description: "Values for tasks that do not set them." },

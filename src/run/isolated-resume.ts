@@ -1,0 +1,72 @@
+/**
+ * Tasks side by side, resumed: what the ledger says of each task's own directory and of the merge in flight. A crash
+ * (kill -9) leaves task directories behind; a resume removes them all and makes each task's directory again, from the
+ * base its attempts were made on and the files its next attempt starts from, so an interrupted attempt runs again
+ * from the same files and its work merges as it would have.
+ */
+import { eachEvent, type StateStore } from "../state/port.js";
+import type { CheckpointId } from "../workspace/port.js";
+import type { IsolatedStart } from "./merge.js";
+
+export interface IsolatedLedger {
+  /** Per task: where its directory starts again (absent: the task never had one, or starts afresh). */
+  readonly starts: ReadonlyMap<string, IsolatedStart>;
+  /** Per task and attempt: the base the attempt's directory was made on (what its work is merged against). */
+  readonly bases: ReadonlyMap<string, CheckpointId>;
+  /** A merge that started and never finished: the run's workspace goes back to `before`. */
+  readonly unfinishedMerge?: { readonly task: string; readonly before: CheckpointId };
+}
+
+export function baseKey(task: string, attempt: number): string {
+  return `${task}\u0000${String(attempt)}`;
+}
+
+/** One pass over the run's ledger. */
+export function readIsolatedLedger(store: Pick<StateStore, "events">, runId: string): IsolatedLedger {
+  const current = new Map<string, { base: CheckpointId; from: CheckpointId; before?: CheckpointId; after?: CheckpointId }>();
+  const bases = new Map<string, CheckpointId>();
+  let merge: { task: string; attempt: number; before: CheckpointId } | undefined;
+  for (const { event } of eachEvent(store, runId)) {
+    switch (event.type) {
+      case "task.isolated":
+        current.set(event.task, { base: event.base, from: event.base });
+        break;
+      case "attempt.started": {
+        const c = current.get(event.task);
+        if (c === undefined || event.checkpoint === undefined) break;
+        c.before = event.checkpoint;
+        delete c.after;
+        bases.set(baseKey(event.task, event.attempt), c.base);
+        break;
+      }
+      case "changes.detected": {
+        const c = current.get(event.task);
+        if (c !== undefined && event.checkpoint !== undefined) c.after = event.checkpoint;
+        break;
+      }
+      case "attempt.decided": {
+        const c = current.get(event.task);
+        if (c !== undefined) c.from = c.after ?? c.before ?? c.from;
+        if (c !== undefined) delete c.before;
+        break;
+      }
+      case "merge.started":
+        merge = { task: event.task, attempt: event.attempt, before: event.before };
+        break;
+      case "merge.finished":
+        merge = undefined;
+        break;
+      case "run.rolled_back":
+        // The workspace went back: every task that runs again starts afresh from it.
+        current.clear();
+        merge = undefined;
+        break;
+      default:
+        break;
+    }
+  }
+  const starts = new Map<string, IsolatedStart>();
+  // An attempt that started and was never decided runs again from the files it started from.
+  for (const [task, c] of current) starts.set(task, { base: c.base, from: c.before ?? c.from });
+  return { starts, bases, ...(merge === undefined ? {} : { unfinishedMerge: { task: merge.task, before: merge.before } }) };
+}

@@ -1,0 +1,276 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { userGit } from "./helpers/git-workspace.js";
+import { gone, Rig } from "./helpers/rig.js";
+
+interface Status {
+  run: { id: string; status: string };
+  tasks: {
+    id: string;
+    status: string;
+    reason?: string;
+    attempts: { attempt: number; decision?: string; reasons: string[]; changes?: { files: { path: string }[] } }[];
+  }[];
+}
+
+/**
+ * The agent of every task: `own/<task>.txt` for each task (disjoint); the tasks named `shared-*` also put their name
+ * into the one line of `shared.txt`, so two of them side by side conflict. The line keeps a sorted set of names, so
+ * a retry on top of another's merged work keeps both, whatever order they merge in. It checks that its directory
+ * holds no other task's unmerged work, and that the workspace's ignored `node_modules/` is there to use.
+ */
+const AGENT = `
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+const task = process.env.ORC_TASK_ID;
+if (process.cwd() !== process.env.ORC_WORKSPACE) { console.error("cwd is not ORC_WORKSPACE"); process.exit(4); }
+if (!existsSync("node_modules/dep/index.js")) { console.error("node_modules missing"); process.exit(3); }
+await new Promise((r) => setTimeout(r, Number(process.env.AGENT_MS ?? "600")));
+mkdirSync("own", { recursive: true });
+writeFileSync("own/" + task + ".txt", task + " attempt " + process.env.ORC_ATTEMPT + "\\n");
+if (task.startsWith("shared-")) {
+  const lines = readFileSync("shared.txt", "utf8").split("\\n");
+  const names = lines[1].replace("value = ", "").split("+").filter((n) => n !== "base");
+  lines[1] = "value = " + [...new Set([...names, task])].sort().join("+");
+  writeFileSync("shared.txt", lines.join("\\n"));
+}
+`;
+
+const TASKS = ["shared-a", "shared-b", "d1", "d2", "d3", "d4", "d5", "d6"];
+
+function pipeline(rig: Rig, extra = ""): string {
+  return `version: 1
+name: parallel
+concurrency: 4
+agent: { kind: command, run: node ${rig.path("agent.mjs")} }
+${extra}tasks:
+${TASKS.map((t) => `  - { id: ${t}, prompt: "write your file" }`).join("\n")}
+`;
+}
+
+/** Every file under `dir` (not .git) with its content, for comparing two workspaces. */
+function contents(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      if (name === ".git") continue;
+      const full = join(d, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else out[relative(dir, full)] = readFileSync(full, "utf8");
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** A git workspace with a committed `shared.txt`, an ignored `node_modules/` and the agent beside it. */
+function project(rig: Rig): void {
+  rig.write("ws/shared.txt", "# shared\nvalue = base\nend\n");
+  rig.write("ws/.gitignore", "node_modules/\n");
+  rig.write("ws/node_modules/dep/index.js", "export default 1;\n");
+  userGit(rig.path("ws"), ["init", "-q"]);
+  userGit(rig.path("ws"), ["add", "-A"]);
+  userGit(rig.path("ws"), ["commit", "-qm", "init"]);
+  rig.write("agent.mjs", AGENT);
+  rig.write("pipeline.yaml", pipeline(rig));
+}
+
+describe("tasks side by side (concurrency above 1)", () => {
+  let rig: Rig;
+  let taskDirs: string;
+  beforeEach(() => {
+    rig = new Rig();
+    taskDirs = join(rig.base, "task-dirs");
+    project(rig);
+  });
+  afterEach(() => {
+    rig.cleanup();
+  });
+
+  it("runs each task in its own directory: change sets hold only the task's own files, disjoint work merges, a conflict is retried on the merged state", () => {
+    const result = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const status = rig.json<Status>(["status", "--json"]);
+    expect(status.run.status).toBe("succeeded");
+    for (const task of status.tasks) {
+      expect(task.status).toBe("accepted");
+      for (const attempt of task.attempts) {
+        const own = task.id.startsWith("shared-") ? [`own/${task.id}.txt`, "shared.txt"] : [`own/${task.id}.txt`];
+        expect(attempt.changes?.files.map((f) => f.path)).toEqual(own);
+      }
+    }
+    // The disjoint tasks merged at their first attempt; of the conflicting pair, one merged and the other was sent
+    // back with the conflict as its reason, and its retry (on top of the merged state) kept both.
+    for (const t of status.tasks.filter((t) => t.id.startsWith("d"))) expect(t.attempts.map((a) => a.decision)).toEqual(["accept"]);
+    const shared = status.tasks.filter((t) => t.id.startsWith("shared-"));
+    const retried = shared.filter((t) => t.attempts.length === 2);
+    expect(retried).toHaveLength(1);
+    expect(retried[0]?.attempts[0]?.decision).toBe("retry");
+    expect(retried[0]?.attempts[0]?.reasons.join(" ")).toContain("merge conflict in shared.txt");
+    expect(rig.read("ws/shared.txt")).toBe("# shared\nvalue = shared-a+shared-b\nend\n");
+    for (const t of TASKS) expect(rig.read(`ws/own/${t}.txt`)).toMatch(new RegExp(`^${t} attempt \\d\\n$`));
+    // The retry's prompt carried the conflict as evidence.
+    const logs = rig.orc(["logs", status.run.id]).stdout;
+    expect(logs).toMatch(/does not merge: shared\.txt changed since the task started/);
+
+    // Nothing left behind: no task directories, no worktree entries or branches in the user's repository.
+    expect(readdirSync(taskDirs)).toEqual([]);
+    expect(existsSync(rig.path("ws/.git/worktrees"))).toBe(false);
+    expect(userGit(rig.path("ws"), ["branch", "--list"]).trim().split("\n")).toHaveLength(1);
+    expect(userGit(rig.path("ws"), ["worktree", "list"]).trim().split("\n")).toHaveLength(1);
+    expect(userGit(rig.path("ws"), ["status", "--porcelain"]).split("\n").filter(Boolean).sort()).toEqual([" M shared.txt", "?? own/"]);
+  });
+
+  it("sends a task back when a merge gate fails on the merged result, and runs the merge gates in the run's workspace", () => {
+    // The merge gate fails while the run's workspace holds more than 6 own/ files: the last two to merge are sent
+    // back, and (max_attempts: 1) pause at the merge-failed breakpoint.
+    rig.write(
+      "pipeline.yaml",
+      pipeline(
+        rig,
+        `defaults: { max_attempts: 1, merge_gates: [few] }
+gates:
+  few: { run: "test $(ls own | wc -l) -le 6" }
+`,
+      ).replace(/shared-a/, "x1").replace(/shared-b/, "x2"),
+    );
+    const result = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } });
+    expect(result.code).toBe(3);
+    const status = rig.json<Status>(["status", "--json"]);
+    expect(status.tasks.filter((t) => t.status === "accepted")).toHaveLength(6);
+    const paused = status.tasks.filter((t) => t.status === "paused");
+    expect(paused).toHaveLength(2);
+    for (const t of paused) expect(t.attempts[0]?.reasons.join(" ")).toContain("merge gate few failed on the workspace with this task's work merged in");
+    expect(readdirSync(rig.path("ws/own"))).toHaveLength(6);
+    const bps = rig.json<{ rule: string }[]>(["breakpoints", "--json"]);
+    expect(bps.map((b) => b.rule)).toEqual(["merge-failed", "merge-failed"]);
+    expect(readdirSync(taskDirs)).toEqual([]);
+  });
+
+  it("merges a paused task's work once a human approves it, and `--approve` of work that does not merge fails the task", () => {
+    rig.write(
+      "pipeline.yaml",
+      pipeline(
+        rig,
+        `breakpoints:
+  - { id: look, when: 'task.id == "d1" || task.id == "shared-b"', action: pause }
+`,
+      ),
+    );
+    expect(rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } }).code).toBe(3);
+    // Paused work is in no merge: the workspace has shared-a's line, not shared-b's, and no d1 file.
+    expect(rig.read("ws/shared.txt")).toBe("# shared\nvalue = shared-a\nend\n");
+    expect(existsSync(rig.path("ws/own/d1.txt"))).toBe(false);
+    expect(readdirSync(taskDirs)).toEqual([]);
+    const bps = rig.json<{ id: string; task: string }[]>(["breakpoints", "--json"]);
+    for (const bp of bps) expect(rig.orc(["resolve", bp.id, "--approve"]).code).toBe(0);
+    const runId = rig.json<Status>(["status", "--json"]).run.id;
+    const resumed = rig.orc(["resume", runId], { env: { ORC_TASK_DIRS: taskDirs } });
+    expect(resumed.code).toBe(1);
+    const status = rig.json<Status>(["status", "--json"]);
+    expect(status.tasks.find((t) => t.id === "d1")?.status).toBe("accepted");
+    expect(rig.read("ws/own/d1.txt")).toBe("d1 attempt 1\n");
+    // shared-b's approved line was written on the workspace before shared-a's merge: it conflicts, and only another
+    // attempt could redo it.
+    const b = status.tasks.find((t) => t.id === "shared-b");
+    expect(b?.status).toBe("failed");
+    expect(b?.reason).toMatch(/^approved at breakpoint .*, but its work does not merge: merge conflict in shared\.txt/);
+    expect(rig.read("ws/shared.txt")).toBe("# shared\nvalue = shared-a\nend\n");
+    expect(readdirSync(taskDirs)).toEqual([]);
+  });
+
+  it("`orc rollback --task` also undoes the work merged after that task's directory was made; resume redoes it", () => {
+    expect(rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } }).code).toBe(0);
+    const runId = rig.json<Status>(["status", "--json"]).run.id;
+    const done = contents(rig.path("ws"));
+    expect(rig.orc(["rollback", runId, "--task", "d3"]).code).toBe(0);
+    // Every task still accepted has its work in the workspace; every task to run again has none of it.
+    const after = rig.json<Status>(["status", "--json"]);
+    const pending = after.tasks.filter((t) => t.status === "pending").map((t) => t.id);
+    expect(pending).toContain("d3");
+    for (const t of after.tasks) {
+      if (!t.id.startsWith("d")) continue;
+      expect(existsSync(rig.path(`ws/own/${t.id}.txt`))).toBe(t.status === "accepted");
+    }
+    expect(rig.orc(["resume", runId], { env: { ORC_TASK_DIRS: taskDirs } }).code).toBe(0);
+    const normalise = (c: Record<string, string>): Record<string, string> =>
+      Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.replace(/attempt \d/, "attempt N")]));
+    expect(normalise(contents(rig.path("ws")))).toEqual(normalise(done));
+  });
+
+  it("kill -9 mid-run, then `orc resume`, ends with the same workspace as an uninterrupted run", async () => {
+    const clean = new Rig();
+    try {
+      project(clean);
+      expect(clean.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: join(clean.base, "task-dirs") } }).code).toBe(0);
+
+      const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } });
+      await running.waitFor(/merged into the workspace/);
+      running.child.kill("SIGKILL");
+      await running.finished();
+      const pid = running.child.pid ?? 0;
+      expect(await gone(pid)).toBe(true);
+      const runId = /^run (r-\S+):/m.exec(running.stdout)?.[1] ?? "";
+      // Directories of the tasks in flight were left behind by the crash; resume finds and replaces them.
+      expect(readdirSync(join(taskDirs, runId)).length).toBeGreaterThan(0);
+      const resumed = rig.orc(["resume", runId], { env: { ORC_TASK_DIRS: taskDirs } });
+      expect(resumed.stderr).toBe("");
+      expect(resumed.code).toBe(0);
+      const normalise = (c: Record<string, string>): Record<string, string> =>
+        Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.replace(/attempt \d/, "attempt N")]));
+      expect(normalise(contents(rig.path("ws")))).toEqual(normalise(contents(clean.path("ws"))));
+      expect(readdirSync(taskDirs)).toEqual([]);
+      expect(existsSync(rig.path("ws/.git/worktrees"))).toBe(false);
+    } finally {
+      clean.cleanup();
+    }
+  });
+
+  it("runs tasks side by side in a workspace that is not a git repository", () => {
+    rig.write("plain/shared.txt", "# shared\nvalue = base\nend\n");
+    rig.write("plain/node_modules/dep/index.js", "export default 1;\n");
+    rig.write(
+      "pipeline.yaml",
+      `version: 1
+name: plain
+concurrency: 2
+agent: { kind: command, run: node ${rig.path("agent.mjs")} }
+tasks:
+  - { id: shared-a, prompt: go }
+  - { id: shared-b, prompt: go }
+  - { id: d1, prompt: go }
+`,
+    );
+    const result = rig.orc(["apply", "pipeline.yaml", "--workspace", "plain"], { env: { ORC_TASK_DIRS: taskDirs } });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(rig.read("plain/shared.txt")).toBe("# shared\nvalue = shared-a+shared-b\nend\n");
+    expect(readdirSync(rig.path("plain/own")).sort()).toEqual(["d1.txt", "shared-a.txt", "shared-b.txt"]);
+    // The linked node_modules never became part of the workspace's work.
+    expect(readdirSync(rig.path("plain/node_modules"))).toEqual(["dep"]);
+    expect(readdirSync(taskDirs)).toEqual([]);
+  });
+
+  it("runs each task's directory in the sandbox, which binds it writable and leaves the run's workspace read-only", () => {
+    // The agent inside the workspace: the sandbox's /tmp is its own, and the rig lives under the host's.
+    rig.write("ws/agent.mjs", AGENT);
+    rig.write(
+      "pipeline.yaml",
+      `version: 1
+name: sandboxed
+concurrency: 2
+transport: sandbox
+agent: { kind: command, run: "node agent.mjs && ! touch ${rig.path("ws", "escaped.txt")}" }
+tasks:
+  - { id: shared-a, prompt: go }
+  - { id: d1, prompt: go }
+`,
+    );
+    const result = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(readdirSync(rig.path("ws/own")).sort()).toEqual(["d1.txt", "shared-a.txt"]);
+    expect(existsSync(rig.path("ws/escaped.txt"))).toBe(false);
+  });
+});
