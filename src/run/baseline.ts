@@ -29,10 +29,11 @@ export async function taskBaseline(deps: RunDeps, input: BaselineInput): Promise
   if ((input.row?.attempts.length ?? 0) > 0) return recordedBaseline(deps, runId, task.id);
   const record = recorder(deps);
   const results: GateOutcome[] = [];
+  const place = await deps.placeFor(task);
   for (const gateId of task.gates) {
     const spec = input.pipeline.gates[gateId];
     if (spec?.kind !== "command") continue;
-    const result = await deps.gates.run(spec, { workspace: deps.workspace.dir, transport: deps.transport, env: deps.env, signal: deps.signal });
+    const result = await deps.gates.run(spec, { workspace: deps.workspace.dir, transport: place.transport, env: place.env, signal: deps.signal });
     if (deps.signal.aborted) return [];
     record({ type: "baseline.finished", run: runId, task: task.id, result });
     results.push(result);

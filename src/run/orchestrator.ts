@@ -36,7 +36,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
 
   const snapshot = deps.store.snapshot(runId);
   const rows = new Map((snapshot?.tasks ?? []).map((t) => [t.id, t]));
-  closeUnfinishedAttempts(deps, record, runId, [...rows.values()]);
+  await closeUnfinishedAttempts(deps, record, target, [...rows.values()]);
   if (target.resumed && plan.concurrency === 1) await undoUnfinishedAttempt(deps, record, runId, [...rows.values()]);
 
   // Paused tasks: a breakpoint still open keeps waiting; a resolved one is applied (docs/rules.md).
@@ -97,12 +97,16 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
  * still be running (in their own process groups, out of the dead orc's reach): stop them before anything new starts
  * in the same workspace.
  */
-function closeUnfinishedAttempts(deps: RunDeps, record: RecordEvent, runId: string, rows: readonly TaskRow[]): void {
+async function closeUnfinishedAttempts(deps: RunDeps, record: RecordEvent, target: RunTarget, rows: readonly TaskRow[]): Promise<void> {
+  const { runId } = target;
   const unfinished = rows.flatMap((row) => row.attempts.filter((a) => a.status === "running").map((a) => ({ task: row.id, attempt: a.attempt })));
   const spawned = spawnedProcesses(deps.store, runId, new Set(unfinished.map((u) => attemptKey(u.task, u.attempt))));
   for (const { task, attempt } of unfinished) {
     const orphan = spawned.get(attemptKey(task, attempt));
-    const stopped = orphan !== undefined && deps.transport.stopOrphan?.(orphan) === true;
+    // The orphan ran in its task's transport: only that one knows how to reach it (a process group, a container).
+    const spec = target.pipeline.tasks.find((t) => t.id === task);
+    const transport = orphan === undefined || spec === undefined ? undefined : (await deps.placeFor(spec)).transport;
+    const stopped = orphan !== undefined && transport?.stopOrphan?.(orphan) === true;
     record({ type: "attempt.interrupted", run: runId, task, attempt, ...(stopped ? { orphanStopped: orphan.pid } : {}) });
   }
 }
