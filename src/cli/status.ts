@@ -9,7 +9,10 @@ function attemptsLine(task: TaskRow): string {
   const n = task.attempts.filter((a) => a.status === "decided").length;
   const why = task.reason ?? last?.reasons.join("; ") ?? "";
   const confidence = task.confidence === undefined ? "" : `  confidence ${task.confidence.toFixed(2)}`;
-  return `  ${task.id.padEnd(20)} ${task.status.padEnd(9)} ${String(n).padStart(2)}/${task.maxAttempts} attempts${confidence}${spentOn(task)}${why !== "" ? `  ${why}` : ""}`;
+  // Attempts the transport lost ran again and do not count (src/run/lost.ts); they are why a run took longer.
+  const lostCount = task.attempts.filter((a) => a.status === "interrupted" && (a.agent?.end === "transport-lost" || a.gates.some((g) => g.end === "transport-lost"))).length;
+  const lost = lostCount === 0 ? "" : `, ${String(lostCount)} lost to the transport`;
+  return `  ${task.id.padEnd(20)} ${task.status.padEnd(9)} ${String(n).padStart(2)}/${task.maxAttempts} attempts${lost}${confidence}${spentOn(task)}${why !== "" ? `  ${why}` : ""}`;
 }
 
 /** `  $0.0123, 4567 tokens` for agents that report cost or usage (coding-agent CLIs); "" otherwise. */

@@ -84,7 +84,7 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
   await unhideFiles(deps.workspace, before, hidden);
   if (deps.signal.aborted) return interrupted(record, input);
   record({ type: "agent.finished", run: runId, task: task.id, attempt, result: agent });
-  if (agent.end === "transport-lost") return lost(deps, record, input, before, `the transport lost the agent: ${agent.error ?? "no detail"}`);
+  if (agent.end === "transport-lost") return lost(deps, record, input, before, `agent: ${agent.error ?? "the transport went away under it"}`);
   // The agent may have deleted orc's state (a state directory inside its workspace): stop here, records kept.
   if (stateLost(deps.store) !== undefined) return interrupted(record, input);
 
@@ -97,7 +97,7 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
   const gates = await runGates(deps, { ...input, place }, seen, record);
   if (gates === undefined) return interrupted(record, input);
   const lostGate = gates.find((g) => g.end === "transport-lost");
-  if (lostGate !== undefined) return lost(deps, record, input, before, `the transport lost gate ${lostGate.gate}: ${lostGate.summary}`);
+  if (lostGate !== undefined) return lost(deps, record, input, before, `gate ${lostGate.gate}: ${lostGate.summary}`);
   return decideAttempt(deps, input, { ...seen, gates }, record);
 }
 
