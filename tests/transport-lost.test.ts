@@ -122,6 +122,27 @@ tasks:
     expect(rig.json<Status>(["status", runId, "--json"]).tasks[0]?.attempts).toHaveLength(1);
   });
 
+  it("with tasks side by side, leaves the files as they are (a restore would undo the other task's work) and still runs the lost attempt again", async () => {
+    rig.write(
+      "side.yaml",
+      `version: 1
+name: side
+transport: local
+concurrency: 2
+agent: { kind: command, run: 'echo "$ORC_ATTEMPT" > "$ORC_TASK_ID-$ORC_ATTEMPT.txt"' }
+tasks:
+  - { id: lossy, prompt: one, max_attempts: 1 }
+  - { id: steady, prompt: two, max_attempts: 1 }
+`,
+    );
+    const { runId, end, events } = await applyInProcess(rig, "side.yaml", "ws", flaky(1, (spec) => spec.env.ORC_TASK_ID === "lossy"));
+    expect(end).toBe("succeeded");
+    expect(fake?.lost).toBe(1);
+    expect(events.filter((e) => e.type === "workspace.restored")).toEqual([]);
+    expect(workspaceFiles()).toEqual(["README.md", "lossy-1.txt", "lossy-2.txt", "steady-1.txt"]);
+    expect(rig.orc(["status", runId]).stdout).toMatch(/lossy\s+accepted\s+1\/1 attempts, 1 lost to the transport/);
+  });
+
   it("stops at a breakpoint naming the losses after three in a row; `orc resolve` and `orc resume` finish the task", async () => {
     const { runId, end } = await applyInProcess(rig, "pipeline.yaml", "ws", flaky(99, isAgent));
     expect(end).toBe("paused");

@@ -195,7 +195,7 @@ function attemptEvidence(deps: RunDeps, input: AttemptInput, seen: Seen, gatesBe
 }
 
 async function lost(deps: RunDeps, record: RecordEvent, input: AttemptInput, before: CheckpointId, error: string): Promise<AttemptEnd> {
-  await endLostAttempt(deps, record, { runId: input.runId, task: input.task.id, attempt: input.attempt, before }, error);
+  await endLostAttempt(deps, record, { runId: input.runId, task: input.task.id, attempt: input.attempt, before, concurrency: input.pipeline.concurrency }, error);
   return { kind: "lost", error };
 }
 

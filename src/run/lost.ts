@@ -2,8 +2,10 @@
  * Graceful degradation: an attempt whose agent or gate the transport lost (`transport-lost`: an SSH connection
  * dropped, a container died) was not judged, so it says nothing about the agent's work. Its files are put back where
  * the attempt started and the task runs a new attempt, which, like any interrupted one, does not count against
- * max_attempts; the transport reconnects (or starts a new container) on its next run(). After LOSS_LIMIT losses in a
- * row the task stops at a breakpoint whose reasons are the errors, for a human to look at the host or the network.
+ * max_attempts; the transport reconnects (or starts a new container) on its next run(). With tasks side by side the
+ * files stay as they are: putting the whole workspace back would undo the other tasks' work too (as src/run/undo.ts).
+ * After LOSS_LIMIT losses in a row the task stops at a breakpoint whose reasons are the errors, for a human to look at
+ * the host or the network.
  */
 import type { EventInput } from "../core/events.js";
 import type { RuleSpec } from "../core/pipeline.js";
@@ -31,16 +33,17 @@ export const TRANSPORT_LOST_RULE: RuleSpec = {
 };
 
 /**
- * Ends a lost attempt: the workspace back at `before` (the checkpoint the attempt started from) and the attempt closed
- * as interrupted with the loss in words, so `orc status` and `orc logs` show why it ran again.
+ * Ends a lost attempt: the workspace back at `before` (the checkpoint the attempt started from) when this task runs
+ * alone, and the attempt closed as interrupted with the loss in words, so `orc status` and `orc logs` show why it ran
+ * again.
  */
 export async function endLostAttempt(
   deps: RunDeps,
   record: RecordEvent,
-  at: { readonly runId: string; readonly task: string; readonly attempt: number; readonly before: CheckpointId },
+  at: { readonly runId: string; readonly task: string; readonly attempt: number; readonly before: CheckpointId; readonly concurrency: number },
   lost: string,
 ): Promise<void> {
-  if (await restored(deps, at.before)) record({ type: "workspace.restored", run: at.runId, task: at.task, checkpoint: at.before, why: "transport-lost" });
+  if (at.concurrency === 1 && (await restored(deps, at.before))) record({ type: "workspace.restored", run: at.runId, task: at.task, checkpoint: at.before, why: "transport-lost" });
   const event: EventInput = { type: "attempt.interrupted", run: at.runId, task: at.task, attempt: at.attempt, lost };
   record(event);
 }
