@@ -1,14 +1,16 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunDeps } from "../src/run/deps.js";
 import type { ProcessSpec } from "../src/transports/port.js";
 import { applyInProcess } from "./helpers/drive-in-process.js";
 import { FlakyTransportFake } from "./helpers/flaky-transport.js";
-import { Rig } from "./helpers/rig.js";
+import { FakeAnthropic } from "./helpers/fake-anthropic.js";
+import { REPO, Rig } from "./helpers/rig.js";
 
 interface Status {
   run: { id: string; status: string };
-  tasks: { id: string; status: string; attempts: { attempt: number; status: string; decision?: string }[] }[];
+  tasks: { id: string; status: string; attempts: { attempt: number; status: string; decision?: string; agent?: { sessionId?: string } }[] }[];
 }
 
 interface Breakpoint {
@@ -170,5 +172,52 @@ tasks:
       [4, "decided", "accept"],
     ]);
     expect(workspaceFiles()).toEqual(["README.md", "partial-4.txt", "result.txt"]);
+  });
+});
+
+describe("an attempt the transport lost, with a coding agent that keeps sessions", () => {
+  const api = new FakeAnthropic();
+  let rig: Rig;
+  beforeAll(async () => {
+    await api.start();
+  });
+  afterAll(async () => {
+    await api.stop();
+  });
+  beforeEach(() => {
+    rig = new Rig("orc-lost-session-");
+    rig.write("ws/.keep", "");
+  });
+  afterEach(() => {
+    rig.cleanup();
+  });
+
+  it("does not continue the lost attempt's session: its files are gone, so the rerun starts the conversation afresh", async () => {
+    // fix-on-retry writes good.txt only in a session that already holds an earlier prompt, else bad.txt.
+    rig.write("pipeline.yaml", "version: 1\nname: claude\ntransport: local\nagent: { kind: claude-code, timeout: 60s }\ntasks:\n  - { id: fix, prompt: 'Fix it. [[fake:fix-on-retry]]', max_attempts: 1 }\n");
+    let fake: FlakyTransportFake | undefined;
+    const env = { ...api.env(), PATH: `${join(REPO, "node_modules", ".bin")}:${process.env.PATH ?? ""}` };
+    const { runId, end } = await applyInProcess(
+      rig,
+      "pipeline.yaml",
+      "ws",
+      (deps: RunDeps): RunDeps => ({
+        ...deps,
+        placeFor: async (task) => {
+          const place = await deps.placeFor(task);
+          fake ??= new FlakyTransportFake(place.transport, 1, () => true);
+          return { ...place, transport: fake };
+        },
+      }),
+      env,
+    );
+    expect(end).toBe("succeeded");
+    const attempts = rig.json<Status>(["status", runId, "--json"], { env }).tasks[0]?.attempts ?? [];
+    expect(attempts.map((a) => a.status)).toEqual(["interrupted", "decided"]);
+    const [lost, rerun] = attempts.map((a) => a.agent?.sessionId);
+    expect(lost).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rerun).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rerun).not.toBe(lost);
+    expect(readdirSync(rig.path("ws")).filter((f) => !f.startsWith(".")).sort()).toEqual(["bad.txt"]);
   });
 });

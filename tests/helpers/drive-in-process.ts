@@ -14,8 +14,14 @@ import type { Rig } from "./rig.js";
  * RunDeps (a transport that loses processes, say). The run is then an ordinary run of the rig's project:
  * `orc status`, `orc resolve` and `orc resume` work on it as on any other.
  */
-export async function applyInProcess(rig: Rig, pipeline: string, workspace: string, wrap: (deps: RunDeps) => RunDeps): Promise<{ runId: string; end: RunEnd; events: RunEvent[] }> {
-  const io = { stdout: process.stdout, stderr: process.stderr, cwd: rig.dir, env: rig.env() };
+export async function applyInProcess(
+  rig: Rig,
+  pipeline: string,
+  workspace: string,
+  wrap: (deps: RunDeps) => RunDeps,
+  env: Record<string, string> = {},
+): Promise<{ runId: string; end: RunEnd; events: RunEvent[] }> {
+  const io = { stdout: process.stdout, stderr: process.stderr, cwd: rig.dir, env: rig.env(env) };
   const loaded = await loadForRun(pipeline, { json: true }, io);
   if (typeof loaded === "number") throw new Error(`the pipeline did not load (exit ${String(loaded)})`);
   const { settings, pipeline: spec, plan } = loaded;
