@@ -159,6 +159,8 @@ tasks:
     expect(rig.orc(["breakpoints"]).stdout).toContain("connection reset by peer (fake loss 3)");
 
     expect(rig.orc(["resolve", bp?.id ?? "", "--retry", "--note", "the host is back"]).code).toBe(0);
+    // What the human did meanwhile stays: the lost attempts' files were put back already, so resume restores nothing.
+    rig.write("ws/fixed-by-human.txt", "x\n");
     // The real binary, whose local transport loses nothing.
     const resumed = rig.orc(["resume", runId]);
     expect(resumed.stderr).toBe("");
@@ -171,7 +173,7 @@ tasks:
       [3, "interrupted", null],
       [4, "decided", "accept"],
     ]);
-    expect(workspaceFiles()).toEqual(["README.md", "partial-4.txt", "result.txt"]);
+    expect(workspaceFiles()).toEqual(["README.md", "fixed-by-human.txt", "partial-4.txt", "result.txt"]);
   });
 });
 

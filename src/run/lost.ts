@@ -9,6 +9,7 @@
  */
 import type { EventInput } from "../core/events.js";
 import type { RuleSpec } from "../core/pipeline.js";
+import { eachEvent, type AttemptRow, type StateStore } from "../state/port.js";
 import type { CheckpointId } from "../workspace/port.js";
 import type { RecordEvent, RunDeps } from "./deps.js";
 import { openBreakpoint } from "./pause.js";
@@ -46,6 +47,22 @@ export async function endLostAttempt(
   if (at.concurrency === 1 && (await restored(deps, at.before))) record({ type: "workspace.restored", run: at.runId, task: at.task, checkpoint: at.before, why: "transport-lost" });
   const event: EventInput = { type: "attempt.interrupted", run: at.runId, task: at.task, attempt: at.attempt, lost };
   record(event);
+}
+
+/** Whether the transport lost this attempt (its agent, or a gate), as `orc status` counts it. */
+export function wasLost(attempt: AttemptRow): boolean {
+  return attempt.status === "interrupted" && (attempt.agent?.end === "transport-lost" || attempt.gates.some((g) => g.end === "transport-lost"));
+}
+
+/**
+ * Whether the attempt was closed as lost (attempt.interrupted with `lost`), which happens only after its files were put
+ * back: one that orc died in the middle of ending is not, and resume puts it back as any interrupted attempt.
+ */
+export function closedAsLost(store: Pick<StateStore, "events">, runId: string, task: string, attempt: number): boolean {
+  for (const { event: e } of eachEvent(store, runId)) {
+    if (e.type === "attempt.interrupted" && e.task === task && e.attempt === attempt && e.lost !== undefined) return true;
+  }
+  return false;
 }
 
 /** Opens the breakpoint after LOSS_LIMIT losses in a row; `next` is the attempt that would run, as for a before_task rule. */

@@ -9,6 +9,7 @@ import { Scheduler, type FinalStatus } from "./scheduler.js";
 import type { RunTarget } from "./target.js";
 import { runTask } from "./task.js";
 import { restored, undoFailedTask } from "./undo.js";
+import { closedAsLost } from "./lost.js";
 
 export type { RunTarget } from "./target.js";
 
@@ -121,7 +122,9 @@ async function undoUnfinishedAttempt(deps: RunDeps, record: RecordEvent, runId: 
     .filter((row) => row.status !== "accepted" && row.status !== "failed" && row.status !== "skipped")
     .flatMap((row) => row.attempts.filter((a) => a.rolledBack !== true).map((a) => ({ task: row.id, attempt: a })))
     .reduce<{ task: string; attempt: TaskRow["attempts"][number] } | undefined>((latest, a) => (latest === undefined || a.attempt.startedAt >= latest.attempt.startedAt ? a : latest), undefined);
+  // A lost attempt's files were put back when it ended; a human may have worked in the workspace since (a breakpoint).
   if (last === undefined || last.attempt.status === "decided" || last.attempt.checkpoint === undefined) return;
+  if (closedAsLost(deps.store, runId, last.task, last.attempt.attempt)) return;
   if (!(await restored(deps, last.attempt.checkpoint))) return;
   record({ type: "workspace.restored", run: runId, task: last.task, checkpoint: last.attempt.checkpoint, why: "resumed" });
 }
