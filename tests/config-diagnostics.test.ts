@@ -238,7 +238,7 @@ describe("config diagnostics", () => {
         'p.yaml:6:5: error: task "a": unknown key "nedds" (did you mean "needs"?)',
         "   6 |     nedds: [b]",
         "     |     ^^^^^",
-        'p.yaml:7:5: error: task "a": unknown key "colour"; expected one of: id, prompt, template, needs, gates, merge_gates, max_attempts, priority, protect, protect_defaults, hidden, baseline, agent, budget',
+        'p.yaml:7:5: error: task "a": unknown key "colour"; expected one of: id, prompt, template, needs, gates, merge_gates, max_attempts, priority, protect, protect_defaults, hidden, baseline, agent, budget, transport',
         "   7 |     colour: red",
         "     |     ^^^^^^",
       ].join("\n"),

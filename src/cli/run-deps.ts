@@ -7,7 +7,7 @@ import type { StateStore } from "../state/port.js";
 import type { Notifier } from "../rules/breakpoints.js";
 import { LocalTransport } from "../transports/local.js";
 import type { Transport } from "../transports/port.js";
-import { createTransport } from "../transports/registry.js";
+import { Places } from "./places.js";
 
 /** Only defined variables reach children; orc never logs or stores this environment. */
 function childEnv(env: Record<string, string | undefined>): Record<string, string> {
@@ -16,7 +16,7 @@ function childEnv(env: Record<string, string | undefined>): Record<string, strin
   return out;
 }
 
-/** Wires the real parts behind the run's ports: the run's transport, the local workspace, agents, gates, the LLM supervisor. */
+/** Wires the real parts behind the run's ports: the tasks' transports, the local workspace, agents, gates, the LLM supervisor. */
 export async function buildRunDeps(options: {
   readonly settings: Settings;
   /** Where agents and gates run: the stored pipeline's `transport:` (else orchestrator.yaml's, else local). */
@@ -41,13 +41,9 @@ export async function buildRunDeps(options: {
   // Agents and gates run in the chosen transport; checkpoints (which must see the state directory) and the user's
   // notify command stay on the host.
   const host = new LocalTransport();
-  const { transport, env } = await createTransport(options.transport ?? options.settings.transport ?? LOCAL_TRANSPORT, {
-    workspace: options.workspace,
-    stateDir: options.settings.stateDir,
-    runId: options.runId,
-    env: hostEnv,
-    promptDir,
-  });
+  // A task's own `transport:` wins over the pipeline's, which wins over orchestrator.yaml's.
+  const runTransport = options.transport ?? options.settings.transport ?? LOCAL_TRANSPORT;
+  const places = new Places({ workspace: options.workspace, stateDir: options.settings.stateDir, runId: options.runId, env: hostEnv, promptDir });
   const workspace = await LocalWorkspace.open({
     dir: options.workspace,
     stateDir: options.settings.stateDir,
@@ -78,7 +74,7 @@ export async function buildRunDeps(options: {
   const notify = await breakpointNotifier(options.settings, host, hostEnv, options.workspace);
   return {
     store: options.store,
-    transport,
+    placeFor: (task) => places.for(task.transport ?? runTransport),
     workspace,
     ...(taskWorkspaces === undefined ? {} : { taskWorkspaces }),
     loadAgent,
@@ -89,12 +85,11 @@ export async function buildRunDeps(options: {
     },
     projectSummary: () => summary.text(),
     ...(judge.rewrite === undefined ? {} : { rewritePrompt: judge.rewrite }),
-    env,
     signal: options.signal,
     promptDir,
     close: async () => {
       summary.save();
-      await Promise.all([workspace.close(), judge.close(), transport.close?.()]);
+      await Promise.all([workspace.close(), judge.close(), places.close()]);
     },
     ...notify,
   };

@@ -1,6 +1,7 @@
 import { formatDuration } from "../core/duration.js";
 import type { RunSnapshot, TaskRow } from "../state/port.js";
 import { settingsFor, withReadonlyStore, type GlobalOptions } from "./context.js";
+import { wasLost } from "../run/lost.js";
 import { EXIT } from "./exit-codes.js";
 import { fail, type Io } from "./io.js";
 
@@ -9,7 +10,10 @@ function attemptsLine(task: TaskRow): string {
   const n = task.attempts.filter((a) => a.status === "decided").length;
   const why = task.reason ?? last?.reasons.join("; ") ?? "";
   const confidence = task.confidence === undefined ? "" : `  confidence ${task.confidence.toFixed(2)}`;
-  return `  ${task.id.padEnd(20)} ${task.status.padEnd(9)} ${String(n).padStart(2)}/${task.maxAttempts} attempts${confidence}${spentOn(task)}${why !== "" ? `  ${why}` : ""}`;
+  // Attempts the transport lost ran again and do not count (src/run/lost.ts); they are why a run took longer.
+  const lostCount = task.attempts.filter(wasLost).length;
+  const lost = lostCount === 0 ? "" : `, ${String(lostCount)} lost to the transport`;
+  return `  ${task.id.padEnd(20)} ${task.status.padEnd(9)} ${String(n).padStart(2)}/${task.maxAttempts} attempts${lost}${confidence}${spentOn(task)}${why !== "" ? `  ${why}` : ""}`;
 }
 
 /** `  $0.0123, 4567 tokens` for agents that report cost or usage (coding-agent CLIs); "" otherwise. */

@@ -6,6 +6,7 @@ import type { TaskNeeds } from "./graph.js";
 import type { RawPipeline, RawTask } from "./schema/pipeline.js";
 import { refs, type Ref, type Scope } from "./scope.js";
 import { readTemplate } from "./templates.js";
+import { readTransport } from "./transport.js";
 
 export interface TaskContext {
   readonly file: string;
@@ -43,6 +44,8 @@ export function buildTasks(raw: readonly RawTask[], context: TaskContext, scope:
     const agent = mergeAgent(context.agent, layer);
     if (layer !== undefined) checkRunnable(agent, [...path, "agent"], scope);
     const prompt = readPrompt(task, path, context.file, scope);
+    // A task's transport replaces the pipeline's whole, as the pipeline's replaces orchestrator.yaml's.
+    const transport = readTransport(task.transport, [...path, "transport"], scope);
     const need = refs(task.needs, [...path, "needs"]);
     needs.push({ id: task.id, needs: need });
     if (prompt === undefined) continue;
@@ -60,6 +63,7 @@ export function buildTasks(raw: readonly RawTask[], context: TaskContext, scope:
       ...(mergeGateNames === undefined ? {} : { mergeGates: mergeGateNames }),
       agent,
       ...budgetField(readBudget(task.budget, [...path, "budget"], scope)),
+      ...(transport === undefined ? {} : { transport }),
     });
   }
   return { tasks, needs };

@@ -194,6 +194,12 @@ export type RunEvent =
       readonly attempt: number;
       /** Set by `orc resume` when it stopped the attempt's agent, still running after orc itself was killed. */
       readonly orphanStopped?: number;
+      /**
+       * The transport lost the attempt's agent or a gate (`transport-lost`: an SSH connection dropped, a container
+       * died), in words. The workspace is back where the attempt started (workspace.restored `transport-lost`) and the
+       * task runs a new attempt, which, like any interrupted one, does not count against max_attempts (src/run/lost.ts).
+       */
+      readonly lost?: string;
     })
   /** The agent process started; recorded so a `resume` after `kill -9` of orc can stop it if it is still running. */
   | (Base & { readonly type: "agent.spawned"; readonly task: string; readonly attempt: number; readonly process: SpawnedProcess })
@@ -258,13 +264,14 @@ export type RunEvent =
   /**
    * The workspace was put back to `checkpoint`: a failed or rejected task's work undone (`task-failed`), a retry with a
    * fresh agent session started from the task's start (`fresh-retry`), a crashed attempt's partial work undone before
-   * it runs again (`resumed`).
+   * it runs again (`resumed`), the work of an attempt whose transport went away undone before it runs again
+   * (`transport-lost`).
    */
   | (Base & {
       readonly type: "workspace.restored";
       readonly task: string;
       readonly checkpoint: string;
-      readonly why: "task-failed" | "fresh-retry" | "resumed";
+      readonly why: "task-failed" | "fresh-retry" | "resumed" | "transport-lost";
     })
   /**
    * `orc rollback`: the workspace is back at `checkpoint`; every attempt started at or after ledger position `fromSeq`

@@ -186,6 +186,8 @@ export interface TaskSpec {
   readonly agent: AgentSpec;
   /** This task's own limits (all its attempts together); the run's `Pipeline.budget` applies as well. */
   readonly budget?: Budget;
+  /** Where this task's agent and gates run, when the task says (`transport:` on the task); absent: the pipeline's. */
+  readonly transport?: TransportSpec;
 }
 
 export interface BreakpointSpec {

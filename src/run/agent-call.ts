@@ -10,7 +10,7 @@ import type { AgentPlugin, AgentRunInput } from "../agents/port.js";
 import type { AgentLimit, AgentOutcome, EventInput } from "../core/events.js";
 import { DEFAULT_AGENT_LIMITS, type TaskSpec } from "../core/pipeline.js";
 import type { StateStore } from "../state/port.js";
-import type { RunDeps } from "./deps.js";
+import type { Place, RunDeps } from "./deps.js";
 
 export interface AgentCall {
   readonly runId: string;
@@ -30,9 +30,14 @@ export interface TaskAgentHistory {
 export function taskAgentHistory(store: StateStore, runId: string, taskId: string): TaskAgentHistory {
   let sessionId: string | undefined;
   let wait: TaskAgentHistory["wait"];
+  // The session as the current attempt found it: an attempt the transport lost had its files put back, so the next
+  // one continues the session from before it, not one that remembers writing files that are gone.
+  let atStart: string | undefined;
   for (const { event: e } of store.events(runId)) {
     if (!("task" in e) || e.task !== taskId) continue;
-    if (e.type === "agent.session") sessionId = e.sessionId;
+    if (e.type === "attempt.started") atStart = sessionId;
+    else if (e.type === "attempt.interrupted" && e.lost !== undefined) sessionId = atStart;
+    else if (e.type === "agent.session") sessionId = e.sessionId;
     else if (e.type === "agent.finished") {
       sessionId = e.result.sessionId ?? sessionId;
       wait = undefined;
@@ -69,7 +74,7 @@ export function waitUntil(limit: AgentLimit, streak: number, waitMs: number, now
   return now + waitMs * 2 ** Math.min(streak, 10);
 }
 
-export async function callAgent(deps: RunDeps, plugin: AgentPlugin, call: AgentCall, record: (event: EventInput) => void): Promise<AgentOutcome> {
+export async function callAgent(deps: RunDeps, plugin: AgentPlugin, place: Place, call: AgentCall, record: (event: EventInput) => void): Promise<AgentOutcome> {
   const { runId, task, attempt } = call;
   const limits = task.agent.limits ?? DEFAULT_AGENT_LIMITS;
   const history: TaskAgentHistory = plugin.sessions === true ? taskAgentHistory(deps.store, runId, task.id) : {};
@@ -94,8 +99,8 @@ export async function callAgent(deps: RunDeps, plugin: AgentPlugin, call: AgentC
       runId,
       taskId: task.id,
       attempt,
-      env: deps.env,
-      transport: deps.transport,
+      env: place.env,
+      transport: place.transport,
       signal: deps.signal,
       ...(sessionId === undefined ? {} : { previousSessionId: sessionId }),
       onSession: (id) => {

@@ -9,7 +9,8 @@ import { stateLost } from "../state/port.js";
 import type { ChangeSet, CheckpointId } from "../workspace/port.js";
 import { callAgent } from "./agent-call.js";
 import { agentProblem, decide } from "./decide.js";
-import { recorder, type MergeEnd, type RecordEvent, type RunDeps, type TaskIsolation } from "./deps.js";
+import { recorder, type MergeEnd, type Place, type RecordEvent, type RunDeps, type TaskIsolation } from "./deps.js";
+import { endLostAttempt } from "./lost.js";
 import { openBreakpoint } from "./pause.js";
 import { renderPrompt, renderTaskPrompt, rewriteRetry } from "./prompt.js";
 import { mergeFailed } from "./merge.js";
@@ -36,6 +37,8 @@ export type AttemptEnd =
   | { readonly kind: "decided"; readonly decision: Decision; readonly reasons: readonly string[]; readonly previous: PreviousAttempt }
   | { readonly kind: "interrupted" }
   | { readonly kind: "prompt-error"; readonly message: string }
+  /** The transport lost the agent or a gate: the workspace is back at the attempt's start, nothing was judged (src/run/lost.ts). */
+  | { readonly kind: "lost"; readonly error: string }
   /** A rule (or the judge) stopped the task for a human at breakpoint `breakpoint`. */
   | { readonly kind: "paused"; readonly breakpoint: string; readonly reasons: readonly string[]; readonly previous: PreviousAttempt };
 
@@ -51,7 +54,8 @@ interface Seen {
 /**
  * One attempt, in the order the steps happen: prompt → checkpoint → hidden files out → agent → hidden files back →
  * change set → protected paths put back → gates → orc's decision → rules → the decision recorded. Each step is recorded the moment it is known, in its own transaction, so a crash at
- * any point leaves a consistent, resumable run. A retry whose agent starts a fresh session starts from the files the
+ * any point leaves a consistent, resumable run. An agent or gate the transport lost ends the attempt unjudged, its
+ * files put back (src/run/lost.ts). A retry whose agent starts a fresh session starts from the files the
  * task started from; one that continues the agent's session starts from the previous attempt's files, which that
  * session remembers writing.
  */
@@ -76,10 +80,12 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
   record({ type: "attempt.started", run: runId, task: task.id, attempt, prompt: prompt.text, checkpoint: before });
   // Held-out tests are absent while the agent works and back before anything looks at its work, interrupted or not.
   const hidden = await hideFiles(deps.workspace, task, before);
-  const agent = await callAgent(deps, plugin, { runId, task, attempt, prompt: prompt.text, promptFile, workspace: deps.workspace.dir }, record);
+  const place = await deps.placeFor(task);
+  const agent = await callAgent(deps, plugin, place, { runId, task, attempt, prompt: prompt.text, promptFile, workspace: deps.workspace.dir }, record);
   await unhideFiles(deps.workspace, before, hidden);
   if (deps.signal.aborted) return interrupted(record, input);
   record({ type: "agent.finished", run: runId, task: task.id, attempt, result: agent });
+  if (agent.end === "transport-lost") return lost(deps, record, input, before, `agent: ${agent.error ?? "the transport went away under it"}`);
   // The agent may have deleted orc's state (a state directory inside its workspace): stop here, records kept.
   if (stateLost(deps.store) !== undefined) return interrupted(record, input);
 
@@ -89,8 +95,10 @@ export async function runAttempt(deps: RunDeps, attemptInput: AttemptInput): Pro
   // The gates judge the agent's code against the project's own tests and test setup, not the agent's version of them.
   const restored = await restoreProtected(deps.workspace, task, before, changes);
   const seen: Seen = { before, agent, changes, restored };
-  const gates = await runGates(deps, input, seen, record);
+  const gates = await runGates(deps, { ...input, place }, seen, record);
   if (gates === undefined) return interrupted(record, input);
+  const lostGate = gates.find((g) => g.end === "transport-lost");
+  if (lostGate !== undefined) return lost(deps, record, input, before, `gate ${lostGate.gate}: ${lostGate.summary}`);
   return decideAttempt(deps, input, { ...seen, gates }, record);
 }
 
@@ -104,10 +112,10 @@ async function preparePrompt(deps: RunDeps, input: AttemptInput): Promise<{ ok: 
 
 /**
  * The task's gates in order, through the gate port, in the agent's transport. A crashed or timed-out agent is retried
- * on its own evidence: running the gates on its half-done work would only add noise to the next prompt. Undefined
- * when the run was interrupted meanwhile.
+ * on its own evidence: running the gates on its half-done work would only add noise to the next prompt. A gate the
+ * transport lost ends the list (the attempt runs again). Undefined when the run was interrupted meanwhile.
  */
-async function runGates(deps: RunDeps, input: AttemptInput, seen: Seen, record: RecordEvent): Promise<GateOutcome[] | undefined> {
+async function runGates(deps: RunDeps, input: AttemptInput & { readonly place: Place }, seen: Seen, record: RecordEvent): Promise<GateOutcome[] | undefined> {
   const gates: GateOutcome[] = [];
   if (agentProblem(seen.agent) !== undefined) return gates;
   for (const gateId of input.task.gates) {
@@ -115,14 +123,15 @@ async function runGates(deps: RunDeps, input: AttemptInput, seen: Seen, record: 
     if (spec === undefined) continue; // config/ rejects unknown gates; unreachable for a validated pipeline
     const result = await deps.gates.run(spec, {
       workspace: deps.workspace.dir,
-      transport: deps.transport,
-      env: deps.env,
+      transport: input.place.transport,
+      env: input.place.env,
       signal: deps.signal,
       evidence: attemptEvidence(deps, input, seen, [...gates]),
     });
     if (deps.signal.aborted) return undefined;
     gates.push(result);
     record({ type: "gate.finished", run: input.runId, task: input.task.id, attempt: input.attempt, result });
+    if (result.end === "transport-lost") break;
   }
   return gates;
 }
@@ -206,6 +215,11 @@ function attemptEvidence(deps: RunDeps, input: AttemptInput, seen: Seen, gatesBe
     gates: gatesBefore,
     baseline: input.baseline ?? [],
   };
+}
+
+async function lost(deps: RunDeps, record: RecordEvent, input: AttemptInput, before: CheckpointId, error: string): Promise<AttemptEnd> {
+  await endLostAttempt(deps, record, { runId: input.runId, task: input.task.id, attempt: input.attempt, before, concurrency: input.pipeline.concurrency }, error);
+  return { kind: "lost", error };
 }
 
 function interrupted(record: RecordEvent, input: AttemptInput): AttemptEnd {

@@ -1,5 +1,6 @@
 import type { AgentPlugin } from "../agents/port.js";
 import type { EventInput, RunEvent } from "../core/events.js";
+import type { TaskSpec } from "../core/pipeline.js";
 import type { AttemptEvidence, GateRunner } from "../quality/port.js";
 import type { StateStore, StoredEvent } from "../state/port.js";
 import type { Notifier } from "../rules/breakpoints.js";
@@ -9,7 +10,11 @@ import type { CheckpointId, TaskWorkspaces, Workspace } from "../workspace/port.
 /** Everything the orchestrator talks to, injected through ports so tests and other transports can swap any part. */
 export interface RunDeps {
   readonly store: StateStore;
-  readonly transport: Transport;
+  /**
+   * Where a task's agent and gates run (its `transport:`, else the pipeline's, else orchestrator.yaml's), built on
+   * first use and shared by the tasks with the same settings; closed with the run.
+   */
+  readonly placeFor: (task: TaskSpec) => Promise<Place>;
   readonly workspace: Workspace;
   /**
    * Tasks side by side (`concurrency` above 1): a directory of its own per running task, merged back through the
@@ -22,8 +27,6 @@ export interface RunDeps {
   readonly gates: GateRunner;
   /** Reporters listen here; called after the event is committed. */
   readonly onEvent: (event: RunEvent) => void;
-  /** Base environment of every child process. */
-  readonly env: Record<string, string>;
   readonly signal: AbortSignal;
   /** Directory for this run's prompt files. */
   readonly promptDir: string;
@@ -42,6 +45,12 @@ export interface RunDeps {
   readonly notify?: Notifier;
   /** Releases what the run holds and writes what it kept in memory; called once, when the run ends. */
   readonly close?: () => Promise<void>;
+}
+
+/** A transport, and the environment children start from in it (the host's, or what a sandbox lets in). */
+export interface Place {
+  readonly transport: Transport;
+  readonly env: Readonly<Record<string, string>>;
 }
 
 export type RecordEvent = (event: EventInput) => StoredEvent;

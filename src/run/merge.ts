@@ -17,7 +17,7 @@ import type { AttemptEvidence } from "../quality/port.js";
 import type { FiredRule } from "../rules/engine.js";
 import { transportIn } from "./scoped-transport.js";
 import type { CheckpointId, Workspace } from "../workspace/port.js";
-import { recorder, type RecordEvent, type RunDeps, type TaskIsolation } from "./deps.js";
+import { recorder, type Place, type RecordEvent, type RunDeps, type TaskIsolation } from "./deps.js";
 
 /** The breakpoint a task pauses at when its work cannot be merged and no attempt is left. */
 export const MERGE_FAILED_RULE: RuleSpec = {
@@ -99,7 +99,11 @@ export async function isolateTask(deps: RunDeps, queue: MergeQueue, input: { rea
       return { kind: "refused", reasons: end.reasons };
     },
   };
-  return { ...deps, workspace, transport: transportIn(deps.transport, workspace.dir), isolation };
+  const placeFor = async (of: TaskSpec): Promise<Place> => {
+    const place = await deps.placeFor(of);
+    return { ...place, transport: transportIn(place.transport, workspace.dir) };
+  };
+  return { ...deps, workspace, placeFor, isolation };
 }
 
 /**
@@ -153,11 +157,12 @@ async function mergeInto(deps: RunDeps, record: RecordEvent, input: MergeInput):
 /** The task's merge gates on the run's workspace, in the run's transport; undefined when the run was interrupted. */
 async function mergeGates(deps: RunDeps, input: { readonly runId: string; readonly pipeline: Pipeline; readonly task: TaskSpec; readonly attempt: number; readonly evidence?: AttemptEvidence }): Promise<GateOutcome[] | undefined> {
   const outcomes: GateOutcome[] = [];
+  const place = await deps.placeFor(input.task);
   for (const id of input.task.mergeGates ?? input.task.gates) {
     const spec = input.pipeline.gates[id];
     if (spec === undefined) continue;
     const evidence: AttemptEvidence = input.evidence ?? { runId: input.runId, taskId: input.task.id, attempt: input.attempt, taskPrompt: "", claims: "", files: [], diff: () => Promise.resolve(""), gates: [] };
-    const result = await deps.gates.run(spec, { workspace: deps.workspace.dir, transport: deps.transport, env: deps.env, signal: deps.signal, evidence: { ...evidence, gates: [...outcomes] } });
+    const result = await deps.gates.run(spec, { workspace: deps.workspace.dir, transport: place.transport, env: place.env, signal: deps.signal, evidence: { ...evidence, gates: [...outcomes] } });
     if (deps.signal.aborted) return undefined;
     outcomes.push(result);
   }

@@ -11,6 +11,7 @@ import { runTask } from "./task.js";
 import { isolateTask } from "./merge.js";
 import { mergeApproved, prepareIsolation, startOf } from "./isolation.js";
 import { restored, undoFailedTask } from "./undo.js";
+import { closedAsLost } from "./lost.js";
 
 export type { RunTarget } from "./target.js";
 
@@ -38,7 +39,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
 
   const snapshot = deps.store.snapshot(runId);
   const rows = new Map((snapshot?.tasks ?? []).map((t) => [t.id, t]));
-  closeUnfinishedAttempts(deps, record, runId, [...rows.values()]);
+  await closeUnfinishedAttempts(deps, record, target, [...rows.values()]);
   if (target.resumed && plan.concurrency === 1) await undoUnfinishedAttempt(deps, record, runId, [...rows.values()]);
   const isolated = deps.taskWorkspaces === undefined ? undefined : await prepareIsolation(deps, record, target);
 
@@ -121,12 +122,16 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
  * still be running (in their own process groups, out of the dead orc's reach): stop them before anything new starts
  * in the same workspace.
  */
-function closeUnfinishedAttempts(deps: RunDeps, record: RecordEvent, runId: string, rows: readonly TaskRow[]): void {
+async function closeUnfinishedAttempts(deps: RunDeps, record: RecordEvent, target: RunTarget, rows: readonly TaskRow[]): Promise<void> {
+  const { runId } = target;
   const unfinished = rows.flatMap((row) => row.attempts.filter((a) => a.status === "running").map((a) => ({ task: row.id, attempt: a.attempt })));
   const spawned = spawnedProcesses(deps.store, runId, new Set(unfinished.map((u) => attemptKey(u.task, u.attempt))));
   for (const { task, attempt } of unfinished) {
     const orphan = spawned.get(attemptKey(task, attempt));
-    const stopped = orphan !== undefined && deps.transport.stopOrphan?.(orphan) === true;
+    // The orphan ran in its task's transport: only that one knows how to reach it (a process group, a container).
+    const spec = target.pipeline.tasks.find((t) => t.id === task);
+    const transport = orphan === undefined || spec === undefined ? undefined : (await deps.placeFor(spec)).transport;
+    const stopped = orphan !== undefined && transport?.stopOrphan?.(orphan) === true;
     record({ type: "attempt.interrupted", run: runId, task, attempt, ...(stopped ? { orphanStopped: orphan.pid } : {}) });
   }
 }
@@ -141,7 +146,9 @@ async function undoUnfinishedAttempt(deps: RunDeps, record: RecordEvent, runId: 
     .filter((row) => row.status !== "accepted" && row.status !== "failed" && row.status !== "skipped")
     .flatMap((row) => row.attempts.filter((a) => a.rolledBack !== true).map((a) => ({ task: row.id, attempt: a })))
     .reduce<{ task: string; attempt: TaskRow["attempts"][number] } | undefined>((latest, a) => (latest === undefined || a.attempt.startedAt >= latest.attempt.startedAt ? a : latest), undefined);
+  // A lost attempt's files were put back when it ended; a human may have worked in the workspace since (a breakpoint).
   if (last === undefined || last.attempt.status === "decided" || last.attempt.checkpoint === undefined) return;
+  if (closedAsLost(deps.store, runId, last.task, last.attempt.attempt)) return;
   if (!(await restored(deps, last.attempt.checkpoint))) return;
   record({ type: "workspace.restored", run: runId, task: last.task, checkpoint: last.attempt.checkpoint, why: "resumed" });
 }

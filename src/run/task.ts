@@ -8,6 +8,8 @@ import { budgetCheck } from "./budget.js";
 import { recorder, type RunDeps } from "./deps.js";
 import type { RunTarget } from "./target.js";
 import { openBreakpoint } from "./pause.js";
+import { LOSS_LIMIT, lossBackoffMs, pauseAfterLosses } from "./lost.js";
+import { sleep } from "./agent-call.js";
 import { resolvedReason, type ResumeStep } from "./resolutions.js";
 import { waitForResolution } from "./wait.js";
 
@@ -34,7 +36,8 @@ function lastDecided(row: TaskRow | undefined): PreviousAttempt | null {
 /**
  * One task: attempts until one is accepted, the task fails, attempts run out, or a breakpoint pauses it. Budgets and
  * before_task rules are checked before each attempt; a human's resolution (with --wait, in place) decides what a
- * breakpoint leads to.
+ * breakpoint leads to. An attempt the transport lost runs again after a short pause, up to LOSS_LIMIT in a row
+ * (src/run/lost.ts).
  */
 export async function runTask(deps: RunDeps, input: TaskRunInput): Promise<void> {
   const { target, task, finish } = input;
@@ -46,6 +49,8 @@ export async function runTask(deps: RunDeps, input: TaskRunInput): Promise<void>
   let resolvedAttempt = input.resumed?.resolvedAttempt ?? 0;
   let attempt = input.row?.attempts.reduce((max, a) => Math.max(max, a.attempt), 0) ?? 0;
   let previous = lastDecided(input.row);
+  /** The errors of the attempts the transport lost in a row, the evidence of the breakpoint after LOSS_LIMIT. */
+  let losses: string[] = [];
   const baseline = await taskBaseline(deps, { runId: target.runId, pipeline: target.pipeline, task, row: input.row });
 
   /** With --wait, the human's resolution of breakpoint `id`; undefined when not waiting or interrupted. */
@@ -86,6 +91,27 @@ export async function runTask(deps: RunDeps, input: TaskRunInput): Promise<void>
       ...(deps.projectSummary === undefined ? {} : { projectSummary: deps.projectSummary }),
       baseline,
     });
+    if (end.kind === "lost") {
+      // Not the agent's doing: the same prompt and note again, without asking the before_task rules twice.
+      losses = [...losses, `attempt ${String(attempt)}: ${end.error}`];
+      if (resolvedAttempt === attempt) resolvedAttempt = attempt + 1;
+      if (losses.length < LOSS_LIMIT) {
+        await sleep(lossBackoffMs(losses.length), deps.signal);
+        continue;
+      }
+      const id = await pauseAfterLosses(deps, { runId: target.runId, task: task.id, next: attempt + 1 }, losses);
+      losses = [];
+      const bp = await human(id);
+      if (bp === undefined) return;
+      if (bp.resolution === "reject") {
+        await finish(task.id, "failed", resolvedReason(bp));
+        return;
+      }
+      note = bp.note ?? "";
+      resolvedAttempt = attempt + 1;
+      continue;
+    }
+    losses = [];
     note = "";
     const next = await afterAttempt(end, input, human);
     if (next.kind === "stop") return;
@@ -131,7 +157,7 @@ async function beforeTaskRules(
  * not count (a human asked for it), or the next attempt after a decided retry.
  */
 async function afterAttempt(
-  end: AttemptEnd,
+  end: Exclude<AttemptEnd, { kind: "lost" }>,
   input: TaskRunInput,
   human: Human,
 ): Promise<{ kind: "stop" } | { kind: "again"; note: string; previous: PreviousAttempt } | { kind: "retry"; previous: PreviousAttempt }> {

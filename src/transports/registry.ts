@@ -3,7 +3,7 @@
  * run that stays local never imports the sandbox. config/ checks `transport:` against src/core/kinds.ts.
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import type { TransportSpec } from "../core/pipeline.js";
 import type { Transport } from "./port.js";
 
@@ -54,7 +54,8 @@ registerTransport("sandbox", async (spec, ctx) => {
   const options = {
     workspace: ctx.workspace,
     stateDir: ctx.stateDir,
-    userHome: ctx.env.HOME,
+    // An empty or relative HOME names no home (orc itself then needs ORC_STATE_DIR): the sandbox's is /tmp/home.
+    userHome: ctx.env.HOME !== undefined && isAbsolute(ctx.env.HOME) ? ctx.env.HOME : undefined,
     homeDir,
     homePaths: spec.home,
     network: spec.network,

@@ -49,6 +49,7 @@ export function describeEvent(event: RunEvent, maxAttempts: ReadonlyMap<string, 
     case "attempt.decided":
       return `[${event.task}] attempt ${event.attempt}: ${event.decision}${event.decision === "accept" ? "" : ` (${event.reasons.join("; ")})`}`;
     case "attempt.interrupted":
+      if (event.lost !== undefined) return `[${event.task}] attempt ${event.attempt} lost, runs again (not counted): ${event.lost}`;
       return event.orphanStopped === undefined
         ? `[${event.task}] attempt ${event.attempt} interrupted`
         : `[${event.task}] attempt ${event.attempt} interrupted; stopped its agent (pid ${event.orphanStopped}), still running after orc was killed`;
@@ -87,6 +88,7 @@ const RESTORED = {
   "task-failed": "the task's start: the failed task's work is undone",
   "fresh-retry": "the task's start for a fresh retry",
   resumed: "where the interrupted attempt started, which runs again",
+  "transport-lost": "where the attempt the transport lost started, which runs again",
 } as const;
 
 /** The tasks a reporter shows, in plan order. */

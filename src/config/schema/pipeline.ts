@@ -91,6 +91,7 @@ export const TaskSchema = Strict(
     ),
     agent: Type.Optional(Agent),
     budget: Type.Optional(Budget),
+    transport: Type.Optional(Transport),
   },
   { title: "Task", description: "One unit of work handed to an agent." },
 );
