@@ -171,6 +171,39 @@ describe("transport: docker", () => {
     expect(result.code).toBe(0);
   });
 
+  it("tasks side by side each work in a container that mounts their own directory; the run's workspace is read-only there and their work merges", async () => {
+    rig.write(
+      "pipeline.yaml",
+      [
+        `transport: ${transport()}`,
+        "concurrency: 2",
+        "agent:",
+        "  run: |",
+        '    test -f /.dockerenv && pwd > "where-$ORC_TASK_ID.txt"',
+        `    if echo x > ${rig.dir}/escaped.txt 2>/dev/null; then echo writable >> "where-$ORC_TASK_ID.txt"; fi`,
+        "gates:",
+        "  inside:",
+        "    run: test -f /.dockerenv && ls where-*.txt",
+        "tasks:",
+        "  - { id: left, prompt: write left, gates: [inside] }",
+        "  - { id: right, prompt: write right, gates: [inside] }",
+      ].join("\n"),
+    );
+    const result = rig.orc(["apply", "pipeline.yaml"], { timeoutMs: 120_000 });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(/run r-\S+ succeeded: all 2 tasks accepted/);
+    expect(result.code).toBe(0);
+    // Each task worked in its own directory (not the run's workspace), which only its container could write.
+    const left = rig.read("where-left.txt").trim();
+    const right = rig.read("where-right.txt").trim();
+    expect(left).not.toBe(rig.dir);
+    expect(right).not.toBe(rig.dir);
+    expect(left).not.toBe(right);
+    expect(`${left}\n${right}`).not.toContain("writable");
+    expect(existsSync(join(rig.dir, "escaped.txt"))).toBe(false);
+    expect(await engine.containers(PROJECT_LABEL)).toEqual([]);
+  });
+
   it("a container killed mid-attempt loses the attempt (transport-lost); the retry runs in a fresh container", async () => {
     // The marker lives in orc's per-run home, which outlives containers and is no part of the workspace's checkpoints.
     pipeline(

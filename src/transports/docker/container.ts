@@ -21,14 +21,20 @@ function ownerLabel(): string {
   return `${hostname()}/${String(process.pid)}:${startTimeOf(process.pid) ?? ""}`;
 }
 
-/** The container's settings: never privileged, every capability dropped, no new privileges, limits, binds. */
-export function createOptions(options: DockerOptions): Docker.ContainerCreateOptions {
+/**
+ * The container's settings: never privileged, every capability dropped, no new privileges, limits, binds. `writable`
+ * is the directory its processes work in: the run's workspace, or a task's own directory while tasks run side by side
+ * (ProcessSpec.workspace), which then gets the run's workspace read-only beside it (its links to ignored entries such
+ * as node_modules lead there).
+ */
+export function createOptions(options: DockerOptions, writable: string = options.workspace): Docker.ContainerCreateOptions {
   const { spec } = options;
   const binds = [
-    `${options.workspace}:${options.workspace}:rw`,
+    ...(writable === options.workspace ? [] : [`${options.workspace}:${options.workspace}:ro`]),
+    `${writable}:${writable}:rw`,
     // Over the workspace's bind: the agent cannot rewrite history, hooks or config of the user's repository. Only when
     // it exists: the engine would create a missing source directory on the host.
-    ...(existsSync(join(options.workspace, ".git")) ? [`${options.workspace}/.git:${options.workspace}/.git:ro`] : []),
+    ...(existsSync(join(writable, ".git")) ? [`${writable}/.git:${writable}/.git:ro`] : []),
     `${options.homeDir}:${CONTAINER_HOME}:rw`,
     ...options.readable.map((path) => `${path}:${path}:ro`),
   ];
@@ -66,15 +72,15 @@ export interface Held {
   release(): void;
 }
 
-/** Creates, attaches to and starts the run's container; a clear error when the image is not in the engine. */
-export async function startContainer(docker: Docker, options: DockerOptions): Promise<Held> {
+/** Creates, attaches to and starts a container of the run's; a clear error when the image is not in the engine. */
+export async function startContainer(docker: Docker, options: DockerOptions, writable: string = options.workspace): Promise<Held> {
   try {
     await docker.getImage(options.spec.image).inspect();
   } catch (err) {
     if (statusOf(err) === 404) throw new Error(`docker image ${JSON.stringify(options.spec.image)} is not in the engine (orc pulls nothing: build or pull it first; see docker images)`);
     throw new Error(`docker engine at ${options.socket} did not answer: ${messageOf(err)}`);
   }
-  const container = await docker.createContainer(createOptions(options));
+  const container = await docker.createContainer(createOptions(options, writable));
   let lifeline: NodeJS.ReadWriteStream;
   try {
     lifeline = await container.attach({ stream: true, stdin: true, hijack: true });

@@ -1,17 +1,33 @@
 /**
  * The `docker` transport: every process of a run (agents and gates) runs in one container of the run's, made from the
- * configured image on the first process and again after the container died (a reconnect). See container.ts for its
- * settings and exec.ts for one process.
+ * configured image on the first process and again after the container died (a reconnect). Tasks side by side work in
+ * directories of their own (ProcessSpec.workspace); a container cannot gain a mount once started, so each such
+ * directory gets a container of its own, made the same way. See container.ts for the settings and exec.ts for one
+ * process.
  */
+import { statSync } from "node:fs";
 import type Docker from "dockerode";
 import type { ProcessOutcome, ProcessSpec, Transport } from "../port.js";
 import { removeContainer, startContainer, type Held } from "./container.js";
 import { runExec } from "./exec.js";
 import type { DockerOptions } from "./options.js";
 
+/**
+ * A bind mount holds the directory it was made from: a task's directory removed and made again at the same path (a
+ * resumed task) is another directory, so its inode is part of the key and it gets a fresh container.
+ */
+function containerKey(dir: string): string {
+  try {
+    return `${dir}\0${String(statSync(dir).ino)}`;
+  } catch {
+    return dir;
+  }
+}
+
 export class DockerTransport implements Transport {
   readonly kind = "docker";
-  private held: Promise<Held> | undefined;
+  /** The started (or starting) container for each directory processes work in. */
+  private readonly held = new Map<string, Promise<Held>>();
   /** Containers given up on (dead, or their engine connection broke): never used again. */
   private readonly dropped = new WeakSet<Held>();
   private closed = false;
@@ -26,7 +42,7 @@ export class DockerTransport implements Transport {
   async run(spec: ProcessSpec): Promise<ProcessOutcome> {
     let held: Held;
     try {
-      held = await this.container();
+      held = await this.container(spec.workspace ?? this.options.workspace, containerKey(spec.workspace ?? this.options.workspace));
     } catch (err) {
       return { exitCode: null, signal: null, end: "spawn-error", durationMs: 0, pid: undefined, stdoutTail: "", stderrTail: "", outputTail: "", droppedBytes: 0, error: (err as Error).message };
     }
@@ -42,30 +58,35 @@ export class DockerTransport implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
-    const held = await this.held?.catch(() => undefined);
-    this.held = undefined;
-    if (held === undefined) return;
-    held.release();
-    await removeContainer(held.container);
+    const all = [...this.held.values()];
+    this.held.clear();
+    await Promise.all(
+      all.map(async (starting) => {
+        const held = await starting.catch(() => undefined);
+        if (held === undefined) return;
+        held.release();
+        await removeContainer(held.container);
+      }),
+    );
   }
 
-  /** The run's container, started on first use; one start shared by processes that ask at once. */
-  private container(): Promise<Held> {
+  /** The container for `dir`, started on first use; one start shared by processes that ask at once. */
+  private container(dir: string, key: string): Promise<Held> {
     if (this.closed) return Promise.reject(new Error("the docker transport is closed"));
-    const current = this.held;
+    const current = this.held.get(key);
     if (current !== undefined) {
       return current.then((held) => {
         if (!held.isGone() && !this.dropped.has(held)) return held;
         this.forget(held);
-        if (this.held === current) this.held = undefined;
-        return this.container();
+        if (this.held.get(key) === current) this.held.delete(key);
+        return this.container(dir, key);
       });
     }
-    const started = startContainer(this.docker, this.options);
-    this.held = started;
+    const started = startContainer(this.docker, this.options, dir);
+    this.held.set(key, started);
     // A failed start is not kept: the next process tries again (the engine may be back).
     started.catch(() => {
-      if (this.held === started) this.held = undefined;
+      if (this.held.get(key) === started) this.held.delete(key);
     });
     return started;
   }
