@@ -31,6 +31,7 @@ export function createOptions(options: DockerOptions): Docker.ContainerCreateOpt
     ...(existsSync(join(options.workspace, ".git")) ? [`${options.workspace}/.git:${options.workspace}/.git:ro`] : []),
     `${options.homeDir}:${CONTAINER_HOME}:rw`,
     ...options.readable.map((path) => `${path}:${path}:ro`),
+    ...(options.writable ?? []).map((path) => `${path}:${path}:rw`),
   ];
   return {
     Image: spec.image,
