@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -6,6 +6,7 @@ import { Rig } from "./helpers/rig.js";
 
 interface Status {
   run: { status: string };
+  transport: { kind: string; network?: boolean; env?: string[] };
 }
 
 /**
@@ -35,29 +36,54 @@ tasks:
     rig.cleanup();
   });
 
+  /** A PATH with git and sh (orc's checkpoints and the gates need them) and no bwrap. */
+  function pathWithoutBwrap(): string {
+    const bin = join(rig.base, "bin");
+    if (existsSync(bin)) return bin;
+    mkdirSync(bin);
+    for (const tool of ["git", "sh"]) {
+      symlinkSync(spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(), join(bin, tool));
+    }
+    return bin;
+  }
+
   it("is the sandbox where bubblewrap works, silently; `transport: local` opts out", () => {
     const applied = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"]);
     expect(applied.stderr).toBe("");
     expect(applied.code).toBe(0);
     expect(rig.read("ws/where.txt")).toBe("sandbox\n");
+    // The run says where it ran, and stored its choice (with the claude-free default's names) for `orc resume`.
+    const status = rig.json<Status>(["status", "--json"]);
+    expect(status.transport).toMatchObject({ kind: "sandbox", network: true });
+    expect(status.transport.env).toContain("HTTPS_PROXY");
+    expect(rig.orc(["status"]).stdout).toMatch(/^ {2}transport sandbox \(bubblewrap, network on\)$/m);
 
     rig.write("orchestrator.yaml", "version: 1\ntransport: local\n");
-    expect(rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"]).code).toBe(0);
+    const local = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"]);
+    expect(local.stderr).toBe("");
+    expect(local.code).toBe(0);
     expect(rig.read("ws/where.txt")).toBe("host\n");
+    expect(rig.json<Status>(["status", "--json"]).transport).toEqual({ kind: "local" });
+    expect(rig.orc(["status"]).stdout).toMatch(/^ {2}transport local$/m);
+  });
+
+  it("is what `orc doctor` reports: sandbox where bubblewrap works, local where it is missing", () => {
+    expect(rig.orc(["doctor"]).stdout).toMatch(/^ok +transport sandbox by default \(no transport configured; bubblewrap works: a trial process ran in \d+ms\)$/m);
+    const missing = rig.orc(["doctor"], { env: { PATH: pathWithoutBwrap() } });
+    expect(missing.stdout).toMatch(/^ok +transport local by default \(no transport configured; sandbox unavailable: .*bwrap ENOENT.*\): agents and gates run as you$/m);
+    rig.write("orchestrator.yaml", "version: 1\ntransport: local\n");
+    expect(rig.orc(["doctor"]).stdout).toMatch(/^ok +transport local \(configured: agents and gates run as you\); bubblewrap works here/m);
   });
 
   it("is local, with a one-line notice, where bubblewrap is not found", () => {
-    // A PATH with git (orc's checkpoints need it) and no bwrap.
-    const bin = join(rig.base, "bin");
-    mkdirSync(bin);
-    const git = spawnSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).stdout.trim();
-    symlinkSync(git, join(bin, "git"));
-    const applied = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { PATH: bin } });
+    const applied = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { PATH: pathWithoutBwrap() } });
     expect(applied.stderr).toBe(
       "note: no transport configured and bubblewrap does not work here (bwrap not found): agents and gates run as you, on this machine; `transport: local` says so and silences this\n",
     );
     expect(applied.code).toBe(0);
     expect(rig.read("ws/where.txt")).toBe("host\n");
-    expect(rig.json<Status>(["status", "--json"]).run.status).toBe("succeeded");
+    const status = rig.json<Status>(["status", "--json"]);
+    expect(status.run.status).toBe("succeeded");
+    expect(status.transport).toEqual({ kind: "local" });
   });
 });
