@@ -13,7 +13,10 @@ export interface SandboxNeeds {
 
 const NEEDS: Readonly<Record<string, SandboxNeeds>> = {
   "claude-code": {
-    home: [".claude", ".claude.json"],
+    // Its login and settings, not `.claude/` whole: Claude Code writes its sessions there (projects/, todos/), and a
+    // read-only `.claude/` would make every `--resume` of a later attempt fail. The rest of `.claude/` is the per-run
+    // home's own, kept for the run.
+    home: [".claude/.credentials.json", ".claude/settings.json", ".claude/CLAUDE.md", ".claude.json"],
     env: [
       "ANTHROPIC_API_KEY",
       "ANTHROPIC_AUTH_TOKEN",

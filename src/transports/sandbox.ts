@@ -96,7 +96,8 @@ export class SandboxTransport implements Transport {
     // With a shell, extra args stay the script's positional parameters, as the supervisor gives them locally.
     const inner = spec.shell === true ? ["/bin/sh", "-c", spec.command, "sh", ...(spec.args ?? [])] : [spec.command, ...(spec.args ?? [])];
     const bwrap = this.options.bwrap ?? "bwrap";
-    const outcome = await supervise({ ...spec, shell: false, command: bwrap, args: [...sandboxArgs(this.options, spec.cwd, spec.workspace), ...inner] });
+    // SIGTERM to the sandboxed tree, not bwrap: bwrap would die at once and take the tree with it, grace unused.
+    const outcome = await supervise({ ...spec, shell: false, spareLeaderOnTerm: true, command: bwrap, args: [...sandboxArgs(this.options, spec.cwd, spec.workspace), ...inner] });
     if (outcome.end !== "spawn-error") return outcome;
     return { ...outcome, error: `the sandbox could not start (${outcome.error ?? "unknown error"}); is bubblewrap installed? (orc doctor)` };
   }
