@@ -36,12 +36,12 @@ tasks:
     rig.cleanup();
   });
 
-  /** A PATH with git and sh (orc's checkpoints and the gates need them) and no bwrap. */
+  /** A PATH with git, sh and sleep (orc's checkpoints and these agents and gates need them) and no bwrap. */
   function pathWithoutBwrap(): string {
     const bin = join(rig.base, "bin");
     if (existsSync(bin)) return bin;
     mkdirSync(bin);
-    for (const tool of ["git", "sh"]) {
+    for (const tool of ["git", "sh", "sleep"]) {
       symlinkSync(spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(), join(bin, tool));
     }
     return bin;
@@ -52,7 +52,7 @@ tasks:
     expect(applied.stderr).toBe("");
     expect(applied.code).toBe(0);
     expect(rig.read("ws/where.txt")).toBe("sandbox\n");
-    // The run says where it ran, and stored its choice (with the claude-free default's names) for `orc resume`.
+    // The run says where it ran, and stored its choice (with the proxy variables every agent may need) for `orc resume`.
     const status = rig.json<Status>(["status", "--json"]);
     expect(status.transport).toMatchObject({ kind: "sandbox", network: true });
     expect(status.transport.env).toContain("HTTPS_PROXY");
@@ -65,6 +65,32 @@ tasks:
     expect(rig.read("ws/where.txt")).toBe("host\n");
     expect(rig.json<Status>(["status", "--json"]).transport).toEqual({ kind: "local" });
     expect(rig.orc(["status"]).stdout).toMatch(/^ {2}transport local$/m);
+  });
+
+  it("is chosen once, at apply, and stored with the run: `orc resume` runs where `apply` ran", async () => {
+    rig.write(
+      "slow.yaml",
+      `version: 1
+name: slow
+agent: { kind: command, run: 'sleep 2; echo done > out.txt' }
+gates:
+  where: { run: 'if test -r "$HOME/secret.txt"; then echo host; else echo sandbox; fi > where.txt' }
+tasks:
+  - { id: one, prompt: go, gates: [where], baseline: false, max_attempts: 1 }
+`,
+    );
+    // Applied where bubblewrap is missing: local. Interrupted, then resumed where it works: still local.
+    const running = rig.start(["apply", "slow.yaml", "--workspace", "ws"], { env: { PATH: pathWithoutBwrap() } });
+    await running.waitFor("[one] attempt 1/1 started");
+    running.child.kill("SIGINT");
+    expect(await running.finished()).toBe(130);
+    const paused = rig.json<Status & { run: { id: string } }>(["status", "--json"]);
+    expect(paused.run.status).toBe("paused");
+    const resumed = rig.orc(["resume", paused.run.id]);
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    expect(rig.read("ws/where.txt")).toBe("host\n");
+    expect(rig.json<Status>(["status", "--json"]).transport).toEqual({ kind: "local" });
   });
 
   it("is what `orc doctor` reports: sandbox where bubblewrap works, local where it is missing", () => {

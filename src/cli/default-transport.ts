@@ -2,16 +2,20 @@ import { spawnSync } from "node:child_process";
 import { sandboxNeeds } from "../agents/sandbox-needs.js";
 import type { Pipeline, TransportSpec } from "../core/pipeline.js";
 
-/** Whether bubblewrap starts a sandboxed process here; probed once per orc process (about 5 ms where it works). */
+/** Whether bubblewrap starts a sandboxed process here, probed once per orc process (bench/sandbox-probe.mjs: ~3 ms). */
 let probed: { readonly ok: boolean; readonly why: string } | undefined;
 
 function bwrapWorks(): { readonly ok: boolean; readonly why: string } {
-  if (probed !== undefined) return probed;
+  probed ??= probeBwrap();
+  return probed;
+}
+
+/** One sandboxed `true`: bwrap found, and the kernel lets it make its namespaces. Uncached (the bench times it). */
+export function probeBwrap(): { readonly ok: boolean; readonly why: string } {
   const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--die-with-parent", "true"];
   const out = spawnSync("bwrap", args, { stdio: ["ignore", "ignore", "pipe"], timeout: 5000, encoding: "utf8" });
   const why = out.error !== undefined ? "bwrap not found" : (out.stderr.trim().split("\n")[0] ?? "") || `bwrap exited ${String(out.status ?? out.signal)}`;
-  probed = { ok: out.error === undefined && out.status === 0, why };
-  return probed;
+  return { ok: out.error === undefined && out.status === 0, why };
 }
 
 /**
