@@ -14,6 +14,7 @@ const suites = {
   state: () => import("./state-append.mjs"),
   judge: () => import("./judge.mjs"),
   sandbox: () => import("./sandbox.mjs"),
+  "sandbox-probe": () => import("./sandbox-probe.mjs"),
   docker: () => import("./docker.mjs"),
   big: () => import("./big-workspace.mjs"),
   parallel: () => import("./parallel.mjs"),

@@ -16,6 +16,7 @@ const input = (extra: Partial<AgentRunInput> = {}, s: Partial<AgentSpec> = {}): 
   spec: { ...spec, ...s },
   prompt: "-starts with a dash",
   promptFile: "/state/runs/r/prompts/t.1.md",
+  scratchDir: "/state/runs/r/scratch",
   workspace: "/ws",
   runId: "r",
   taskId: "t",

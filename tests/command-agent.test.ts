@@ -22,6 +22,7 @@ function input(run: string, over: Partial<AgentSpec> = {}, signal: AbortSignal =
     spec: { kind: "command", run, timeoutMs: 30_000, inactivityTimeoutMs: 0, env: {}, options: {}, ...over },
     prompt,
     promptFile,
+    scratchDir: path.join(workspace, ".orc-scratch"),
     workspace,
     runId: "r-20260101-000000-abcdef",
     taskId: "fix-bug",

@@ -251,7 +251,6 @@ describe("config: loadPipeline", () => {
         { name: "base", version: "1", source: project.path("rules", "base.yaml"), kind: "local", file: project.path("rules", "base.yaml") },
         { name: "orc-rules", version: "2.0.0", source: "@orc/rules", kind: "package", file: project.path("node_modules", "@orc", "rules", "pack.yaml") },
       ],
-     transport: { kind: "local" },
     });
   });
 

@@ -20,8 +20,8 @@ describe("config: transport", () => {
     return result.value.transport;
   }
 
-  it("is local by default; `sandbox` is short for its defaults (network on, nothing of the home, no extra variables)", async () => {
-    expect(await transportOf(TASKS)).toEqual({ kind: "local" });
+  it("is left unsaid when nothing names one (orc apply chooses: e2e-default-transport); `sandbox` is short for its defaults (network on, nothing of the home, no extra variables)", async () => {
+    expect(await transportOf(TASKS)).toBeUndefined();
     expect(await transportOf(`transport: sandbox\n${TASKS}`)).toEqual({ kind: "sandbox", network: true, home: [], env: [] });
   });
 

@@ -164,7 +164,7 @@ describe("docker transport: one process through docker exec", () => {
     mkdirSync(workspace);
     chownSync(workspace, 1234, 1234);
     const spec: DockerTransportSpec = { kind: "docker", image: IMAGE, network: "none", memory: 256 * 1024 ** 2, cpus: 1, pids: 64, env: ["PASSED"], socket: engine.socket };
-    const ctx = { workspace, stateDir, runId: "r-owned", env: { PASSED: "yes", OTHER: "no", PATH: "/host/only" }, promptDir: join(stateDir, "runs", "r-owned", "prompts") };
+    const ctx = { workspace, stateDir, runId: "r-owned", env: { PASSED: "yes", OTHER: "no", PATH: "/host/only" }, promptDir: join(stateDir, "runs", "r-owned", "prompts"), scratchDir: join(stateDir, "runs", "r-owned", "scratch") };
     const built = await buildDockerTransport(spec, ctx);
     try {
       const out = await built.transport.run({ command: 'id -u; id -g; echo "$PASSED-$OTHER-$HOME"; echo x > mine; echo y > $HOME/h; echo $PATH', shell: true, cwd: workspace, env: built.env });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, Rig } from "./helpers/rig.js";
 
@@ -37,6 +37,25 @@ describe("aider agent (stand-in executable)", () => {
     expect(first?.agent).toMatchObject({ costUsd: 0.0042, turns: 1, tokens: { input: 2500, cacheRead: 1200, output: 130 }, toolCalls: [{ name: "edit", filePath: "bad.txt" }], isError: false });
     expect(second?.agent?.sessionId).toBe(first?.agent?.sessionId);
     expect(second?.decision).toBe("accept");
+  });
+
+  it("keeps its chat history in the sandbox, in the run's scratch directory: the prompt files stay read-only", () => {
+    pipeline(
+      "  - { id: fix, prompt: 'Make good.txt. [[standin:fix-on-retry]]', gates: [good], max_attempts: 2 }\n",
+      "transport: { kind: sandbox }\ngates:\n  good: { run: test -f good.txt }\n",
+    );
+    const result = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const status = rig.json<Status & { run: { id: string } }>(["status", "--json"]);
+    const [first, second] = status.tasks[0]?.attempts ?? [];
+    expect(second?.decision).toBe("accept");
+    const runDir = join(rig.stateDir(), "runs", status.run.id);
+    const history = first?.agent?.sessionId ?? "";
+    expect(history).toBe(join(runDir, "scratch", "aider-fix.chat.md"));
+    // Both attempts' messages: the retry restored and extended the one history, written from inside the sandbox.
+    expect(readFileSync(history, "utf8").match(/^#### /gm)).toHaveLength(2);
+    expect(readdirSync(join(runDir, "prompts")).filter((f) => f.startsWith("aider-"))).toEqual([]);
   });
 
   it("does not accept a run whose model API refused the key, though Aider exits 0", () => {

@@ -56,6 +56,7 @@ describe("orc apply", () => {
       "pipeline.yaml",
       `version: 1
 name: retry-demo
+transport: local
 agent: { kind: command, run: node ${rig.path("agent.mjs")} }
 gates:
   check: { run: node ${rig.path("check.mjs")} one, timeout: 30s }
@@ -96,6 +97,7 @@ tasks:
   it("keeps the project summary within a run and across runs: a prompt sees what earlier tasks did", () => {
     rig.write("first.yaml", `version: 1
 name: first
+transport: local
 agent: { kind: command, run: node ${rig.path("agent.mjs")} }
 tasks:
   - { id: parser, prompt: Write the parser }
@@ -103,6 +105,7 @@ tasks:
 `);
     rig.write("second.yaml", `version: 1
 name: second
+transport: local
 agent: { kind: command, run: node ${rig.path("agent.mjs")} }
 tasks:
   - id: docs
@@ -125,7 +128,7 @@ tasks:
   });
 
   it("refuses a state database written by a newer orc with a clear error, having started nothing", () => {
-    rig.write("one.yaml", `version: 1\nname: one\nagent: { kind: command, run: node ${rig.path("agent.mjs")} }\ntasks:\n  - { id: a, prompt: go }\n`);
+    rig.write("one.yaml", `version: 1\nname: one\ntransport: local\nagent: { kind: command, run: node ${rig.path("agent.mjs")} }\ntasks:\n  - { id: a, prompt: go }\n`);
     mkdirSync(rig.stateDir(), { recursive: true });
     const db = new Database(join(rig.stateDir(), "state.db"));
     db.pragma("user_version = 99");
@@ -142,6 +145,7 @@ tasks:
       "pipeline.yaml",
       `version: 1
 name: skip-demo
+transport: local
 agent: { kind: command, run: node ${rig.path("agent.mjs")} }
 defaults: { max_attempts: 2 }
 gates:
@@ -180,6 +184,7 @@ tasks:
       "pipeline.yaml",
       `version: 1
 name: crash
+transport: local
 agent: { kind: command, run: node ${rig.path("crash.mjs")} }
 defaults: { max_attempts: 1 }
 gates:
@@ -206,6 +211,7 @@ tasks:
       "pipeline.yaml",
       `version: 1
 name: protect
+transport: local
 agent: { kind: command, run: node ${rig.path("cheat.mjs")} }
 defaults: { max_attempts: 1 }
 tasks:
@@ -224,6 +230,7 @@ tasks:
       "pipeline.yaml",
       `version: 1
 name: stall
+transport: local
 agent: { kind: command, run: node ${rig.path("silent.mjs")}, inactivity_timeout: 1s }
 defaults: { max_attempts: 1 }
 tasks:
@@ -243,6 +250,7 @@ tasks:
       "pipeline.yaml",
       `version: 1
 name: priorities
+transport: local
 agent: { kind: command, run: 'echo "$ORC_TASK_ID" >> "$LOG"' }
 tasks:
   - { id: a, prompt: go }
@@ -266,6 +274,7 @@ tasks:
       "pipeline.yaml",
       `version: 1
 name: parallel
+transport: local
 concurrency: 2
 agent: { kind: command, run: node ${rig.path("slow.mjs")} }
 tasks:
@@ -284,6 +293,7 @@ tasks:
       "pipeline.yaml",
       `version: 1
 name: json
+transport: local
 agent: { kind: command, run: "echo hi" }
 tasks:
   - { id: t, prompt: go }

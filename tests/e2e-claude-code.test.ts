@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "./helpers/fake-anthropic.js";
 import { REPO, Rig } from "./helpers/rig.js";
@@ -217,6 +217,19 @@ describe("claude-code agent (real CLI, fake model API)", () => {
     expect(task?.reason).toMatch(/^budget-exhausted: task pricey budget used up \(cost \$0\.\d{4} of \$0\.000001\)$/);
   });
 
+  it("runs in the default sandbox beside the user's own ~/.claude and ~/.claude.json, which it reads and never writes", async () => {
+    rig.write("home/.claude/settings.json", "{}\n");
+    rig.write("home/.claude.json", "{}\n");
+    pipeline("timeout: 60s, inactivity_timeout: 20s", "  - { id: notes, prompt: 'Write the notes. [[fake:write notes.txt]]' }\n");
+    const result = await orc(["apply", "pipeline.yaml", "--workspace", "ws"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(rig.read("ws/notes.txt")).toBe("written by the fake model: notes.txt\n");
+    expect(rig.json<{ transport: { kind: string } }>(["status", "--json"], { env: env() }).transport.kind).toBe("sandbox");
+    expect(readdirSync(rig.path("home", ".claude"))).toEqual(["settings.json"]);
+    expect(rig.read("home/.claude.json")).toBe("{}\n");
+  });
+
   it("kills a stalled stream with the inactivity watchdog within its timeout", async () => {
     pipeline("timeout: 60s, inactivity_timeout: 1500ms", "  - { id: stalls, prompt: 'Hang. [[fake:stall]]', max_attempts: 1 }\n");
     const started = Date.now();
@@ -231,6 +244,9 @@ describe("claude-code agent (real CLI, fake model API)", () => {
   });
 
   it("SIGINT mid-attempt exits 130 and `orc resume` continues the recorded session", async () => {
+    // In the default sandbox, with the user's settings bound in: `.claude/` stays writable for the session files, and
+    // the agent gets its grace to write them before it is killed (bwrap itself would die at once on SIGTERM).
+    rig.write("home/.claude/settings.json", "{}\n");
     pipeline("timeout: 60s, inactivity_timeout: 60s", "  - { id: slow, prompt: 'Slowly. [[fake:stall-once slow.txt]]' }\n");
     const running = rig.start(["apply", "pipeline.yaml", "--workspace", "ws"], { env: env() });
     await running.waitFor("[slow] attempt 1/3 started");

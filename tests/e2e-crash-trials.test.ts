@@ -31,8 +31,11 @@ grep -q "done" "$1.txt"
 `;
 
 function pipeline(rig: Rig): string {
+  // Local: the trial checks by host pid that nothing outlives orc, and the processes record those pids outside the
+  // workspace (the sandbox's own pid namespace and read-only host would hide both).
   return `version: 1
 name: crashy
+transport: local
 agent: { kind: command, run: sh ${rig.path("agent.sh")} }
 gates: { wrote: { run: sh ${rig.path("gate.sh")} {{task}} } }
 tasks:

@@ -29,6 +29,7 @@ describe("an agent that edits .git/config and adds a hook", () => {
       "pipeline.yaml",
       `version: 1
 name: git-edits
+transport: local
 uses: [orc:safety]
 agent: { kind: command, run: ${JSON.stringify(AGENT)} }
 tasks:

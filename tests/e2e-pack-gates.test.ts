@@ -35,6 +35,7 @@ templates:
 
 const pipeline = (rig: Rig, uses: string, extra = "") => `version: 1
 name: pack-gates
+transport: local
 agent: { kind: command, run: node ${rig.path("agent.mjs")} }
 uses: [${uses}]
 ${extra}tasks:
@@ -119,7 +120,7 @@ describe("gates and templates from rule packs", () => {
     rig.write("packs/fix.liquid", "x\n");
     rig.write("pipeline.yaml", pipeline(rig, "./packs/mine.yaml").replace("gates: [check]", "gates: [chek]"));
     const expected =
-      'pipeline.yaml:8:13: error: task "one" uses unknown gate "chek" (did you mean "check"?)\n' + "   8 |     gates: [chek]\n     |             ^^^^\n";
+      'pipeline.yaml:9:13: error: task "one" uses unknown gate "chek" (did you mean "check"?)\n' + "   9 |     gates: [chek]\n     |             ^^^^\n";
     expect(rig.orc(["validate", "pipeline.yaml"])).toEqual({ code: 2, stdout: "", stderr: expected });
     expect(apply()).toMatchObject({ code: 2, stderr: expected });
   });
@@ -138,7 +139,7 @@ describe("gates and templates from rule packs", () => {
     expect(rig.orc(["plan", "pipeline.yaml"]).code).toBe(0);
     expect(existsSync(rig.path(".orc"))).toBe(false);
     const expected =
-      'pipeline.yaml:8:13: error: task "one" uses unknown gate "chek" (did you mean "check"?)\n' + "   8 |     gates: [chek]\n     |             ^^^^\n";
+      'pipeline.yaml:9:13: error: task "one" uses unknown gate "chek" (did you mean "check"?)\n' + "   9 |     gates: [chek]\n     |             ^^^^\n";
     expect(apply()).toMatchObject({ code: 2, stderr: expected });
     expect(rig.json<{ run: unknown }>(["status", "--json"]).run).toBeNull();
 

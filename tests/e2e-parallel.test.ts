@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { userGit } from "./helpers/git-workspace.js";
-import { gone, Rig } from "./helpers/rig.js";
+import { gone, REPO, Rig } from "./helpers/rig.js";
 
 interface Status {
   run: { id: string; status: string };
@@ -20,21 +20,7 @@ interface Status {
  * a retry on top of another's merged work keeps both, whatever order they merge in. It checks that its directory
  * holds no other task's unmerged work, and that the workspace's ignored `node_modules/` is there to use.
  */
-const AGENT = `
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-const task = process.env.ORC_TASK_ID;
-if (process.cwd() !== process.env.ORC_WORKSPACE) { console.error("cwd is not ORC_WORKSPACE"); process.exit(4); }
-if (!existsSync("node_modules/dep/index.js")) { console.error("node_modules missing"); process.exit(3); }
-await new Promise((r) => setTimeout(r, Number(process.env.AGENT_MS ?? "600")));
-mkdirSync("own", { recursive: true });
-writeFileSync("own/" + task + ".txt", task + " attempt " + process.env.ORC_ATTEMPT + "\\n");
-if (task.startsWith("shared-")) {
-  const lines = readFileSync("shared.txt", "utf8").split("\\n");
-  const names = lines[1].replace("value = ", "").split("+").filter((n) => n !== "base");
-  lines[1] = "value = " + [...new Set([...names, task])].sort().join("+");
-  writeFileSync("shared.txt", lines.join("\\n"));
-}
-`;
+const AGENT = join(REPO, "tests", "fixtures", "parallel-agent.mjs");
 
 const TASKS = ["shared-a", "shared-b", "d1", "d2", "d3", "d4", "d5", "d6"];
 
@@ -42,7 +28,7 @@ function pipeline(rig: Rig, extra = ""): string {
   return `version: 1
 name: parallel
 concurrency: 4
-agent: { kind: command, run: node ${rig.path("agent.mjs")} }
+agent: { kind: command, run: node ${AGENT} }
 ${extra}tasks:
 ${TASKS.map((t) => `  - { id: ${t}, prompt: "write your file" }`).join("\n")}
 `;
@@ -71,7 +57,6 @@ function project(rig: Rig): void {
   userGit(rig.path("ws"), ["init", "-q"]);
   userGit(rig.path("ws"), ["add", "-A"]);
   userGit(rig.path("ws"), ["commit", "-qm", "init"]);
-  rig.write("agent.mjs", AGENT);
   rig.write("pipeline.yaml", pipeline(rig));
 }
 
@@ -235,7 +220,7 @@ gates:
       `version: 1
 name: plain
 concurrency: 2
-agent: { kind: command, run: node ${rig.path("agent.mjs")} }
+agent: { kind: command, run: node ${AGENT} }
 tasks:
   - { id: shared-a, prompt: go }
   - { id: shared-b, prompt: go }
@@ -253,8 +238,8 @@ tasks:
   });
 
   it("runs each task's directory in the sandbox, which binds it writable and leaves the run's workspace read-only", () => {
-    // The agent inside the workspace: the sandbox's /tmp is its own, and the rig lives under the host's.
-    rig.write("ws/agent.mjs", AGENT);
+    // The agent inside the workspace too: the sandbox's /tmp is its own, and the rig lives under the host's.
+    rig.write("ws/agent.mjs", readFileSync(AGENT, "utf8"));
     rig.write(
       "pipeline.yaml",
       `version: 1

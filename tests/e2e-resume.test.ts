@@ -28,6 +28,7 @@ describe("interrupting and resuming a run", () => {
       "pipeline.yaml",
       `version: 1
 name: resumable
+transport: local
 agent: { kind: command, run: node ${rig.path("agent.mjs")} }
 tasks:
   - { id: first, prompt: one }
@@ -122,6 +123,7 @@ tasks:
       "killed.yaml",
       `version: 1
 name: killed-after-exit
+transport: local
 agent: { kind: command, run: node ${rig.path("quick-agent.mjs")} }
 gates: { check: { run: node ${rig.path("gate.mjs")} } }
 tasks:

@@ -76,6 +76,7 @@ describe("orc rollback and orc diff", () => {
       "pipeline.yaml",
       `version: 1
 name: undoable
+transport: local
 agent: { kind: command, run: sh ${rig.path("agent.sh")} }
 tasks:
   - { id: one, prompt: break things }
@@ -174,7 +175,7 @@ tasks:
     expect(tree(ws())).toEqual(untouched);
 
     rig.write("slow.mjs", `setTimeout(() => {}, 60_000);\n`);
-    rig.write("slow.yaml", `version: 1\nname: slow\nagent: { kind: command, run: node ${rig.path("slow.mjs")} }\ntasks:\n  - { id: wait, prompt: wait }\n`);
+    rig.write("slow.yaml", `version: 1\nname: slow\ntransport: local\nagent: { kind: command, run: node ${rig.path("slow.mjs")} }\ntasks:\n  - { id: wait, prompt: wait }\n`);
     const running = rig.start(["apply", "slow.yaml", "--workspace", "ws"]);
     await running.waitFor("[wait] attempt 1/3 started");
     const active = rig.json<Status>(["status", "--json"]).run.id;
@@ -223,6 +224,7 @@ tasks:
       "mixed.yaml",
       `version: 1
 name: mixed
+transport: local
 agent: { kind: command, run: sh ${rig.path("mixed.sh")} }
 tasks:
   - { id: waits, prompt: wait for a human }
@@ -246,6 +248,7 @@ breakpoints:
     rig.write("fail.sh", "echo broken >> keep.txt\necho half > half.txt\n");
     const pipeline = (extra: string): string => `version: 1
 name: failing
+transport: local
 ${extra}agent: { kind: command, run: sh ${rig.path("fail.sh")} }
 gates: { never: { run: "false" } }
 tasks:

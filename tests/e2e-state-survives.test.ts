@@ -23,6 +23,7 @@ interface Status {
 function pipeline(agent: string): string {
   return `version: 1
 name: survive
+transport: local
 agent: { kind: command, run: 'test -f "$MARK" || { touch "$MARK"; ${agent}; }; echo done > out.txt' }
 gates:
   wrote: { run: "test -f out.txt" }

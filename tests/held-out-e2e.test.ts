@@ -18,6 +18,7 @@ interface Logged {
 function pipeline(options: { uses?: string; task?: string; gate?: string; maxAttempts?: number } = {}): string {
   return `version: 1
 name: held-out
+transport: local
 uses: ${options.uses ?? "[orc:test-integrity]"}
 agent: { kind: command, run: node ${JSON.stringify(RULES_AGENT)} }
 gates:

@@ -143,8 +143,8 @@ disable_rules: [stuck/no-change]
     const rule = rig.orc(["validate", "pipeline.yaml"]);
     expect(rule.code).toBe(2);
     expect(rule.stderr).toBe(
-      'pipeline.yaml:12:17: error: disable_rules names "stuck/no-chnage", but no pack in uses: has that rule (did you mean "no-change"?)\n' +
-        "   12 | disable_rules: [stuck/no-chnage]\n      |                 ^^^^^^^^^^^^^^^\n",
+      'pipeline.yaml:13:17: error: disable_rules names "stuck/no-chnage", but no pack in uses: has that rule (did you mean "no-change"?)\n' +
+        "   13 | disable_rules: [stuck/no-chnage]\n      |                 ^^^^^^^^^^^^^^^\n",
     );
     expect(applyHonest().stderr).toBe(rule.stderr);
   });
@@ -177,8 +177,8 @@ describe("conditions in a pipeline", () => {
     );
     const result = rig.orc(["validate", "pipeline.yaml"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/pipeline\.yaml:14:27: error: condition: Unexpected token: GT/);
-    expect(result.stderr).toContain("pipeline.yaml:17:11: error: condition: Unknown variable: chnages");
+    expect(result.stderr).toMatch(/pipeline\.yaml:15:27: error: condition: Unexpected token: GT/);
+    expect(result.stderr).toContain("pipeline.yaml:18:11: error: condition: Unknown variable: chnages");
     expect(result.stderr).not.toContain("    at ");
   });
 

@@ -4,8 +4,8 @@
  * run a stand-in executable. Aider prints text, not JSON; orc reads three kinds of line from it: `Applied edit to
  * FILE` (a tool call), `Tokens: 4.2k sent, 312 received. Cost: $0.02 message, …` (usage and cost), and
  * `litellm.…Error: …` (a model API error, rate limits included). orc never commits: commits stay the user's call and
- * orc's checkpoints track the changes. Aider has no session ids: its chat history file (kept in orc's run
- * directory, not in the workspace) is the session, and a retry restores it (`--restore-chat-history`).
+ * orc's checkpoints track the changes. Aider has no session ids: its chat history file (kept in the run's
+ * scratch directory, not in the workspace nor among the read-only prompt files) is the session, and a retry restores it (`--restore-chat-history`).
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -17,7 +17,7 @@ import { classifyLimit } from "./limits.js";
 import type { AgentPlugin, AgentRunInput } from "./port.js";
 
 export function aiderHistoryFile(input: AgentRunInput): string {
-  return join(dirname(input.promptFile), `aider-${input.taskId}.chat.md`);
+  return join(input.scratchDir, `aider-${input.taskId}.chat.md`);
 }
 
 export function aiderArgs(input: AgentRunInput): string[] {

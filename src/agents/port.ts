@@ -7,6 +7,11 @@ export interface AgentRunInput {
   readonly prompt: string;
   /** The prompt also written to a file (ORC_PROMPT_FILE), for agents that take a path. */
   readonly promptFile: string;
+  /**
+   * A directory the agent may write its own files in (aider's chat history), the same path in every transport. Not
+   * the prompt file's directory: that one is read-only inside a sandbox or container.
+   */
+  readonly scratchDir: string;
   readonly workspace: string;
   readonly runId: string;
   readonly taskId: string;

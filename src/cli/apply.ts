@@ -9,6 +9,7 @@ import { currentLease } from "./lease.js";
 import { exitCodeFor } from "./exit-codes.js";
 import { fail, reportFailure, type Io } from "./io.js";
 import { loadForRun } from "./load.js";
+import { withDefaultTransport } from "./default-transport.js";
 
 export async function applyCommand(
   file: string,
@@ -17,7 +18,10 @@ export async function applyCommand(
 ): Promise<number> {
   const loaded = await loadForRun(file, options, io);
   if (typeof loaded === "number") return loaded;
-  const { settings, pipeline, plan } = loaded;
+  const { settings, plan } = loaded;
+  const chosen = withDefaultTransport(loaded.pipeline);
+  const { pipeline } = chosen;
+  if (chosen.notice !== undefined) io.stderr.write(`${chosen.notice}\n`);
   const workspace = options.workspace !== undefined ? resolve(io.cwd, options.workspace) : settings.root;
   if (!isDirectory(workspace)) {
     const failure = usage(`workspace ${workspace} is not a directory`);

@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunEvent } from "../core/events.js";
@@ -38,12 +39,15 @@ export async function buildRunDeps(options: {
   ]);
   const hostEnv = childEnv(options.env);
   const promptDir = join(options.settings.stateDir, "runs", options.runId, "prompts");
+  // Agents' own files (aider's chat history): writable in every transport, unlike the prompt directory.
+  const scratchDir = join(options.settings.stateDir, "runs", options.runId, "scratch");
+  mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
   // Agents and gates run in the chosen transport; checkpoints (which must see the state directory) and the user's
   // notify command stay on the host.
   const host = new LocalTransport();
   // A task's own `transport:` wins over the pipeline's, which wins over orchestrator.yaml's.
   const runTransport = options.transport ?? options.settings.transport ?? LOCAL_TRANSPORT;
-  const places = new Places({ workspace: options.workspace, stateDir: options.settings.stateDir, runId: options.runId, env: hostEnv, promptDir });
+  const places = new Places({ workspace: options.workspace, stateDir: options.settings.stateDir, runId: options.runId, env: hostEnv, promptDir, scratchDir });
   const workspace = await LocalWorkspace.open({
     dir: options.workspace,
     stateDir: options.settings.stateDir,
@@ -87,6 +91,7 @@ export async function buildRunDeps(options: {
     ...(judge.rewrite === undefined ? {} : { rewritePrompt: judge.rewrite }),
     signal: options.signal,
     promptDir,
+    scratchDir,
     close: async () => {
       summary.save();
       await Promise.all([workspace.close(), judge.close(), places.close()]);

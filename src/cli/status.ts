@@ -1,4 +1,5 @@
 import { formatDuration } from "../core/duration.js";
+import type { TransportSpec } from "../core/pipeline.js";
 import type { RunSnapshot, TaskRow } from "../state/port.js";
 import { settingsFor, withReadonlyStore, type GlobalOptions } from "./context.js";
 import { wasLost } from "../run/lost.js";
@@ -25,13 +26,29 @@ function spentOn(task: TaskRow): string {
   return `  $${usd.toFixed(4)}, ${tokens} tokens`;
 }
 
-export function renderStatus(s: RunSnapshot): string {
+/**
+ * Where the run's agents and gates ran: the stored pipeline's transport (orc apply stores its default there), local
+ * for a run stored before transports existed. Names only: a transport spec holds no secret.
+ */
+function storedTransport(spec: unknown): TransportSpec {
+  const transport = (spec as { pipeline?: { transport?: TransportSpec } } | undefined)?.pipeline?.transport;
+  return transport ?? { kind: "local" };
+}
+
+function transportLine(t: TransportSpec): string {
+  if (t.kind === "sandbox") return `sandbox (bubblewrap, network ${t.network ? "on" : "off"})`;
+  if (t.kind === "docker") return `docker (${t.image})`;
+  return "local";
+}
+
+export function renderStatus(s: RunSnapshot, transport: TransportSpec = { kind: "local" }): string {
   const r = s.run;
   const elapsed = Date.parse(r.finishedAt ?? r.updatedAt) - Date.parse(r.createdAt);
   const lines = [
     `run ${r.id}: ${r.status}${r.reason !== undefined ? ` (${r.reason})` : ""}`,
     `  pipeline  ${r.pipeline} (${r.pipelineFile})`,
     `  workspace ${r.workspace}`,
+    `  transport ${transportLine(transport)}`,
     `  started   ${r.createdAt}${Number.isFinite(elapsed) ? `, ${formatDuration(elapsed)}` : ""}`,
     "tasks:",
     ...s.tasks.map(attemptsLine),
@@ -70,10 +87,11 @@ export async function statusCommand(runId: string | undefined, options: GlobalOp
     }
     const snapshot = store?.snapshot(id);
     if (snapshot === undefined) return fail(io, { reason: "unknown-run", run: id }, options);
+    const transport = storedTransport(store?.runSpec(id));
     io.stdout.write(
       options.json
-        ? `${JSON.stringify({ ...snapshot, checkpoints: { bytes: storeBytes } })}\n`
-        : `${renderStatus(snapshot)}\ncheckpoints: ${formatBytes(storeBytes)} in the shadow store\n`,
+        ? `${JSON.stringify({ ...snapshot, transport, checkpoints: { bytes: storeBytes } })}\n`
+        : `${renderStatus(snapshot, transport)}\ncheckpoints: ${formatBytes(storeBytes)} in the shadow store\n`,
     );
     return EXIT.ok;
   });

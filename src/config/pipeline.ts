@@ -9,7 +9,7 @@
 import { basename, dirname, extname, resolve } from "node:path";
 import type { Diagnostic } from "../core/diagnostic.js";
 import type { Failure } from "../core/failure.js";
-import { LOCAL_TRANSPORT, type Pipeline, type Settings } from "../core/pipeline.js";
+import type { Pipeline, Settings } from "../core/pipeline.js";
 import { err, ok, type Result } from "../core/result.js";
 import { checkRunnable, mergeAgent, readAgent } from "./agent.js";
 import { checkBreakpoints } from "./conditions.js";
@@ -73,8 +73,9 @@ export async function analysePipeline(parsed: YamlFile, settings: Settings, read
     const hint = value.agent === undefined ? "; set agent.run in the pipeline or in orchestrator.yaml" : "";
     checkRunnable(agent, value.agent === undefined ? [] : ["agent"], scope, hint);
   }
-  // A pipeline's transport replaces orchestrator.yaml's whole: settings of two sandboxes do not mix.
-  const transport = readTransport(value.transport, ["transport"], scope) ?? settings.transport ?? LOCAL_TRANSPORT;
+  // A pipeline's transport replaces orchestrator.yaml's whole: settings of two sandboxes do not mix. None at all: `orc
+  // apply` chooses (cli/default-transport.ts: sandbox where bubblewrap works, else local).
+  const transport = readTransport(value.transport, ["transport"], scope) ?? settings.transport;
   const gates = mergePackGates(buildGates(value.gates, scope), visible.packs);
   const defaults = value.defaults ?? {};
   const gateIds = [...new Set([...Object.keys(value.gates ?? {}), ...visible.packs.flatMap((p) => Object.keys(p.gates))])];
@@ -118,7 +119,7 @@ export async function analysePipeline(parsed: YamlFile, settings: Settings, read
     ...budgetField(readBudget(value.budget, ["budget"], scope)),
     rules,
     packs: visible.infos,
-    transport,
+    ...(transport === undefined ? {} : { transport }),
   };
   return { pipeline, diagnostics: out.list() };
 }

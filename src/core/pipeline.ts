@@ -36,7 +36,10 @@ export interface Pipeline {
   readonly rules?: readonly RuleSpec[];
   /** The packs those rules came from, with the commit a git pack resolved to. */
   readonly packs?: readonly PackInfo[];
-  /** Where agents and gates run: the pipeline's `transport:`, else orchestrator.yaml's. Absent in runs stored before. */
+  /**
+   * Where agents and gates run: the pipeline's `transport:`, else orchestrator.yaml's; absent when neither names one,
+   * until `orc apply` stores its default (cli/default-transport.ts). Absent in a stored run: one from before, local.
+   */
   readonly transport?: TransportSpec;
 }
 

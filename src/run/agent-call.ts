@@ -95,6 +95,7 @@ export async function callAgent(deps: RunDeps, plugin: AgentPlugin, place: Place
       spec: task.agent,
       prompt: call.prompt,
       promptFile: call.promptFile,
+      scratchDir: deps.scratchDir,
       workspace: call.workspace,
       runId,
       taskId: task.id,

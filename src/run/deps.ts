@@ -30,6 +30,8 @@ export interface RunDeps {
   readonly signal: AbortSignal;
   /** Directory for this run's prompt files. */
   readonly promptDir: string;
+  /** The run's directory agents may write their own files in (aider's chat history); orc writes nothing there. */
+  readonly scratchDir: string;
   /** The running summary of what earlier tasks did (`project.summary` in templates); "" when there is none. */
   readonly projectSummary?: () => string;
   /**

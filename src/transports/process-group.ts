@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import type { ProcessSpec } from "./port.js";
 
 /**
@@ -19,6 +20,34 @@ export function spawnGroupLeader(spec: ProcessSpec): { readonly child: ChildProc
     return { child };
   } catch (err) {
     return { error: (err as Error).message };
+  }
+}
+
+/**
+ * Signals every process of a group but its leader. A bubblewrap leader dies at once on SIGTERM, and the sandboxed
+ * tree dies with it (SIGKILL): the tree would never get the grace to finish (an agent writing its session). The
+ * sandbox's own init ignores SIGTERM from outside its namespace, so the command's exit is what ends the sandbox.
+ */
+export function killGroupButLeader(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    killGroup(pid, signal);
+    return;
+  }
+  for (const entry of entries) {
+    const member = Number(entry);
+    if (!Number.isInteger(member) || member === pid) continue;
+    try {
+      // Field 5 of /proc/PID/stat, after the parenthesised command name (which may itself hold spaces or parentheses).
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+      if (pgrp === pid) process.kill(member, signal);
+    } catch {
+      // Gone meanwhile, or not ours to signal.
+    }
   }
 }
 

@@ -16,6 +16,12 @@ export interface TransportContext {
   readonly env: Readonly<Record<string, string>>;
   /** Where the run's prompt files are written (under the state directory). */
   readonly promptDir: string;
+  /**
+   * The run's directory agents write their own files in (aider's chat history), under the state directory and apart
+   * from the prompt directory, which stays read-only: orc writes prompt files there, and an agent must not plant a
+   * link where orc will write. orc never writes into this one.
+   */
+  readonly scratchDir: string;
 }
 
 /** The transport, and the environment children start from in it. */
@@ -51,6 +57,7 @@ registerTransport("sandbox", async (spec, ctx) => {
   // Kept per run, so an agent's session files survive from one attempt to the next (a resumed session).
   const homeDir = join(ctx.stateDir, "runs", ctx.runId, "home");
   mkdirSync(homeDir, { recursive: true, mode: 0o700 });
+  mkdirSync(ctx.scratchDir, { recursive: true, mode: 0o700 });
   const options = {
     workspace: ctx.workspace,
     stateDir: ctx.stateDir,
@@ -60,6 +67,7 @@ registerTransport("sandbox", async (spec, ctx) => {
     homePaths: spec.home,
     network: spec.network,
     readable: [ctx.promptDir],
+    writable: [ctx.scratchDir],
   };
   return { transport: new SandboxTransport(options), env: sandboxEnv(ctx.env, spec.env, sandboxHome(options)) };
 });

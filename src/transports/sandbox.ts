@@ -29,6 +29,8 @@ export interface SandboxOptions {
   readonly network: boolean;
   /** Paths under the state directory the processes must read (the run's prompt files), bound back read-only. */
   readonly readable?: readonly string[];
+  /** Paths under the state directory the processes may write (the run's scratch directory), bound back writable. */
+  readonly writable?: readonly string[];
   /** The bwrap executable; default `bwrap` on PATH. */
   readonly bwrap?: string;
 }
@@ -59,7 +61,7 @@ function inside(path: string, dir: string): boolean {
 /**
  * The bwrap arguments that set up the sandbox, up to and including `--`. Later mounts cover earlier ones, so the order
  * is: the host read-only, private /dev, /proc and /tmp, orc's home over the user's, the workspace, its `.git`
- * read-only, orc's state hidden, the prompt files shown again. Paths are array elements, never a shell string.
+ * read-only, orc's state hidden, the prompt files shown again (read-only), the scratch directory (writable). Paths are array elements, never a shell string.
  */
 export function sandboxArgs(options: SandboxOptions, cwd: string, workspace = options.workspace): string[] {
   const home = sandboxHome(options);
@@ -76,6 +78,7 @@ export function sandboxArgs(options: SandboxOptions, cwd: string, workspace = op
   const hidden = (options.userHome === undefined || !inside(options.stateDir, options.userHome)) && !inside(options.stateDir, "/tmp");
   if (existsSync(options.stateDir) && (hidden || inside(options.stateDir, workspace))) args.push("--tmpfs", options.stateDir);
   for (const path of options.readable ?? []) args.push("--ro-bind-try", path, path);
+  for (const path of options.writable ?? []) args.push("--bind-try", path, path);
   args.push("--unshare-pid", "--unshare-ipc");
   if (!options.network) args.push("--unshare-net");
   // As root, bwrap keeps every capability inside: without this, the agent could remount `.git` writable.
@@ -93,7 +96,8 @@ export class SandboxTransport implements Transport {
     // With a shell, extra args stay the script's positional parameters, as the supervisor gives them locally.
     const inner = spec.shell === true ? ["/bin/sh", "-c", spec.command, "sh", ...(spec.args ?? [])] : [spec.command, ...(spec.args ?? [])];
     const bwrap = this.options.bwrap ?? "bwrap";
-    const outcome = await supervise({ ...spec, shell: false, command: bwrap, args: [...sandboxArgs(this.options, spec.cwd, spec.workspace), ...inner] });
+    // SIGTERM to the sandboxed tree, not bwrap: bwrap would die at once and take the tree with it, grace unused.
+    const outcome = await supervise({ ...spec, shell: false, spareLeaderOnTerm: true, command: bwrap, args: [...sandboxArgs(this.options, spec.cwd, spec.workspace), ...inner] });
     if (outcome.end !== "spawn-error") return outcome;
     return { ...outcome, error: `the sandbox could not start (${outcome.error ?? "unknown error"}); is bubblewrap installed? (orc doctor)` };
   }

@@ -21,7 +21,7 @@ import { existsSync } from "node:fs";
 import type { ProcessEnd } from "../core/events.js";
 import { OutputTails } from "./output-tails.js";
 import type { ProcessOutcome, ProcessSpec } from "./port.js";
-import { killGroup, spawnGroupLeader } from "./process-group.js";
+import { killGroup, killGroupButLeader, spawnGroupLeader } from "./process-group.js";
 import { identify } from "./process-identity.js";
 import { groupReaper } from "./reaper.js";
 
@@ -32,7 +32,13 @@ export const DEFAULT_KILL_GRACE_MS = 2000;
 /** How long `draining` waits for the pipes to close before giving up on them. */
 export const DRAIN_CAP_MS = 2000;
 
-export function supervise(spec: ProcessSpec): Promise<ProcessOutcome> {
+/** What a transport asks of the supervisor beyond the port's spec. */
+export interface SupervisedSpec extends ProcessSpec {
+  /** SIGTERM to the group's other members only (the leader is a wrapper such as bwrap that must outlive them). */
+  readonly spareLeaderOnTerm?: boolean;
+}
+
+export function supervise(spec: SupervisedSpec): Promise<ProcessOutcome> {
   // An already-aborted run must not start anything: the caller has moved on.
   if (spec.signal?.aborted === true) return Promise.resolve(cancelledBeforeStart());
 
@@ -47,7 +53,7 @@ export function supervise(spec: ProcessSpec): Promise<ProcessOutcome> {
 type Phase = "running" | "terminating" | "draining" | "done";
 
 interface SupervisedRunOptions {
-  readonly spec: ProcessSpec;
+  readonly spec: SupervisedSpec;
   readonly child: ChildProcess;
   /** performance.now() just before the spawn: the outcome's duration counts from here. */
   readonly started: number;
@@ -64,7 +70,7 @@ class SupervisedRun {
   private lastOutputAt: number;
   private readonly timers = new PhaseTimers();
   private readonly output: OutputTails;
-  private readonly spec: ProcessSpec;
+  private readonly spec: SupervisedSpec;
   private readonly child: ChildProcess;
   private readonly started: number;
   private readonly resolve: (outcome: ProcessOutcome) => void;
@@ -129,7 +135,8 @@ class SupervisedRun {
     if (this.phase !== "running") return;
     this.enter("terminating");
     this.end = reason;
-    killGroup(this.child.pid, "SIGTERM");
+    if (this.spec.spareLeaderOnTerm === true) killGroupButLeader(this.child.pid, "SIGTERM");
+    else killGroup(this.child.pid, "SIGTERM");
     this.timers.arm(this.killGraceMs, () => { this.drain(); });
   }
 

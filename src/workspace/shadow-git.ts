@@ -392,6 +392,21 @@ export class ShadowGit {
     }
   }
 
+  /**
+   * Which of `names` (top-level entries of the workspace) the store never records: ignored by the workspace's ignore
+   * files or orc's own excludes. Patterns only (`--no-index`): an entry the checkpoints hold is present anyway.
+   */
+  ignoredOf(names: readonly string[]): Promise<Set<string>> {
+    if (names.length === 0) return Promise.resolve(new Set());
+    return this.serial(async () => {
+      const args = ["check-ignore", "-z", "--no-index", "--stdin"];
+      const outcome = await this.run(args, `${names.join("\0")}\0`);
+      // Exit 1: none of them is ignored.
+      if (outcome.end !== "exited" || (outcome.exitCode !== 0 && outcome.exitCode !== 1)) throw new GitError(args, outcome);
+      return new Set(outcome.stdoutTail.split("\0").filter((n) => n !== ""));
+    });
+  }
+
   private serial<T>(op: () => Promise<T>): Promise<T> {
     const result = this.queue.then(op, op);
     this.queue = result.catch(() => undefined);

@@ -72,7 +72,7 @@ export class TaskDirectories implements TaskWorkspaces {
     });
     await git.materialise(from);
     // Before the first checkpoint of the directory: its links are never part of one.
-    const linked = this.ignoredEntries(dir);
+    const linked = await this.ignoredEntries(dir);
     writeFileSync(excludesFile, `# Written by orc: the run's ignored entries, linked into this task's directory.\n${linked.map((n) => `/${escapePattern(n)}\n`).join("")}`);
     for (const entry of linked) symlinkSync(join(this.options.main.dir, entry), join(dir, entry));
     const workspace = LocalWorkspace.over(git, {
@@ -111,14 +111,18 @@ export class TaskDirectories implements TaskWorkspaces {
   }
 
   /**
-   * Top-level entries of the run's workspace that the checkout did not write into `dir` (ignored ones: what no
+   * Top-level entries of the run's workspace that the checkout did not write into `dir` and that are ignored (what no
    * checkpoint holds), to be linked; never `.git`, `.orc`, nor the state directory or the store when they lie inside
-   * the workspace.
+   * the workspace. An entry the workspace gained after the checkpoint (another task's merged work, when a resumed run
+   * makes the directory again from an older checkpoint) is not ignored and not linked: the task would write through
+   * the link into the run's workspace, past the merge (and, in the sandbox, into a read-only bind).
    */
-  private ignoredEntries(dir: string): string[] {
+  private async ignoredEntries(dir: string): Promise<string[]> {
     const main = this.options.main.dir;
     const orcOwn = new Set([resolve(this.options.stateDir), resolve(this.options.main.store.storeDir), this.runRoot]);
-    return readdirSync(main).filter((n) => !NEVER_LINKED.has(n) && !orcOwn.has(resolve(main, n)) && !existsSync(join(dir, n)));
+    const missing = readdirSync(main).filter((n) => !NEVER_LINKED.has(n) && !orcOwn.has(resolve(main, n)) && !existsSync(join(dir, n)));
+    const ignored = await this.options.main.store.ignoredOf(missing);
+    return missing.filter((n) => ignored.has(n));
   }
 }
 

@@ -58,6 +58,7 @@ test("mul", () => {
 export function guardedPipeline(extra = "", uses = "[orc:test-integrity, orc:safety, orc:stuck, orc:budget]"): string {
   return `version: 1
 name: guarded
+transport: local
 uses: ${uses}
 agent: { kind: command, run: node ${JSON.stringify(RULES_AGENT)} }
 gates:

@@ -32,15 +32,25 @@ async function trySandbox(ctx: DoctorContext, network: boolean): Promise<{ reado
   }
 }
 
-/** The transport orchestrator.yaml chooses can start a process; for `local`, whether `sandbox` would work here. */
+/**
+ * The transport orchestrator.yaml chooses can start a process; none chosen: the one `orc apply` would use by default
+ * (sandbox where bubblewrap works, else local; cli/default-transport.ts); for `local`, whether `sandbox` would work.
+ */
 export const transportCheck: DoctorCheck = {
   name: "transport",
   async run(ctx): Promise<CheckResult> {
-    const spec = ctx.settings.transport ?? { kind: "local" };
+    const spec = ctx.settings.transport;
+    if (spec === undefined) {
+      const trial = await trySandbox(ctx, true);
+      if (trial.ok) {
+        return { status: "ok", detail: `sandbox by default (no transport configured; bubblewrap works: a trial process ran in ${String(trial.ms)}ms)`, data: { kind: "sandbox", default: true, sandbox: true, ms: trial.ms } };
+      }
+      return { status: "ok", detail: `local by default (no transport configured; sandbox unavailable: ${trial.detail}): agents and gates run as you`, data: { kind: "local", default: true, sandbox: false } };
+    }
     if (spec.kind === "local") {
       const trial = await trySandbox(ctx, true);
       const hint = trial.ok ? "bubblewrap works here: `transport: sandbox` keeps agents out of your home and orc's state" : `sandbox unavailable (${trial.detail})`;
-      return { status: "ok", detail: `local (agents and gates run as you); ${hint}`, data: { kind: "local", sandbox: trial.ok } };
+      return { status: "ok", detail: `local (configured: agents and gates run as you); ${hint}`, data: { kind: "local", default: false, sandbox: trial.ok } };
     }
     if (spec.kind === "docker") return (await import("./transport-docker.js")).dockerCheck(ctx, spec);
     const trial = await trySandbox(ctx, spec.network);

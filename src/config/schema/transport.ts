@@ -48,7 +48,7 @@ const TransportObject = Strict(
 
 export const Transport = Type.Union([Kind, TransportObject], {
   title: "Transport",
-  description: "Where agents and their gates run: `local` (default), `sandbox` or `docker`, or an object with the kind's settings. A pipeline's replaces orchestrator.yaml's.",
+  description: "Where agents and their gates run: `local`, `sandbox` or `docker`, or an object with the kind's settings; none anywhere: `sandbox` where bubblewrap works, else `local`. A pipeline's replaces orchestrator.yaml's.",
 });
 
 export type RawTransport = Static<typeof Transport>;

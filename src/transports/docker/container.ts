@@ -37,6 +37,7 @@ export function createOptions(options: DockerOptions, writable: string = options
     ...(existsSync(join(writable, ".git")) ? [`${writable}/.git:${writable}/.git:ro`] : []),
     `${options.homeDir}:${CONTAINER_HOME}:rw`,
     ...options.readable.map((path) => `${path}:${path}:ro`),
+    ...(options.writable ?? []).map((path) => `${path}:${path}:rw`),
   ];
   return {
     Image: spec.image,

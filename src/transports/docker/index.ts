@@ -32,6 +32,7 @@ interface RunContext {
   readonly runId: string;
   readonly env: Readonly<Record<string, string>>;
   readonly promptDir: string;
+  readonly scratchDir: string;
 }
 
 /**
@@ -53,10 +54,12 @@ export async function buildDockerTransport(spec: DockerTransportSpec, ctx: RunCo
   const homeDir = join(ctx.stateDir, "runs", ctx.runId, "home");
   mkdirSync(homeDir, { recursive: true, mode: 0o700 });
   mkdirSync(ctx.promptDir, { recursive: true });
+  mkdirSync(ctx.scratchDir, { recursive: true, mode: 0o700 });
   const user = userFor(spec, ctx.workspace);
   giveHome(homeDir, user);
+  giveHome(ctx.scratchDir, user);
   // The engine may be down now and up by the first process: that process reports it, not the run's start.
   const removed = await removeOrphans(docker, project).catch(() => [] as string[]);
-  const transport = new DockerTransport(docker, { spec, socket, workspace: ctx.workspace, readable: [ctx.promptDir], homeDir, runId: ctx.runId, project, user }, removed.includes(ctx.runId));
+  const transport = new DockerTransport(docker, { spec, socket, workspace: ctx.workspace, readable: [ctx.promptDir], writable: [ctx.scratchDir], homeDir, runId: ctx.runId, project, user }, removed.includes(ctx.runId));
   return { transport, env: dockerEnv(ctx.env, spec.env) };
 }

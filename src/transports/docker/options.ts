@@ -9,6 +9,8 @@ export interface DockerOptions {
   readonly workspace: string;
   /** Bound read-only at the same path inside: the run's prompt files. */
   readonly readable: readonly string[];
+  /** Bound read-write at the same path inside: the run's scratch directory (agents' own files). */
+  readonly writable?: readonly string[];
   /** orc's per-run home for the container (created by the caller), bound writable at CONTAINER_HOME. */
   readonly homeDir: string;
   readonly runId: string;
