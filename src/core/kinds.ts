@@ -9,4 +9,4 @@ export type AgentKind = (typeof AGENT_KINDS)[number];
 export const TRANSPORT_KINDS = ["local", "sandbox", "docker", "ssh"] as const;
 export type TransportKind = (typeof TRANSPORT_KINDS)[number];
 /** The kinds this build can run. */
-export const AVAILABLE_TRANSPORT_KINDS = ["local", "sandbox"] as const;
+export const AVAILABLE_TRANSPORT_KINDS = ["local", "sandbox", "ssh"] as const;

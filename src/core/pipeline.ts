@@ -41,7 +41,7 @@ export interface Pipeline {
 }
 
 /** `transport:`, normalised. */
-export type TransportSpec = LocalTransportSpec | SandboxTransportSpec;
+export type TransportSpec = LocalTransportSpec | SandboxTransportSpec | SshTransportSpec;
 
 export interface LocalTransportSpec {
   readonly kind: "local";
@@ -55,6 +55,27 @@ export interface SandboxTransportSpec {
   /** Paths relative to the user's home bound read-only into the sandbox's own home (an agent's config, credentials). */
   readonly home: readonly string[];
   /** Names of host environment variables passed in, besides the few every process needs (PATH, LANG, …). */
+  readonly env: readonly string[];
+}
+
+/** A remote machine over SSH (src/transports/ssh/): the workspace is copied there and changes come back. */
+export interface SshTransportSpec {
+  readonly kind: "ssh";
+  readonly host: string;
+  readonly port: number;
+  /** Undefined: the user orc runs as. */
+  readonly user?: string;
+  /** A private key file (`~/` is the home at run time); undefined: the ssh-agent at SSH_AUTH_SOCK. */
+  readonly key?: string;
+  /** The name of the environment variable holding the key's passphrase (never the passphrase itself). */
+  readonly passphraseEnv?: string;
+  /** The known_hosts file host keys are checked against (`~/` is the home at run time). */
+  readonly knownHosts: string;
+  /** A pinned host key, `SHA256:...`: accepted whatever known_hosts says. */
+  readonly fingerprint?: string;
+  /** The remote workspace directory; undefined: `~/.orc/workspaces/<project>-<hash>`. */
+  readonly workspace?: string;
+  /** Names of host environment variables passed to remote processes. */
   readonly env: readonly string[];
 }
 

@@ -62,3 +62,9 @@ registerTransport("sandbox", async (spec, ctx) => {
   };
   return { transport: new SandboxTransport(options), env: sandboxEnv(ctx.env, spec.env, sandboxHome(options)) };
 });
+
+registerTransport("ssh", async (spec, ctx) => {
+  if (spec.kind !== "ssh") throw new Error(`transport kind "ssh" was given a "${spec.kind}" spec`);
+  const { sshTransportFor, sshEnv } = await import("./ssh/setup.js");
+  return { transport: sshTransportFor(spec, ctx), env: sshEnv(ctx.env, spec.env) };
+});

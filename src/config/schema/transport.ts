@@ -1,11 +1,12 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { TRANSPORT_KINDS } from "../../core/kinds.js";
 import { Strict, StringEnum } from "./fragments.js";
+import { SshTransportFields } from "./transport-ssh.js";
 
 const Kind = StringEnum(TRANSPORT_KINDS, {
   title: "Transport kind",
   description:
-    "`local`: on this machine, as you. `sandbox`: in a bubblewrap sandbox (Linux) that sees the host read-only but the workspace, hides your home and orc's state. `docker` and `ssh` are not available yet.",
+    "`local`: on this machine, as you. `sandbox`: in a bubblewrap sandbox (Linux) that sees the host read-only but the workspace, hides your home and orc's state. `ssh`: on another machine over SSH, in a copy of the workspace whose changes come back. `docker` is not available yet.",
 });
 
 const TransportObject = Strict(
@@ -27,9 +28,10 @@ const TransportObject = Strict(
     env: Type.Optional(
       Type.Array(Type.String({ description: "An environment variable name, e.g. ANTHROPIC_API_KEY", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }), {
         title: "Environment",
-        description: "sandbox: names of your environment variables passed in, besides PATH, LANG, LC_*, TERM, TZ, USER, LOGNAME, SHELL and CI; `agent.env` always is.",
+        description: "sandbox, ssh: names of your environment variables passed in, besides PATH, LANG, LC_*, TERM, TZ, USER, LOGNAME, SHELL and CI; `agent.env` always is.",
       }),
     ),
+    ...SshTransportFields,
   },
   { title: "Transport settings", description: "Where agents and gates run, with the kind's settings." },
 );
