@@ -140,7 +140,7 @@ export class TestSshd {
   /** The yaml of `transport:` for this server (known_hosts: the right one unless told otherwise). */
   transportYaml(extra: Record<string, string> = {}): string {
     const fields = { kind: "ssh", host: "127.0.0.1", port: String(this.port), user: SSH_USER, key: this.keyFile, known_hosts: this.knownHosts, ...extra };
-    return `{${Object.entries(fields).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ")}}`;
+    return `{${Object.entries(fields).map(([k, v]) => `${k}: ${k === "port" ? v : JSON.stringify(v)}`).join(", ")}}`;
   }
 
   async stop(): Promise<void> {

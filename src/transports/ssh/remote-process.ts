@@ -32,7 +32,14 @@ export interface RemoteEnd {
   readonly gitChanged: boolean;
 }
 
-export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<{ readonly outcome: ProcessOutcome; readonly end?: RemoteEnd }> {
+export interface RemoteResult {
+  readonly outcome: ProcessOutcome;
+  readonly end?: RemoteEnd;
+  /** The remote process group, once the wrapper reported it. */
+  readonly pgid?: number;
+}
+
+export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<RemoteResult> {
   const { spec } = call;
   const started = performance.now();
   const output = new OutputTails(Math.max(0, spec.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES), spec);
@@ -137,6 +144,7 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
           ...(error === undefined ? {} : { error }),
         },
         ...(trailer === undefined ? {} : { end: trailer }),
+        ...(pgid === undefined ? {} : { pgid }),
       });
     };
 

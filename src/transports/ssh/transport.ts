@@ -43,6 +43,8 @@ export class SshTransport implements Transport {
   /** The remote may hold changes not brought back (a process killed or cut off before it could say). */
   private unsettled = false;
   private warnedGit = false;
+  /** Remote process groups a lost connection left running: killed as soon as orc is connected again. */
+  private stranded: number[] = [];
 
   constructor(private readonly options: SshOptions) {}
 
@@ -66,6 +68,7 @@ export class SshTransport implements Transport {
     const remote = this.remote;
     if (remote === undefined) return failed("spawn-error", "ssh: the remote workspace is not set up");
     try {
+      if (this.stranded.length > 0) await this.killStranded(conn);
       if (this.unsettled) await remote.sync.pull(conn, false);
       this.unsettled = false;
       await remote.sync.push(conn);
@@ -74,9 +77,10 @@ export class SshTransport implements Transport {
       return failed("spawn-error", `ssh: ${(error as Error).message}`);
     }
     const env = await this.remoteEnv(conn, spec.env, remote);
-    const { outcome, end } = await runRemote(conn, { spec, cwd: this.remotePath(spec.cwd, remote.ws), workspace: remote.ws, meta: remote.meta, env, where: this.where });
+    const { outcome, end, pgid } = await runRemote(conn, { spec, cwd: this.remotePath(spec.cwd, remote.ws), workspace: remote.ws, meta: remote.meta, env, where: this.where });
     if (outcome.end === "transport-lost") {
       this.unsettled = true;
+      if (pgid !== undefined) this.stranded.push(pgid);
       return outcome;
     }
     if (end !== undefined && !end.changed) return outcome;
@@ -105,6 +109,13 @@ export class SshTransport implements Transport {
   /** Breaks the held connection as a network failure would (tests and the bench). */
   breakConnection(): void {
     this.conn?.destroy();
+  }
+
+  /** A dropped connection does not stop its remote processes (no terminal, no SIGHUP): their groups are killed here. */
+  private async killStranded(conn: SshConnection): Promise<void> {
+    const groups = this.stranded.filter((pgid) => Number.isInteger(pgid) && pgid > 1).map((pgid) => `-${String(pgid)}`);
+    this.stranded = [];
+    if (groups.length > 0) await conn.capture(`kill -KILL ${groups.join(" ")} 2>/dev/null; true`);
   }
 
   /** The held connection, or a new one (with backoff) when there is none or it was lost. */
