@@ -14,6 +14,7 @@ const suites = {
   state: () => import("./state-append.mjs"),
   judge: () => import("./judge.mjs"),
   sandbox: () => import("./sandbox.mjs"),
+  ssh: () => import("./ssh.mjs"),
   big: () => import("./big-workspace.mjs"),
 };
 

@@ -49,7 +49,11 @@ export class SshConnection {
     const known = readKnownKeys(target);
     const algorithms = hostKeyAlgorithms(known);
     await new Promise<void>((resolve, reject) => {
-      client.once("ready", () => { resolve(); });
+      client.once("ready", () => {
+        // Each process is a few small packets each way: Nagle's algorithm would hold them for the peer's delayed ACK.
+        client.setNoDelay(true);
+        resolve();
+      });
       client.once("error", (error: Error) => {
         if (refused !== undefined) reject(new FatalSshError(refused));
         else if ((error as { level?: string }).level === "client-authentication") reject(new FatalSshError(`ssh: ${target.user}@${target.host} refused every key offered (${target.keyFile ?? "the ssh-agent's keys"}): ${error.message}`));

@@ -70,7 +70,8 @@ export class WorkspaceSync {
     return this.exclusive(async () => {
       if (!this.initialised) return { changed: 0, deleted: 0, refused: [] };
       const { meta, remoteWs } = this.paths;
-      if (!fresh) await mustSucceed(conn, `cd ${shq(remoteWs)} && ${REMOTE_FIND} > ${shq(`${meta}/manifest.new`)}`);
+      const next = shq(`${meta}/manifest.new`);
+      if (!fresh) await mustSucceed(conn, `cd ${shq(remoteWs)} && ${REMOTE_FIND} > ${next} && touch -d '1 second ago' ${next}`);
       const sftp = await conn.sftp();
       const now = parseRemote((await sftpRead(sftp, `${meta}/manifest.new`)).toString("utf8"));
       const { changed, deleted } = diffManifests(this.remote, now);
@@ -148,7 +149,8 @@ export class WorkspaceSync {
     const { remoteWs, meta } = this.paths;
     const manifest = shq(`${meta}/manifest`);
     const extract = paths.length === 0 ? "" : `tar -x -o -f - -C ${shq(remoteWs)} && `;
-    const channel = await conn.exec(`${extract}cd ${shq(remoteWs)} && ${REMOTE_FIND} > ${manifest} && cat ${manifest}`);
+    // The manifest's mtime a second back: the wrapper's `find -cnewer` must see a change made in the same clock tick.
+    const channel = await conn.exec(`${extract}cd ${shq(remoteWs)} && ${REMOTE_FIND} > ${manifest} && touch -d '1 second ago' ${manifest} && cat ${manifest}`);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const done = new Promise<number | null>((resolve, reject) => {

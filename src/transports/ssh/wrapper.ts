@@ -3,10 +3,17 @@
  * the session's and the process group's, sshd having made it a session leader). It
  *   1. reports its pid (the group orc kills on a timeout or a cancel: closing the channel would not stop anything);
  *   2. reads one line of `export …` from stdin and evals it (the environment never appears on a command line);
- *   3. runs the command in the mapped working directory, stdin what is left of its own (or /dev/null);
- *   4. writes the workspace's manifest and compares it with the last synced one, so orc fetches nothing when nothing
- *      changed, and checks whether `.git` changed since the last sync (orc warns: those changes never come back);
+ *   3. runs the command in the mapped working directory, stdin what is left of its own (or /dev/null): a shell command
+ *      is eval'd in this shell (with the args as $1…), which saves starting a second shell for every process;
+ *   4. on exit (an EXIT trap, so the command's own `exit` gets there too) checks whether anything in the workspace
+ *      but `.git` changed status since the last sync (`find -cnewer` the synced manifest: one process, stopping at the
+ *      first hit; ctime, which no tool can set back). Only then it writes the full manifest for orc to diff, and
+ *      checks `.git` too (orc warns: changes there never come back; a change to `.git` alone goes unreported);
  *   5. reports the exit status, then kills its own group: a background job left behind dies, as it would locally.
+ * A check that never ran (the process was killed, `exec`'d away, the connection dropped) loses nothing: the next
+ * process's check sees the same changes, or orc pulls in full (sync.ts). The synced manifest's mtime is set a second
+ * back, so a change in the same clock tick as the sync is still "newer"; a manifest that turns out identical to the
+ * synced one (a change undone, or one of that last second) is "same", so orc does not fetch anything for it.
  * The reports are control records on stderr (control-records.ts). Every value arrives as a positional parameter.
  */
 import { shq } from "./quote.js";
@@ -16,25 +23,33 @@ function script(nonce: string): string {
   return [
     'orc_cwd=$1 orc_ws=$2 orc_meta=$3 orc_mode=$4 orc_in=$5; shift 5',
     `printf '\\036${nonce}:pid:%s\\n' "$$" >&2`,
+    "orc_end() {",
+    "  orc_s=$? orc_f=same",
+    '  if [ -n "$orc_ws" ] && cd "$orc_ws" 2>/dev/null; then',
+    '    if [ ! -f "$orc_meta/manifest" ]; then orc_f=changed; else',
+    '      find . -path ./.git -prune -o -cnewer "$orc_meta/manifest" -fprint "$orc_meta/hit" -quit 2>/dev/null; [ -s "$orc_meta/hit" ] && orc_f=changed',
+    "    fi",
+    "    if [ $orc_f = changed ]; then",
+    `      ${REMOTE_FIND} > "$orc_meta/manifest.new" 2>/dev/null`,
+    '      if [ -f "$orc_meta/manifest" ] && cmp -s "$orc_meta/manifest.new" "$orc_meta/manifest"; then orc_f=same; else',
+    '        if [ -d .git ] && [ -f "$orc_meta/manifest" ]; then',
+    '          find .git -cnewer "$orc_meta/manifest" -fprint "$orc_meta/hit" -quit 2>/dev/null; [ -s "$orc_meta/hit" ] && orc_f=changed+git',
+    "        fi",
+    "        touch -d '1 second ago' \"$orc_meta/manifest.new\"",
+    "      fi",
+    "    fi",
+    "  fi",
+    `  printf '\\036${nonce}:end:%s:%s\\n' "$orc_s" "$orc_f" >&2`,
+    "  kill -KILL 0",
+    "}",
+    "trap orc_end EXIT",
     "nl='",
     "'",
     "IFS= read -r orc_env || orc_env=",
     'eval "$orc_env"; unset orc_env',
     '[ "$orc_in" = null ] && exec </dev/null',
-    'if cd "$orc_cwd" 2>/dev/null; then',
-    '  if [ "$orc_mode" = sh ]; then /bin/sh -c "$@"; else "$@"; fi',
-    "  orc_s=$?",
-    "else",
-    "  printf 'orc: the remote working directory %s does not exist\\n' \"$orc_cwd\" >&2; orc_s=126",
-    "fi",
-    "orc_f=same",
-    'if cd "$orc_ws" 2>/dev/null; then',
-    `  ${REMOTE_FIND} > "$orc_meta/manifest.new" 2>/dev/null`,
-    '  cmp -s "$orc_meta/manifest.new" "$orc_meta/manifest" || orc_f=changed',
-    '  [ -d .git ] && [ -n "$(find .git -maxdepth 3 -newer "$orc_meta/manifest" -print 2>/dev/null | head -n 1)" ] && orc_f=$orc_f+git',
-    "fi",
-    `printf '\\036${nonce}:end:%s:%s\\n' "$orc_s" "$orc_f" >&2`,
-    "kill -KILL 0",
+    'cd "$orc_cwd" 2>/dev/null || { printf \'orc: the remote working directory %s does not exist\\n\' "$orc_cwd" >&2; exit 126; }',
+    'if [ "$orc_mode" = sh ]; then orc_c=$1; shift 2; eval "$orc_c"; else "$@"; fi',
   ].join("\n");
 }
 
