@@ -128,4 +128,16 @@ describe("transport: ssh through orc apply", () => {
     const left = (): string[] => remoteProcesses(".").filter((line) => !line.includes("sshd") && !line.includes("<defunct>"));
     expect(left()).toEqual([]);
   });
+
+  it("orc doctor checks the configured host: key verified, authenticated, a remote process and the sync's tools; a changed key fails it", () => {
+    rig.write("orchestrator.yaml", `transport: ${sshd.transportYaml()}\n`);
+    const ok = rig.orc(["doctor", "--json"]);
+    const check = (JSON.parse(ok.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks.find((c) => c.name === "transport");
+    expect(check?.status).toBe("ok");
+    expect(check?.detail).toMatch(new RegExp(`^ssh ${SSH_USER}@127\\.0\\.0\\.1:${String(sshd.port)}: host key verified, authenticated, a remote process ran`));
+    rig.write("orchestrator.yaml", `transport: ${sshd.transportYaml({ known_hosts: sshd.otherKnownHosts })}\n`);
+    const bad = rig.orc(["doctor"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout + bad.stderr).toContain(`HOST KEY CHANGED for [127.0.0.1]:${String(sshd.port)}`);
+  });
 });
