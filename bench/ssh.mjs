@@ -31,7 +31,7 @@ function bareExec(client, command = "true", stdin = undefined) {
       let signal = null;
       stream.on("exit", (c, s) => { code = c; signal = s ?? null; });
       // The wrapper ends by killing its own group (signal KILL, after reporting its status on stderr).
-      stream.on("close", () => (code === 0 || signal === "KILL" ? resolve() : reject(new Error(`exit ${code} ${signal}`))));
+      stream.on("close", () => (code === 0 || signal === "SIGKILL" ? resolve() : reject(new Error(`exit ${code} ${signal}`))));
       stream.resume();
       stream.stderr.resume();
       stream.end(stdin);

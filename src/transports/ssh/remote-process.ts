@@ -152,7 +152,7 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
     channel.stderr.on("data", (chunk: Buffer) => { records.write(chunk); });
     channel.on("exit", (code: number | null, signal?: string) => {
       exitCode = code ?? null;
-      exitSignal = signal === undefined ? null : `SIG${signal}`;
+      exitSignal = signal === undefined ? null : signal.startsWith("SIG") ? signal : `SIG${signal}`;
     });
     channel.on("close", () => { finish(); });
 

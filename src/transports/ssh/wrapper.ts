@@ -11,9 +11,11 @@
  *      checks `.git` too (orc warns: changes there never come back; a change to `.git` alone goes unreported);
  *   5. reports the exit status, then kills its own group: a background job left behind dies, as it would locally.
  * A check that never ran (the process was killed, `exec`'d away, the connection dropped) loses nothing: the next
- * process's check sees the same changes, or orc pulls in full (sync.ts). The synced manifest's mtime is set a second
- * back, so a change in the same clock tick as the sync is still "newer"; a manifest that turns out identical to the
- * synced one (a change undone, or one of that last second) is "same", so orc does not fetch anything for it.
+ * process's check sees the same changes, or orc pulls in full (sync.ts). After a push the synced manifest's mtime is
+ * set a second back (file times are as coarse as the kernel's tick: a change in the same tick as the sync would not
+ * be "newer"), so the first process after it always writes the full manifest; one identical to the synced one is
+ * "same" (nothing is fetched) and replaces it, so later checks start from then. A change in the same tick as that
+ * replacement or as a pull's manifest is the one case the check can miss: the next full diff (any pull) finds it.
  * The reports are control records on stderr (control-records.ts). Every value arrives as a positional parameter.
  */
 import { shq } from "./quote.js";
@@ -31,11 +33,11 @@ function script(nonce: string): string {
     "    fi",
     "    if [ $orc_f = changed ]; then",
     `      ${REMOTE_FIND} > "$orc_meta/manifest.new" 2>/dev/null`,
-    '      if [ -f "$orc_meta/manifest" ] && cmp -s "$orc_meta/manifest.new" "$orc_meta/manifest"; then orc_f=same; else',
-    '        if [ -d .git ] && [ -f "$orc_meta/manifest" ]; then',
-    '          find .git -cnewer "$orc_meta/manifest" -fprint "$orc_meta/hit" -quit 2>/dev/null; [ -s "$orc_meta/hit" ] && orc_f=changed+git',
-    "        fi",
-    "        touch -d '1 second ago' \"$orc_meta/manifest.new\"",
+    // Identical: nothing to fetch; the fresh file takes the old one's place, so the next check starts from now.
+    '      if [ -f "$orc_meta/manifest" ] && cmp -s "$orc_meta/manifest.new" "$orc_meta/manifest"; then',
+    '        mv -f "$orc_meta/manifest.new" "$orc_meta/manifest"; orc_f=same',
+    '      elif [ -d .git ] && [ -f "$orc_meta/manifest" ]; then',
+    '        find .git -cnewer "$orc_meta/manifest" -fprint "$orc_meta/hit" -quit 2>/dev/null; [ -s "$orc_meta/hit" ] && orc_f=changed+git',
     "      fi",
     "    fi",
     "  fi",
