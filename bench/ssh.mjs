@@ -63,7 +63,8 @@ export async function run() {
     };
     // SshTransport's remote wrapper alone, without the workspace check (no workspace): what the check costs is the
     // difference between `ssh` and this, what the wrapper costs the difference between this and `ssh2_bare`.
-    const wrapperOnly = wrapperCommand({ nonce: "0", cwd: "/tmp", workspace: "", meta: "/tmp", shell: true, stdin: false, command: "true", args: [] });
+    // The bench user's login shell is /bin/sh: the wrapper runs in it directly, as SshTransport runs it there.
+    const wrapperOnly = wrapperCommand({ nonce: "0", cwd: "/tmp", workspace: "", meta: "/tmp", shell: true, stdin: false, command: "true", args: [], direct: true });
     const series = {
       ssh: async () => check(await transport.run(spec)),
       ssh2_wrapper: () => bareExec(client, wrapperOnly, "\n"),

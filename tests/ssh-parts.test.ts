@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ControlRecords } from "../src/transports/ssh/control-records.js";
 import { fingerprintOf, judgeHostKey, knownKeys } from "../src/transports/ssh/known-hosts.js";
 import { envLine, shq } from "../src/transports/ssh/quote.js";
+import { wrapperCommand } from "../src/transports/ssh/wrapper.js";
 
 /** The ssh transport's pieces that decide security: known_hosts matching, quoting, the wrapper's control records. */
 describe("ssh: known_hosts as OpenSSH writes it", () => {
@@ -76,6 +77,28 @@ describe("ssh: quoting and the wrapper's records", () => {
       filter.end();
       expect(records).toEqual(["pid:42", "end:3:same"]);
       expect(passed.join("")).toBe("hello\nmid \x1e not a record \x1eOTHER:x\nendtail\x1eN0NC");
+    }
+  });
+
+  it("the wrapper, run by a POSIX login shell or through exec /bin/sh, reports its group and the status of a command with args", () => {
+    for (const direct of [true, false]) {
+      for (const shell of [true, false]) {
+        const command = wrapperCommand({
+          nonce: "N", cwd: "/tmp", workspace: "", meta: "/tmp", shell, stdin: true, direct,
+          command: shell ? `printf '%s|' "$@" "$GREETING"; read -r line; echo "$line"; exit 3` : "printf", args: shell ? ["a b", "c'd"] : ["<%s>", "a b"],
+        });
+        // As sshd runs it: the login shell with -c, in a session of its own (setsid), so `kill -KILL 0` ends only it.
+        const out = spawnSync("setsid", ["-w", "sh", "-c", command], { input: `${envLine({ GREETING: "hi there" })}from stdin\n`, encoding: "utf8" });
+        const [pid, end] = out.stderr.split("\n").filter((l) => l !== "");
+        expect(pid).toMatch(/^\x1eN:pid:\d+$/);
+        if (shell) {
+          expect(out.stdout).toBe("a b|c'd|hi there|from stdin\n");
+          expect(end).toBe("\x1eN:end:3:same");
+        } else {
+          expect(out.stdout).toBe("<a b>");
+          expect(end).toBe("\x1eN:end:0:same");
+        }
+      }
     }
   });
 });

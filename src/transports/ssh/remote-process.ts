@@ -23,6 +23,8 @@ export interface RemoteCall {
   readonly env: Readonly<Record<string, string>>;
   /** Names the connection in messages. */
   readonly where: string;
+  /** The login shell runs the wrapper itself (wrapper.ts). */
+  readonly direct: boolean;
 }
 
 /** What the wrapper reported at the end; absent when it never got there (killed, connection lost). */
@@ -53,6 +55,7 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
     stdin: spec.stdin !== undefined,
     command: spec.command,
     args: spec.args ?? [],
+    direct: call.direct,
   });
   const done = (end: ProcessEnd, error?: string): { outcome: ProcessOutcome } => {
     output.flush();

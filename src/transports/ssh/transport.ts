@@ -10,6 +10,7 @@ import { FatalSshError, SshConnection, type SshTarget } from "./connection.js";
 import { runRemote } from "./remote-process.js";
 import { RECONNECT, retry } from "./retry.js";
 import { WorkspaceSync } from "./sync.js";
+import { POSIX_SHELLS } from "./wrapper.js";
 import { PromptFiles } from "./prompt-files.js";
 
 export interface SshOptions {
@@ -39,7 +40,7 @@ export class SshTransport implements Transport {
   private connecting: Promise<SshConnection> | undefined;
   /** A refused host key or credentials: every later run() fails the same way at once. */
   private fatal: string | undefined;
-  private remote: { readonly ws: string; readonly meta: string; readonly sync: WorkspaceSync; readonly prompts: PromptFiles } | undefined;
+  private remote: { readonly ws: string; readonly meta: string; readonly sync: WorkspaceSync; readonly prompts: PromptFiles; readonly direct: boolean } | undefined;
   /** The remote may hold changes not brought back (a process killed or cut off before it could say). */
   private unsettled = false;
   private warnedGit = false;
@@ -77,7 +78,7 @@ export class SshTransport implements Transport {
       return failed("spawn-error", `ssh: ${(error as Error).message}`);
     }
     const env = await this.remoteEnv(conn, spec.env, remote);
-    const { outcome, end, pgid } = await runRemote(conn, { spec, cwd: this.remotePath(spec.cwd, remote.ws), workspace: remote.ws, meta: remote.meta, env, where: this.where });
+    const { outcome, end, pgid } = await runRemote(conn, { spec, cwd: this.remotePath(spec.cwd, remote.ws), workspace: remote.ws, meta: remote.meta, env, where: this.where, direct: remote.direct });
     if (outcome.end === "transport-lost") {
       this.unsettled = true;
       if (pgid !== undefined) this.stranded.push(pgid);
@@ -146,12 +147,15 @@ export class SshTransport implements Transport {
       void conn.sftp().then((sftp) => { sftp.realpath(".", (error, path) => { if (error) reject(error); else resolve(path); }); }, reject);
     });
     const ws = configured.startsWith("~/") ? `${home}/${configured.slice(2)}` : configured;
+    // sshd runs each command with the user's login shell; `$0` names it.
+    const shell = (await conn.capture('printf %s "$0"')).stdout.toString().replace(/^-/, "");
     const meta = `${ws}.orc-sync`;
     this.remote = {
       ws,
       meta,
       sync: new WorkspaceSync({ hostWs: this.options.hostWorkspace, remoteWs: ws, meta, skip: new Set([".git", ...this.options.skip]) }),
       prompts: new PromptFiles(this.options.promptDir, `${meta}/prompts`),
+      direct: POSIX_SHELLS.has(basename(shell)),
     };
   }
 

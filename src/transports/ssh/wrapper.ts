@@ -1,6 +1,7 @@
 /**
- * The remote side of one process: a POSIX sh script sshd starts (as `exec /bin/sh -c SCRIPT orc ARGS…`, so its pid is
- * the session's and the process group's, sshd having made it a session leader). It
+ * The remote side of one process: a POSIX sh script sshd starts (run by the login shell itself when that is a POSIX
+ * sh, else as `exec /bin/sh -c SCRIPT orc ARGS…`; either way its pid is the session's and the process group's, sshd
+ * having made it a session leader). It
  *   1. reports its pid (the group orc kills on a timeout or a cancel: closing the channel would not stop anything);
  *   2. reads one line of `export …` from stdin and evals it (the environment never appears on a command line);
  *   3. runs the command in the mapped working directory, stdin what is left of its own (or /dev/null): a shell command
@@ -64,11 +65,17 @@ export interface WrapperCall {
   readonly stdin: boolean;
   readonly command: string;
   readonly args: readonly string[];
+  /** The remote login shell is a POSIX sh: it runs the script itself, one program start fewer per process. */
+  readonly direct?: boolean;
 }
+
+/** Login shells that run the wrapper as it is (what `$0` says in an exec request). */
+export const POSIX_SHELLS = new Set(["sh", "dash", "bash", "ash", "ksh", "mksh", "busybox"]);
 
 /** The exec request's command line: the script and every value single-quoted. */
 export function wrapperCommand(call: WrapperCall): string {
   const argv = call.shell ? [call.command, "sh", ...call.args] : [call.command, ...call.args];
-  const params = [call.cwd, call.workspace, call.meta, call.shell ? "sh" : "exec", call.stdin ? "in" : "null", ...argv];
-  return `exec /bin/sh -c ${shq(script(call.nonce))} orc ${params.map(shq).join(" ")}`;
+  const params = [call.cwd, call.workspace, call.meta, call.shell ? "sh" : "exec", call.stdin ? "in" : "null", ...argv].map(shq).join(" ");
+  if (call.direct === true) return `set -- ${params}\n${script(call.nonce)}`;
+  return `exec /bin/sh -c ${shq(script(call.nonce))} orc ${params}`;
 }
