@@ -145,4 +145,19 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
     expect(chunks.join("").length).toBe(200_000);
     expect(out.droppedBytes).toBe(199_000);
   });
+
+  it("more processes at once than sshd allows channels (MaxSessions 10) queue and all finish; a cancel gets through while every slot is held", async () => {
+    await transport.run(sh("true"));
+    const outs = await Promise.all(Array.from({ length: 14 }, (_, i) => transport.run(sh(`sleep 0.3; echo ${String(i)}`))));
+    expect(outs.map((o) => o.stdoutTail)).toEqual(Array.from({ length: 14 }, (_, i) => `${String(i)}\n`));
+    const controller = new AbortController();
+    const held = Array.from({ length: 9 }, () => transport.run(sh("sleep 304", { signal: controller.signal, killGraceMs: 200 })));
+    for (let i = 0; i < 200 && remoteProcesses("^sleep 304").length < 6; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(remoteProcesses("^sleep 304")).toHaveLength(6);
+    controller.abort();
+    const ends = await Promise.all(held);
+    expect(ends.map((o) => o.end)).toEqual(Array.from({ length: 9 }, () => "cancelled"));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(remoteProcesses("^sleep 304")).toEqual([]);
+  });
 });

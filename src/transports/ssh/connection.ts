@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
 import { fingerprintOf, hostKeyAlgorithms, judgeHostKey, knownKeys, hostName, type HostKeyVerdict } from "./known-hosts.js";
+import { GroupKiller } from "./group-killer.js";
 import { Semaphore } from "./semaphore.js";
 
 export interface SshTarget {
@@ -23,11 +24,16 @@ export interface SshTarget {
 /** Connecting failed for a reason retrying cannot fix (host key refused, authentication rejected, no credentials). */
 export class FatalSshError extends Error {}
 
-/** Channels a connection opens at once; the SFTP session and a kill channel come on top, under sshd's default 10. */
-const MAX_CHANNELS = 7;
+/**
+ * Process channels a connection opens at once; the SFTP session and two kill channels come on top, one short of
+ * sshd's default MaxSessions 10: a channel we saw close may not be freed on the server yet.
+ */
+const MAX_CHANNELS = 6;
 
 export class SshConnection {
   private readonly channels = new Semaphore(MAX_CHANNELS);
+  /** Kills remote process groups outside the process slots (a cancel must get through while they are all held). */
+  readonly killer = new GroupKiller((command) => this.openChannel(command));
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private lostReason: string | undefined;
   private readonly lostListeners = new Set<(reason: string) => void>();
@@ -86,15 +92,27 @@ export class SshConnection {
   async exec(command: string): Promise<ClientChannel> {
     await this.channels.acquire();
     try {
-      const channel = await new Promise<ClientChannel>((resolve, reject) => {
-        if (this.lostReason !== undefined) { reject(new Error(this.lostReason)); return; }
-        this.client.exec(command, (error, stream) => { if (error === undefined) resolve(stream); else reject(error); });
-      });
+      const channel = await this.openChannel(command);
       channel.once("close", () => { this.channels.release(); });
       return channel;
     } catch (error) {
       this.channels.release();
       throw error;
+    }
+  }
+
+  /** Opens a channel; a refusal (the server has not freed a closed channel yet) is retried a few times, briefly. */
+  private async openChannel(command: string): Promise<ClientChannel> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await new Promise<ClientChannel>((resolve, reject) => {
+          if (this.lostReason !== undefined) { reject(new Error(this.lostReason)); return; }
+          this.client.exec(command, (error, stream) => { if (error === undefined) resolve(stream); else reject(error); });
+        });
+      } catch (error) {
+        if (this.lostReason !== undefined || attempt >= 4) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+      }
     }
   }
 

@@ -100,9 +100,7 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
 
     const signalGroup = (signal: "TERM" | "KILL"): void => {
       if (pgid === undefined || conn.lost !== undefined) return;
-      // The group id is a number the wrapper printed; checked so nothing else ever reaches this command line.
-      if (!Number.isInteger(pgid) || pgid <= 1) return;
-      conn.capture(`kill -${signal} -${String(pgid)} 2>/dev/null; true`).catch(() => undefined);
+      void conn.killer.kill(signal, pgid);
     };
     const terminate = (reason: ProcessEnd): void => {
       if (stopping || finished) return;
@@ -171,6 +169,8 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
       arm(inactivityMs, check);
     }
     spec.signal?.addEventListener("abort", onAbort, { once: true });
+    // Aborted while waiting for a channel: the process has started all the same, so it is stopped like any other.
+    if (spec.signal?.aborted === true) terminate("cancelled");
 
     channel.write(envLine(call.env));
     channel.end(spec.stdin);

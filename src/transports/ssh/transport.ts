@@ -114,9 +114,9 @@ export class SshTransport implements Transport {
 
   /** A dropped connection does not stop its remote processes (no terminal, no SIGHUP): their groups are killed here. */
   private async killStranded(conn: SshConnection): Promise<void> {
-    const groups = this.stranded.filter((pgid) => Number.isInteger(pgid) && pgid > 1).map((pgid) => `-${String(pgid)}`);
+    const groups = this.stranded;
     this.stranded = [];
-    if (groups.length > 0) await conn.capture(`kill -KILL ${groups.join(" ")} 2>/dev/null; true`);
+    await Promise.all(groups.map((pgid) => conn.killer.kill("KILL", pgid)));
   }
 
   /** The held connection, or a new one (with backoff) when there is none or it was lost. */
