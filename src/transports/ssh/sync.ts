@@ -78,19 +78,27 @@ export class WorkspaceSync {
       const refused: string[] = [];
       const touched: string[] = [];
       for (const rel of deleted) this.apply(rel, refused, touched, (path) => { rmSync(path, { recursive: true, force: true }); }, false);
+      const vanished: string[] = [];
       await forEachLimited(changed, 16, async (rel) => {
         const entry = now.get(rel);
         if (entry === undefined) return;
         const mode = Number.parseInt(entry.stamp.split(" ")[0] ?? "644", 8);
-        if (entry.type === "d") this.apply(rel, refused, touched, (path) => { putDir(path, mode); });
-        else if (entry.type === "l") {
-          const target = await sftpReadlink(sftp, `${remoteWs}/${rel}`);
-          this.apply(rel, refused, touched, (path) => { putLink(path, target); });
-        } else {
-          const content = await sftpRead(sftp, `${remoteWs}/${rel}`);
-          this.apply(rel, refused, touched, (path) => { putFile(path, content, mode); });
+        try {
+          if (entry.type === "d") this.apply(rel, refused, touched, (path) => { putDir(path, mode); });
+          else if (entry.type === "l") {
+            const target = await sftpReadlink(sftp, `${remoteWs}/${rel}`);
+            this.apply(rel, refused, touched, (path) => { putLink(path, target); });
+          } else {
+            const content = await sftpRead(sftp, `${remoteWs}/${rel}`);
+            this.apply(rel, refused, touched, (path) => { putFile(path, content, mode); });
+          }
+        } catch (error) {
+          // Gone since the manifest was written (another process at work): left out, so a later pull sees it anew.
+          if ((error as { code?: unknown }).code !== 2 || conn.lost !== undefined) throw error;
+          vanished.push(rel);
         }
       });
+      for (const rel of vanished) now.delete(rel);
       await sftpRename(sftp, `${meta}/manifest.new`, `${meta}/manifest`);
       this.remote = now;
       this.rememberHost(touched);
