@@ -9,12 +9,17 @@ export const SSH_USER = "orc-ssh-test";
 
 /** Creates the test user if missing; `usermod -p '*'` keeps it from counting as locked when sshd runs with UsePAM no. */
 export function ensureSshUser(): void {
-  if (spawnSync("id", [SSH_USER]).status !== 0) {
+  // Test files start in parallel: useradd may find /etc/passwd locked by the other one, or the user just made by it.
+  for (let attempt = 0; spawnSync("id", [SSH_USER]).status !== 0; attempt++) {
     const made = spawnSync("useradd", ["-m", "-s", "/bin/sh", SSH_USER], { encoding: "utf8" });
-    // Another test file may have made it in between: only a user that still does not exist is a failure.
-    if (made.status !== 0 && spawnSync("id", [SSH_USER]).status !== 0) throw new Error(`useradd failed: ${made.stderr}`);
+    if (made.status === 0) break;
+    if (attempt >= 20) throw new Error(`useradd failed: ${made.stderr}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
   }
-  execFileSync("usermod", ["-p", "*", SSH_USER]);
+  for (let attempt = 0; spawnSync("usermod", ["-p", "*", SSH_USER]).status !== 0; attempt++) {
+    if (attempt >= 20) throw new Error(`usermod -p '*' ${SSH_USER} failed`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
 }
 
 /** Processes of the test user (pgrep -u), with their command lines: what a remote run left behind. */
