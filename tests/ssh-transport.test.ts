@@ -160,4 +160,20 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(remoteProcesses("^sleep 304")).toEqual([]);
   });
+
+  it("a new orc process kills what an orc that died left running in the same remote workspace, then copies it afresh", async () => {
+    const remoteWorkspace = `~/ws-dead-${String(process.pid)}`;
+    const options = { target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace, skip: [], promptDir: join(dir, "prompts") };
+    const dead = new SshTransport(options);
+    void dead.run(sh("sleep 305"));
+    for (let i = 0; i < 200 && remoteProcesses("^sleep 305").length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(remoteProcesses("^sleep 305")).toHaveLength(1);
+    dead.breakConnection(); // as if orc had died: the remote process keeps running
+    const next = new SshTransport(options);
+    writeFileSync(join(ws, "fresh.txt"), "new\n");
+    const out = await next.run(sh("cat fresh.txt"));
+    expect(out.stdoutTail).toBe("new\n");
+    expect(remoteProcesses("^sleep 305")).toEqual([]);
+    await next.close();
+  });
 });

@@ -151,9 +151,12 @@ export class TestSshd {
   async stop(): Promise<void> {
     const child = this.child;
     if (child !== undefined && child.exitCode === null) {
-      const closed = new Promise((resolve) => child.once("close", resolve));
+      // The connections' sshd processes share the listener's stderr pipe: they go first, then the listener; its exit
+      // (not the pipe's close) is what is waited for.
+      this.dropConnections();
+      const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
-      await closed;
+      await exited;
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -137,6 +137,11 @@ export class WorkspaceSync {
     const { remoteWs, meta } = this.paths;
     const ws = shq(remoteWs);
     const owner = shq(`${meta}/owner`);
+    // An orc that died (kill -9, a crash) left its remote processes running in this workspace: their wrappers carry
+    // the meta path in their arguments. The pattern's first character is bracketed so it does not match this shell.
+    const pattern = shq(`[${meta.slice(0, 1)}]${meta.slice(1).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`);
+    // A command line of its own: any other path of the workspace in it would make this shell match too.
+    await mustSucceed(conn, `if command -v pgrep >/dev/null; then for p in $(pgrep -u "$(id -u)" -f ${pattern}); do kill -KILL -"$p" 2>/dev/null; done; fi; true`);
     const prepare = [
       `if [ -e ${ws} ] && [ ! -f ${owner} ] && [ -n "$(ls -A ${ws} 2>/dev/null)" ]; then echo "orc: the remote directory ${remoteWs.replace(/[^\w./~-]/g, "?")} is not empty and not orc's; choose another transport.workspace" >&2; exit 3; fi`,
       `rm -rf ${ws} && mkdir -p ${ws} ${shq(meta)} && : > ${owner} && rm -f ${shq(`${meta}/manifest`)} ${shq(`${meta}/manifest.new`)}`,
