@@ -156,7 +156,7 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
     expect(remoteProcesses("^sleep 304")).toHaveLength(6);
     controller.abort();
     const ends = await Promise.all(held);
-    expect(ends.map((o) => o.end)).toEqual(Array.from({ length: 9 }, () => "cancelled"));
+    expect(ends.map((o) => o.end), ends.map((o) => o.error ?? "").join("; ")).toEqual(Array.from({ length: 9 }, () => "cancelled"));
     await new Promise((r) => setTimeout(r, 300));
     expect(remoteProcesses("^sleep 304")).toEqual([]);
   });
@@ -165,9 +165,9 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
     const remoteWorkspace = `~/ws-dead-${String(process.pid)}`;
     const options = { target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace, skip: [], promptDir: join(dir, "prompts") };
     const dead = new SshTransport(options);
-    void dead.run(sh("sleep 305"));
+    const deadRun = dead.run(sh("sleep 305"));
     for (let i = 0; i < 200 && remoteProcesses("^sleep 305").length === 0; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(remoteProcesses("^sleep 305")).toHaveLength(1);
+    expect(remoteProcesses("^sleep 305"), JSON.stringify(await Promise.race([deadRun, Promise.resolve("running")]))).toHaveLength(1);
     dead.breakConnection(); // as if orc had died: the remote process keeps running
     const next = new SshTransport(options);
     writeFileSync(join(ws, "fresh.txt"), "new\n");

@@ -21,6 +21,17 @@ export interface SshTarget {
   readonly fingerprint?: string;
 }
 
+/** How each channel's command ended, as the server said (recorded as soon as the channel exists). */
+const exits = new WeakMap<ClientChannel, { readonly code: number | null; readonly signal: string | null }>();
+
+/** The exit status and signal (`SIGKILL`, …) of a channel's command once it closed; nulls when the server sent none. */
+export function exitOf(channel: ClientChannel): { readonly code: number | null; readonly signal: string | null } {
+  const exit = exits.get(channel);
+  if (exit === undefined) return { code: null, signal: null };
+  const signal = exit.signal === null ? null : exit.signal.startsWith("SIG") ? exit.signal : `SIG${exit.signal}`;
+  return { code: exit.code, signal };
+}
+
 /** Connecting failed for a reason retrying cannot fix (host key refused, authentication rejected, no credentials). */
 export class FatalSshError extends Error {}
 
@@ -107,7 +118,13 @@ export class SshConnection {
       try {
         return await new Promise<ClientChannel>((resolve, reject) => {
           if (this.lostReason !== undefined) { reject(new Error(this.lostReason)); return; }
-          this.client.exec(command, (error, stream) => { if (error === undefined) resolve(stream); else reject(error); });
+          this.client.exec(command, (error, stream) => {
+            if (error !== undefined) { reject(error); return; }
+            // Now, not after the promise settles: ssh2 emits `exit` as it parses the packet, and a fast command's
+            // status can come in the same read as the channel's confirmation, before any later listener exists.
+            stream.once("exit", (code: number | null, signal?: string) => { exits.set(stream, { code: code ?? null, signal: signal ?? null }); });
+            resolve(stream);
+          });
         });
       } catch (error) {
         if (this.lostReason !== undefined || attempt >= 4) throw error;
@@ -122,15 +139,13 @@ export class SshConnection {
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      let code: number | null = null;
-      let signal: string | undefined;
       const stopLost = this.onLost((reason) => { reject(new Error(reason)); });
       channel.on("data", (chunk: Buffer) => out.push(chunk));
       channel.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-      channel.on("exit", (c: number | null, s?: string) => { code = c; signal = s; });
       channel.on("close", () => {
         stopLost();
-        resolve({ code, ...(signal === undefined ? {} : { signal }), stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") });
+        const { code, signal } = exitOf(channel);
+        resolve({ code, ...(signal === null ? {} : { signal }), stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") });
       });
       channel.end(stdin);
     });

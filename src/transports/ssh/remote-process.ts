@@ -9,7 +9,7 @@ import type { ProcessEnd } from "../../core/events.js";
 import { OutputTails } from "../output-tails.js";
 import type { ProcessOutcome, ProcessSpec } from "../port.js";
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_OUTPUT_BYTES, DRAIN_CAP_MS } from "../supervisor.js";
-import type { SshConnection } from "./connection.js";
+import { exitOf, type SshConnection } from "./connection.js";
 import { ControlRecords } from "./control-records.js";
 import { envLine } from "./quote.js";
 import { wrapperCommand } from "./wrapper.js";
@@ -151,11 +151,10 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
 
     channel.on("data", (chunk: Buffer) => { lastOutput = performance.now(); output.write("stdout", chunk); });
     channel.stderr.on("data", (chunk: Buffer) => { records.write(chunk); });
-    channel.on("exit", (code: number | null, signal?: string) => {
-      exitCode = code ?? null;
-      exitSignal = signal === undefined ? null : signal.startsWith("SIG") ? signal : `SIG${signal}`;
+    channel.on("close", () => {
+      ({ code: exitCode, signal: exitSignal } = exitOf(channel));
+      finish();
     });
-    channel.on("close", () => { finish(); });
 
     const timeoutMs = spec.timeoutMs ?? 0;
     const inactivityMs = spec.inactivityTimeoutMs ?? 0;

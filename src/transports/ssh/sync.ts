@@ -14,7 +14,7 @@ import { spawn } from "node:child_process";
 import { lstatSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { SFTPWrapper } from "ssh2";
-import type { SshConnection } from "./connection.js";
+import { exitOf, type SshConnection } from "./connection.js";
 import { hostTarget, putDir, putFile, putLink, UnsafePathError } from "./host-apply.js";
 import { diffManifests, parseRemote, REMOTE_FIND, walkHost, type Manifest } from "./manifest.js";
 import { shq } from "./quote.js";
@@ -167,12 +167,10 @@ export class WorkspaceSync {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const done = new Promise<number | null>((resolve, reject) => {
-      let code: number | null = null;
       const stop = conn.onLost((reason) => { reject(new Error(reason)); });
       channel.on("data", (chunk: Buffer) => out.push(chunk));
       channel.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-      channel.on("exit", (c: number | null) => { code = c; });
-      channel.on("close", () => { stop(); resolve(code); });
+      channel.on("close", () => { stop(); resolve(exitOf(channel).code); });
     });
     if (paths.length === 0) channel.end();
     else {
