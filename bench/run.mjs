@@ -16,6 +16,7 @@ const suites = {
   sandbox: () => import("./sandbox.mjs"),
   "sandbox-probe": () => import("./sandbox-probe.mjs"),
   docker: () => import("./docker.mjs"),
+  ssh: () => import("./ssh.mjs"),
   big: () => import("./big-workspace.mjs"),
   parallel: () => import("./parallel.mjs"),
 };

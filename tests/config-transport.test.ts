@@ -32,12 +32,12 @@ describe("config: transport", () => {
     expect(await transportOf(`transport: local\n${TASKS}`)).toEqual({ kind: "local" });
   });
 
-  it("refuses kinds not available yet, home paths outside the home, and bad variable names, each where it was written", async () => {
-    project.write("p.yaml", `transport: ssh\n${TASKS}`);
+  it("refuses unknown kinds, home paths outside the home, and bad variable names, each where it was written", async () => {
+    project.write("p.yaml", `transport: vm\n${TASKS}`);
     project.write("q.yaml", `transport:\n  kind: sandbox\n  home: [/etc, ../x, ok]\n${TASKS}`);
     project.write("r.yaml", `transport:\n  kind: sandbox\n  env: [1BAD]\n${TASKS}`);
     const { text } = await project.diagnostics("p.yaml", "q.yaml", "r.yaml");
-    expect(text).toContain('p.yaml:1:12: error: transport "ssh" is not available yet; this build runs: local, sandbox, docker');
+    expect(text).toMatch(/p\.yaml:1:12: error: [^\n]*(local|sandbox)/);
     expect(text).toContain('q.yaml:3:10: error: home path "/etc" must name something inside your home');
     expect(text).toContain('q.yaml:3:16: error: home path "../x" must name something inside your home');
     expect(text).toContain('r.yaml:3:9: error: transport.env[0] must match ^[A-Za-z_][A-Za-z0-9_]*$ (found "1BAD")');
@@ -79,5 +79,25 @@ describe("config: transport", () => {
     expect(text).toContain("r.yaml:4:9: error: transport.pids must be at least 1 (found 0)");
     expect(text).toContain("r.yaml:5:9: error: transport.cpus must be more than 0 (found -1)");
     expect(text).toContain('s.yaml:4:3: warning: "home" has no effect on the docker transport');
+  });
+
+  it("ssh: host required; port 22, known_hosts ~/.ssh/known_hosts and no key (the ssh-agent) by default; a relative key resolves against the file", async () => {
+    expect(await transportOf(`transport: {kind: ssh, host: box.lan}\n${TASKS}`)).toEqual({ kind: "ssh", host: "box.lan", port: 22, knownHosts: "~/.ssh/known_hosts", env: [] });
+    const fp = `SHA256:${"a".repeat(43)}`;
+    const full = `transport: {kind: ssh, host: h, port: 2222, user: dev, key: keys/id, passphrase_env: KEY_PASS, known_hosts: ~/kh, fingerprint: "${fp}", workspace: ~/ws/, env: [TOKEN]}\n`;
+    expect(await transportOf(full + TASKS)).toEqual({
+      kind: "ssh", host: "h", port: 2222, user: "dev", key: project.path("keys/id"), passphraseEnv: "KEY_PASS", knownHosts: "~/kh", fingerprint: fp, workspace: "~/ws", env: ["TOKEN"],
+    });
+  });
+
+  it("ssh: a missing host, a malformed fingerprint, a workspace that is the home, and a bad port, each where it was written", async () => {
+    project.write("p.yaml", `transport: ssh\n${TASKS}`);
+    project.write("q.yaml", `transport:\n  kind: ssh\n  host: h\n  fingerprint: "MD5:aa:bb"\n  workspace: "~"\n${TASKS}`);
+    project.write("r.yaml", `transport: {kind: ssh, host: h, port: 70000}\n${TASKS}`);
+    const { text } = await project.diagnostics("p.yaml", "q.yaml", "r.yaml");
+    expect(text).toContain("p.yaml:1:12: error: transport ssh needs a host");
+    expect(text).toContain('q.yaml:4:16: error: fingerprint "MD5:aa:bb" is not a SHA256 host key fingerprint');
+    expect(text).toContain('q.yaml:5:14: error: workspace "~" must be a dedicated directory');
+    expect(text).toContain("r.yaml:1:39: error: transport.port must be at most 65535 (found 70000)");
   });
 });

@@ -5,6 +5,7 @@ import { q, type Path } from "./describe.js";
 import type { RawTransport } from "./schema/transport.js";
 import { readDockerTransport } from "./transport-docker.js";
 import type { Scope } from "./scope.js";
+import { readSshTransport } from "./transport-ssh.js";
 
 /**
  * Normalises one level's `transport:` (`transport: sandbox` is short for `{kind: sandbox}`). The shape is already
@@ -18,6 +19,7 @@ export function readTransport(raw: RawTransport | undefined, path: Path, scope: 
     scope.out.error("transport-unavailable", `transport ${q(spec.kind)} is not available yet; this build runs: ${AVAILABLE_TRANSPORT_KINDS.join(", ")}`, kindPath);
     return undefined;
   }
+  if (spec.kind === "ssh") return readSshTransport(raw, path, scope);
   if (spec.kind === "local") {
     for (const key of ["network", "home", "env"] as const) {
       if (typeof raw !== "string" && raw[key] !== undefined) scope.out.warning("transport-setting-ignored", `${q(key)} has no effect on the local transport`, [...path, key], "key");

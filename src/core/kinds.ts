@@ -5,8 +5,8 @@
 export const AGENT_KINDS = ["command", "claude-code", "codex", "qwen-code", "opencode", "aider"] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
 
-/** Where agents and gates run (`transport:`). `ssh` is named so config can say "not available yet". */
+/** Where agents and gates run (`transport:`). */
 export const TRANSPORT_KINDS = ["local", "sandbox", "docker", "ssh"] as const;
 export type TransportKind = (typeof TRANSPORT_KINDS)[number];
 /** The kinds this build can run. */
-export const AVAILABLE_TRANSPORT_KINDS = ["local", "sandbox", "docker"] as const;
+export const AVAILABLE_TRANSPORT_KINDS = ["local", "sandbox", "docker", "ssh"] as const;

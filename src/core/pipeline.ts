@@ -44,7 +44,7 @@ export interface Pipeline {
 }
 
 /** `transport:`, normalised. */
-export type TransportSpec = LocalTransportSpec | SandboxTransportSpec | DockerTransportSpec;
+export type TransportSpec = LocalTransportSpec | SandboxTransportSpec | DockerTransportSpec | SshTransportSpec;
 
 export interface LocalTransportSpec {
   readonly kind: "local";
@@ -77,6 +77,27 @@ export interface DockerTransportSpec {
   readonly env: readonly string[];
   /** The engine's socket; absent: DOCKER_HOST (unix://…) or /var/run/docker.sock. */
   readonly socket?: string;
+}
+
+/** A remote machine over SSH (src/transports/ssh/): the workspace is copied there and changes come back. */
+export interface SshTransportSpec {
+  readonly kind: "ssh";
+  readonly host: string;
+  readonly port: number;
+  /** Undefined: the user orc runs as. */
+  readonly user?: string;
+  /** A private key file (`~/` is the home at run time); undefined: the ssh-agent at SSH_AUTH_SOCK. */
+  readonly key?: string;
+  /** The name of the environment variable holding the key's passphrase (never the passphrase itself). */
+  readonly passphraseEnv?: string;
+  /** The known_hosts file host keys are checked against (`~/` is the home at run time). */
+  readonly knownHosts: string;
+  /** A pinned host key, `SHA256:...`: accepted whatever known_hosts says. */
+  readonly fingerprint?: string;
+  /** The remote workspace directory; undefined: `~/.orc/workspaces/<project>-<hash>`. */
+  readonly workspace?: string;
+  /** Names of host environment variables passed to remote processes. */
+  readonly env: readonly string[];
 }
 
 export const LOCAL_TRANSPORT: LocalTransportSpec = { kind: "local" };

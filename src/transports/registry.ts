@@ -76,3 +76,9 @@ registerTransport("docker", async (spec, ctx) => {
   if (spec.kind !== "docker") throw new Error(`transport kind "docker" was given a "${spec.kind}" spec`);
   return (await import("./docker/index.js")).buildDockerTransport(spec, ctx);
 });
+
+registerTransport("ssh", async (spec, ctx) => {
+  if (spec.kind !== "ssh") throw new Error(`transport kind "ssh" was given a "${spec.kind}" spec`);
+  const { sshTransportFor, sshEnv } = await import("./ssh/setup.js");
+  return { transport: sshTransportFor(spec, ctx), env: sshEnv(ctx.env, spec.env) };
+});

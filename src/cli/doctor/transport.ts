@@ -53,6 +53,7 @@ export const transportCheck: DoctorCheck = {
       return { status: "ok", detail: `local (configured: agents and gates run as you); ${hint}`, data: { kind: "local", default: false, sandbox: trial.ok } };
     }
     if (spec.kind === "docker") return (await import("./transport-docker.js")).dockerCheck(ctx, spec);
+    if (spec.kind === "ssh") return (await import("./transport-ssh.js")).checkSsh(ctx, spec);
     const trial = await trySandbox(ctx, spec.network);
     if (!trial.ok) return { status: "fail", detail: `sandbox: bubblewrap cannot run a sandboxed process: ${trial.detail}`, data: { kind: "sandbox", sandbox: false } };
     return { status: "ok", detail: `sandbox (bubblewrap, network ${spec.network ? "on" : "off"}): a trial process ran in ${String(trial.ms)}ms`, data: { kind: "sandbox", sandbox: true, ms: trial.ms } };

@@ -1,11 +1,12 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { TRANSPORT_KINDS } from "../../core/kinds.js";
 import { Strict, StringEnum } from "./fragments.js";
+import { SshTransportFields } from "./transport-ssh.js";
 
 const Kind = StringEnum(TRANSPORT_KINDS, {
   title: "Transport kind",
   description:
-    "`local`: on this machine, as you. `sandbox`: in a bubblewrap sandbox (Linux) that sees the host read-only but the workspace, hides your home and orc's state. `docker`: in a container per run from a local image (Docker engine). `ssh` is not available yet.",
+    "`local`: on this machine, as you. `sandbox`: in a bubblewrap sandbox (Linux) that sees the host read-only but the workspace, hides your home and orc's state. `docker`: in a container per run from a local image (Docker engine). `ssh`: on another machine over SSH, in a copy of the workspace whose changes come back.",
 });
 
 const TransportObject = Strict(
@@ -28,7 +29,7 @@ const TransportObject = Strict(
     env: Type.Optional(
       Type.Array(Type.String({ description: "An environment variable name, e.g. ANTHROPIC_API_KEY", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }), {
         title: "Environment",
-        description: "sandbox: names of your environment variables passed in, besides PATH, LANG, LC_*, TERM, TZ, USER, LOGNAME, SHELL and CI; `agent.env` always is.",
+        description: "sandbox, ssh: names of your environment variables passed in, besides PATH, LANG, LC_*, TERM, TZ, USER, LOGNAME, SHELL and CI; `agent.env` always is.",
       }),
     ),
     image: Type.Optional(Type.String({ title: "Image", description: "docker (required): the image each run's container starts from, e.g. orc-agent:latest; it must exist locally (orc pulls nothing).", minLength: 1 })),
@@ -40,8 +41,8 @@ const TransportObject = Strict(
     ),
     cpus: Type.Optional(Type.Number({ title: "CPU limit", description: "docker: CPUs the container may use, fractions allowed (default 2).", exclusiveMinimum: 0 })),
     pids: Type.Optional(Type.Integer({ title: "Process limit", description: "docker: processes the container may hold at once (default 512).", minimum: 1 })),
-    user: Type.Optional(Type.String({ title: "User", description: "docker: the user processes run as inside (name or uid[:gid]); default: the workspace's owner, so the files agents write stay yours.", minLength: 1 })),
     socket: Type.Optional(Type.String({ title: "Engine socket", description: "docker: the engine's unix socket; default DOCKER_HOST (unix://…) or /var/run/docker.sock.", minLength: 1 })),
+    ...SshTransportFields,
   },
   { title: "Transport settings", description: "Where agents and gates run, with the kind's settings." },
 );

@@ -1,0 +1,103 @@
+// Per-command overhead of `transport: ssh`: a few hundred short commands (`true`) through SshTransport.run on its held
+// connection, against a bare ssh2 exec of `true` on another held connection to the same sshd (the floor), and against
+// LocalTransport. SshTransport also checks the workspace both ways around each command (a host walk, and a remote
+// `find` + `cmp` in the same exec): the workspace here holds WORKSPACE_FILES files and stays unchanged, the common case
+// (an agent's turn changes files once; its gates change nothing). The series alternate command by command, so drift
+// hits them alike. `npm run build` first, then `node bench/run.mjs ssh`; prints one JSON line. Target: ratio_bare <= 1.2.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Client } from "ssh2";
+import { LocalTransport } from "../dist/transports/local.js";
+import { SshTransport } from "../dist/transports/ssh/transport.js";
+import { wrapperCommand } from "../dist/transports/ssh/wrapper.js";
+import { median, percentile, scratch } from "./lib.mjs";
+import { SSH_USER, startSshd } from "./sshd.mjs";
+
+const COMMANDS = 300;
+const WARMUP = 20;
+const WORKSPACE_FILES = 200;
+
+async function timed(fn) {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+function bareExec(client, command = "true", stdin = undefined) {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (error, stream) => {
+      if (error) return reject(error);
+      let code = null;
+      let signal = null;
+      stream.on("exit", (c, s) => { code = c; signal = s ?? null; });
+      // The wrapper ends by killing its own group (signal KILL, after reporting its status on stderr).
+      stream.on("close", () => (code === 0 || signal === "SIGKILL" ? resolve() : reject(new Error(`exit ${code} ${signal}`))));
+      stream.resume();
+      stream.stderr.resume();
+      stream.end(stdin);
+    });
+  });
+}
+
+export async function run() {
+  const sshd = await startSshd();
+  const dir = scratch("orc-bench-ssh-");
+  const client = new Client();
+  const workspace = join(dir, "ws");
+  const target = { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts };
+  const transport = new SshTransport({ target, hostWorkspace: workspace, remoteWorkspace: `~/bench-ssh-${process.pid}`, skip: [], promptDir: join(dir, "prompts") });
+  try {
+    for (let d = 0; d < 10; d++) {
+      mkdirSync(join(workspace, `d${d}`), { recursive: true });
+      for (let f = 0; f < WORKSPACE_FILES / 10; f++) writeFileSync(join(workspace, `d${d}`, `f${f}.txt`), `file ${d}/${f}\n`);
+    }
+    await new Promise((resolve, reject) => {
+      // TCP_NODELAY as SshConnection sets it, so both series send their small packets alike.
+      client.once("ready", () => { client.setNoDelay(true); resolve(); }).once("error", reject);
+      client.connect({ host: "127.0.0.1", port: sshd.port, username: SSH_USER, privateKey: readFileSync(sshd.keyFile), hostVerifier: () => true });
+    });
+    const spec = { command: "true", cwd: workspace, env: { LANG: "C.UTF-8" } };
+    const local = new LocalTransport();
+    const check = (outcome) => {
+      if (outcome.exitCode !== 0) throw new Error(`${outcome.end} ${outcome.exitCode}: ${outcome.error ?? outcome.outputTail}`);
+    };
+    // SshTransport's remote wrapper alone, without the workspace check (no workspace): what the check costs is the
+    // difference between `ssh` and this, what the wrapper costs the difference between this and `ssh2_bare`.
+    // The bench user's login shell is /bin/sh: the wrapper runs in it directly, as SshTransport runs it there.
+    const wrapperOnly = wrapperCommand({ nonce: "0", cwd: "/tmp", workspace: "", meta: "/tmp", shell: true, stdin: false, command: "true", args: [], direct: true });
+    const series = {
+      ssh: async () => check(await transport.run(spec)),
+      ssh2_wrapper: () => bareExec(client, wrapperOnly, "\n"),
+      ssh2_bare: () => bareExec(client),
+      local: async () => check(await local.run(spec)),
+    };
+    const times = Object.fromEntries(Object.keys(series).map((k) => [k, []]));
+    for (let i = 0; i < WARMUP + COMMANDS; i++) {
+      for (const [name, fn] of Object.entries(series)) {
+        const ms = await timed(fn);
+        if (i >= WARMUP) times[name].push(ms);
+      }
+    }
+    const round = (n) => Math.round(n * 100) / 100;
+    const medians = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round(median(v))]));
+    const p95 = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round(percentile(v, 95))]));
+    return {
+      bench: "ssh",
+      commands: COMMANDS,
+      workspace_files: WORKSPACE_FILES,
+      median_ms: medians,
+      p95_ms: p95,
+      ratio_bare: round(medians.ssh / medians.ssh2_bare),
+      ratio_wrapper: round(medians.ssh2_wrapper / medians.ssh2_bare),
+      ratio_local: round(medians.ssh / medians.local),
+      target: "ratio_bare <= 1.2",
+    };
+  } finally {
+    await transport.close();
+    client.end();
+    sshd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await run()));

@@ -1,0 +1,181 @@
+/**
+ * One process on the remote, through the wrapper (wrapper.ts), with the supervisor's contract: streamed and bounded
+ * output, exit status, stdin, timeouts, inactivity, cancellation. Stopping it sends `kill -TERM` then, after the
+ * grace, `kill -KILL` to the remote process group over another channel (closing the channel would leave it running).
+ * A connection lost under it ends it as `transport-lost`.
+ */
+import { randomBytes } from "node:crypto";
+import type { ProcessEnd } from "../../core/events.js";
+import { OutputTails } from "../output-tails.js";
+import type { ProcessOutcome, ProcessSpec } from "../port.js";
+import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_OUTPUT_BYTES, DRAIN_CAP_MS } from "../supervisor.js";
+import { exitOf, type SshConnection } from "./connection.js";
+import { ControlRecords } from "./control-records.js";
+import { envLine } from "./quote.js";
+import { wrapperCommand } from "./wrapper.js";
+
+export interface RemoteCall {
+  readonly spec: ProcessSpec;
+  readonly cwd: string;
+  readonly workspace: string;
+  readonly meta: string;
+  /** The environment as the remote gets it (paths mapped). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Names the connection in messages. */
+  readonly where: string;
+  /** The login shell runs the wrapper itself (wrapper.ts). */
+  readonly direct: boolean;
+}
+
+/** What the wrapper reported at the end; absent when it never got there (killed, connection lost). */
+export interface RemoteEnd {
+  readonly status: number;
+  readonly changed: boolean;
+  readonly gitChanged: boolean;
+}
+
+export interface RemoteResult {
+  readonly outcome: ProcessOutcome;
+  readonly end?: RemoteEnd;
+  /** The remote process group, once the wrapper reported it. */
+  readonly pgid?: number;
+}
+
+export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<RemoteResult> {
+  const { spec } = call;
+  const started = performance.now();
+  const output = new OutputTails(Math.max(0, spec.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES), spec);
+  const nonce = randomBytes(9).toString("hex");
+  const command = wrapperCommand({
+    nonce,
+    cwd: call.cwd,
+    workspace: call.workspace,
+    meta: call.meta,
+    shell: spec.shell === true,
+    stdin: spec.stdin !== undefined,
+    command: spec.command,
+    args: spec.args ?? [],
+    direct: call.direct,
+  });
+  const done = (end: ProcessEnd, error?: string): { outcome: ProcessOutcome } => {
+    output.flush();
+    return { outcome: { exitCode: null, signal: null, end, durationMs: Math.round(performance.now() - started), pid: undefined, ...output.kept(), ...(error === undefined ? {} : { error }) } };
+  };
+  if (spec.signal?.aborted === true) return done("cancelled");
+  let channel;
+  try {
+    channel = await conn.exec(command);
+  } catch (error) {
+    return conn.lost === undefined ? done("spawn-error", `ssh: cannot start a remote process on ${call.where}: ${(error as Error).message}`) : done("transport-lost", lostMessage(call.where, conn.lost));
+  }
+
+  return new Promise((resolve) => {
+    let end: ProcessEnd = "exited";
+    let pgid: number | undefined;
+    let trailer: RemoteEnd | undefined;
+    let exitCode: number | null = null;
+    let exitSignal: string | null = null;
+    let lastOutput = performance.now();
+    let stopping = false;
+    let finished = false;
+    const timers = new Set<NodeJS.Timeout>();
+    const arm = (ms: number, fire: () => void): void => {
+      const t = setTimeout(() => { timers.delete(t); fire(); }, ms);
+      timers.add(t);
+    };
+    const killGraceMs = Math.max(0, spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+    let whenPgid: (() => void) | undefined;
+
+    const records = new ControlRecords(
+      nonce,
+      (body) => {
+        const [kind, a, b] = body.split(":");
+        if (kind === "pid") {
+          pgid = Number(a);
+          whenPgid?.();
+        } else if (kind === "end") trailer = { status: Number(a), changed: (b ?? "").startsWith("changed"), gitChanged: (b ?? "").endsWith("+git") };
+      },
+      (chunk) => { lastOutput = performance.now(); output.write("stderr", chunk); },
+    );
+
+    const signalGroup = (signal: "TERM" | "KILL"): void => {
+      if (pgid === undefined || conn.lost !== undefined) return;
+      void conn.killer.kill(signal, pgid);
+    };
+    const terminate = (reason: ProcessEnd): void => {
+      if (stopping || finished) return;
+      stopping = true;
+      end = reason;
+      const go = (): void => {
+        signalGroup("TERM");
+        arm(killGraceMs, () => {
+          signalGroup("KILL");
+          // The channel should close now; if it does not (the connection is wedged), stop waiting.
+          arm(DRAIN_CAP_MS + 1000, () => { finish(); });
+        });
+      };
+      if (pgid !== undefined) go();
+      else whenPgid = go;
+    };
+    const onAbort = (): void => { terminate("cancelled"); };
+    const stopLost = conn.onLost((reason) => {
+      if (finished) return;
+      end = "transport-lost";
+      finish(lostMessage(call.where, reason));
+    });
+
+    const finish = (error?: string): void => {
+      if (finished) return;
+      finished = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      spec.signal?.removeEventListener("abort", onAbort);
+      stopLost();
+      records.end();
+      output.flush();
+      const status = trailer?.status ?? exitCode;
+      resolve({
+        outcome: {
+          exitCode: end === "transport-lost" ? null : status,
+          signal: trailer === undefined && end !== "transport-lost" ? exitSignal : null,
+          end,
+          durationMs: Math.round(performance.now() - started),
+          pid: undefined,
+          ...output.kept(),
+          ...(error === undefined ? {} : { error }),
+        },
+        ...(trailer === undefined ? {} : { end: trailer }),
+        ...(pgid === undefined ? {} : { pgid }),
+      });
+    };
+
+    channel.on("data", (chunk: Buffer) => { lastOutput = performance.now(); output.write("stdout", chunk); });
+    channel.stderr.on("data", (chunk: Buffer) => { records.write(chunk); });
+    channel.on("close", () => {
+      ({ code: exitCode, signal: exitSignal } = exitOf(channel));
+      finish();
+    });
+
+    const timeoutMs = spec.timeoutMs ?? 0;
+    const inactivityMs = spec.inactivityTimeoutMs ?? 0;
+    if (timeoutMs > 0) arm(timeoutMs, () => { terminate("timeout"); });
+    if (inactivityMs > 0) {
+      const check = (): void => {
+        const quiet = performance.now() - lastOutput;
+        if (quiet >= inactivityMs) terminate("stalled");
+        else arm(inactivityMs - quiet, check);
+      };
+      arm(inactivityMs, check);
+    }
+    spec.signal?.addEventListener("abort", onAbort, { once: true });
+    // Aborted while waiting for a channel: the process has started all the same, so it is stopped like any other.
+    if (spec.signal?.aborted === true) terminate("cancelled");
+
+    channel.write(envLine(call.env));
+    channel.end(spec.stdin);
+  });
+}
+
+function lostMessage(where: string, reason: string): string {
+  return `the SSH connection to ${where} was lost while the process ran (${reason}); orc reconnects for the next one`;
+}

@@ -1,0 +1,185 @@
+/**
+ * The `ssh` transport: every process runs on a remote machine, in a copy of the workspace there (sync.ts keeps it
+ * in step; the host workspace stays the truth). One connection is held for the run and reopened, with backoff, when
+ * it drops; a process it dropped under ends `transport-lost`, which the run loop answers by running the attempt again.
+ */
+import { createHash } from "node:crypto";
+import { basename, relative, isAbsolute } from "node:path";
+import type { ProcessOutcome, ProcessSpec, Transport } from "../port.js";
+import { FatalSshError, SshConnection, type SshTarget } from "./connection.js";
+import { runRemote } from "./remote-process.js";
+import { RECONNECT, retry } from "./retry.js";
+import { WorkspaceSync } from "./sync.js";
+import { POSIX_SHELLS } from "./wrapper.js";
+import { PromptFiles } from "./prompt-files.js";
+
+export interface SshOptions {
+  readonly target: SshTarget;
+  readonly hostWorkspace: string;
+  /** As configured (`~/…` or absolute); undefined: `~/.orc/workspaces/<project>-<hash>`. */
+  readonly remoteWorkspace?: string;
+  /** Host paths relative to the workspace that are never synced (orc's state when inside the workspace). */
+  readonly skip: readonly string[];
+  /** Where the run's prompt files are written on the host: copied to the remote when an env value names one. */
+  readonly promptDir: string;
+}
+
+/** The default remote workspace: one per host workspace, so two projects never share one. */
+export function defaultRemoteWorkspace(hostWorkspace: string, host: string): string {
+  const hash = createHash("sha256").update(`${host}\0${hostWorkspace}`).digest("hex").slice(0, 12);
+  const name = basename(hostWorkspace).replace(/[^A-Za-z0-9._-]/g, "_") || "workspace";
+  return `~/.orc/workspaces/${name}-${hash}`;
+}
+
+/** Variables the remote's own login sets: the host's values would be wrong there. */
+const REMOTE_OWNED = new Set(["PATH", "HOME", "USER", "LOGNAME", "SHELL", "MAIL", "PWD", "OLDPWD", "SSH_AUTH_SOCK", "TMPDIR"]);
+
+export class SshTransport implements Transport {
+  readonly kind = "ssh";
+  private conn: SshConnection | undefined;
+  private connecting: Promise<SshConnection> | undefined;
+  /** A refused host key or credentials: every later run() fails the same way at once. */
+  private fatal: string | undefined;
+  private remote: { readonly ws: string; readonly meta: string; readonly sync: WorkspaceSync; readonly prompts: PromptFiles; readonly direct: boolean } | undefined;
+  /** The remote may hold changes not brought back (a process killed or cut off before it could say). */
+  private unsettled = false;
+  private warnedGit = false;
+  /** Remote process groups a lost connection left running: killed as soon as orc is connected again. */
+  private stranded: number[] = [];
+
+  constructor(private readonly options: SshOptions) {}
+
+  private get where(): string {
+    return `${this.options.target.user}@${this.options.target.host}:${String(this.options.target.port)}`;
+  }
+
+  async run(spec: ProcessSpec): Promise<ProcessOutcome> {
+    const started = performance.now();
+    const failed = (end: "spawn-error" | "transport-lost" | "cancelled", error?: string): ProcessOutcome => ({
+      exitCode: null, signal: null, end, durationMs: Math.round(performance.now() - started), pid: undefined, stdoutTail: "", stderrTail: "", outputTail: "", droppedBytes: 0,
+      ...(error === undefined ? {} : { error }),
+    });
+    if (spec.signal?.aborted === true) return failed("cancelled");
+    let conn: SshConnection;
+    try {
+      conn = await this.connection(spec.signal);
+    } catch (error) {
+      return failed("spawn-error", (error as Error).message);
+    }
+    const remote = this.remote;
+    if (remote === undefined) return failed("spawn-error", "ssh: the remote workspace is not set up");
+    try {
+      if (this.stranded.length > 0) await this.killStranded(conn);
+      if (this.unsettled) await remote.sync.pull(conn, false);
+      this.unsettled = false;
+      await remote.sync.push(conn);
+    } catch (error) {
+      if (conn.lost !== undefined) return failed("transport-lost", `the SSH connection to ${this.where} was lost while updating the remote workspace (${conn.lost})`);
+      return failed("spawn-error", `ssh: ${(error as Error).message}`);
+    }
+    const env = await this.remoteEnv(conn, spec.env, remote);
+    const { outcome, end, pgid } = await runRemote(conn, { spec, cwd: this.remotePath(spec.cwd, remote.ws), workspace: remote.ws, meta: remote.meta, env, where: this.where, direct: remote.direct });
+    if (outcome.end === "transport-lost") {
+      this.unsettled = true;
+      if (pgid !== undefined) this.stranded.push(pgid);
+      return outcome;
+    }
+    if (end !== undefined && !end.changed) return outcome;
+    try {
+      const report = await remote.sync.pull(conn, end !== undefined);
+      const notes: string[] = [];
+      if (report.refused.length > 0) notes.push(`orc: refused to bring back ${String(report.refused.length)} path(s) from the remote (outside the workspace, in .git or orc's state): ${report.refused.slice(0, 5).join(", ")}`);
+      if (end?.gitChanged === true && !this.warnedGit) {
+        this.warnedGit = true;
+        notes.push("orc: the remote's copy of .git changed; changes to .git stay on the remote and never come back");
+      }
+      return notes.length === 0 ? outcome : withNote(outcome, notes.join("\n"));
+    } catch (error) {
+      this.unsettled = true;
+      if (conn.lost !== undefined) return { ...outcome, end: "transport-lost", error: `the SSH connection to ${this.where} was lost while bringing the remote's changes back (${conn.lost})` };
+      return { ...outcome, end: "spawn-error", error: `ssh: bringing the remote's changes back failed: ${(error as Error).message}` };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.connecting?.catch(() => undefined);
+    this.conn?.close();
+    this.conn = undefined;
+  }
+
+  /** Breaks the held connection as a network failure would (tests and the bench). */
+  breakConnection(): void {
+    this.conn?.destroy();
+  }
+
+  /** A dropped connection does not stop its remote processes (no terminal, no SIGHUP): their groups are killed here. */
+  private async killStranded(conn: SshConnection): Promise<void> {
+    const groups = this.stranded;
+    this.stranded = [];
+    await Promise.all(groups.map((pgid) => conn.killer.kill("KILL", pgid)));
+  }
+
+  /** The held connection, or a new one (with backoff) when there is none or it was lost. */
+  private async connection(signal: AbortSignal | undefined): Promise<SshConnection> {
+    if (this.fatal !== undefined) throw new Error(this.fatal);
+    if (this.conn !== undefined && this.conn.lost === undefined) return this.conn;
+    this.connecting ??= (async () => {
+      try {
+        const conn = await retry(() => SshConnection.open(this.options.target), { policy: RECONNECT, fatal: (e) => e instanceof FatalSshError, ...(signal === undefined ? {} : { signal }) });
+        await this.setUp(conn);
+        this.conn = conn;
+        return conn;
+      } catch (error) {
+        if (error instanceof FatalSshError) this.fatal = error.message;
+        throw error;
+      } finally {
+        this.connecting = undefined;
+      }
+    })();
+    return this.connecting;
+  }
+
+  /** Once per orc process: the remote paths (`~` resolved through SFTP) and the workspace sync. */
+  private async setUp(conn: SshConnection): Promise<void> {
+    if (this.remote !== undefined) return;
+    const configured = this.options.remoteWorkspace ?? defaultRemoteWorkspace(this.options.hostWorkspace, this.options.target.host);
+    const home = await new Promise<string>((resolve, reject) => {
+      void conn.sftp().then((sftp) => { sftp.realpath(".", (error, path) => { if (error) reject(error); else resolve(path); }); }, reject);
+    });
+    const ws = configured.startsWith("~/") ? `${home}/${configured.slice(2)}` : configured;
+    // sshd runs each command with the user's login shell; `$0` names it.
+    const shell = (await conn.capture('printf %s "$0"')).stdout.toString().replace(/^-/, "");
+    const meta = `${ws}.orc-sync`;
+    this.remote = {
+      ws,
+      meta,
+      sync: new WorkspaceSync({ hostWs: this.options.hostWorkspace, remoteWs: ws, meta, skip: new Set([".git", ...this.options.skip]) }),
+      prompts: new PromptFiles(this.options.promptDir, `${meta}/prompts`),
+      direct: POSIX_SHELLS.has(basename(shell)),
+    };
+  }
+
+  /** A host path inside the workspace, as the remote sees it; anything else runs at the remote workspace's root. */
+  private remotePath(path: string, ws: string): string {
+    const rel = relative(this.options.hostWorkspace, path);
+    if (rel === "") return ws;
+    if (rel.startsWith("..") || isAbsolute(rel)) return ws;
+    return `${ws}/${rel}`;
+  }
+
+  /** The process's variables for the remote: host paths mapped (workspace, prompt files), the remote's own left alone. */
+  private async remoteEnv(conn: SshConnection, env: Readonly<Record<string, string>>, remote: NonNullable<SshTransport["remote"]>): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(env)) {
+      if (REMOTE_OWNED.has(key)) continue;
+      const prompt = await remote.prompts.map(conn, value);
+      out[key] = prompt ?? (value === this.options.hostWorkspace || value.startsWith(`${this.options.hostWorkspace}/`) ? this.remotePath(value, remote.ws) : value);
+    }
+    return out;
+  }
+}
+
+function withNote(outcome: ProcessOutcome, note: string): ProcessOutcome {
+  const line = `\n${note}\n`;
+  return { ...outcome, stderrTail: outcome.stderrTail + line, outputTail: outcome.outputTail + line };
+}
