@@ -29,7 +29,7 @@ describe("transport: ssh through orc apply", () => {
   });
   afterEach(() => {
     rig.cleanup();
-    spawnSync("rm", ["-rf", join(remoteHome, remoteWs), join(remoteHome, `${remoteWs}.orc-sync`)]);
+    spawnSync("rm", ["-rf", join(remoteHome, remoteWs), join(remoteHome, `${remoteWs}.orc-sync`), join(remoteHome, `${remoteWs}.tasks`)]);
   });
 
   function pipeline(agent: string, options: { gate?: string; transport?: Record<string, string>; attempts?: number } = {}): void {
@@ -79,6 +79,35 @@ describe("transport: ssh through orc apply", () => {
     expect(diff.stdout).toContain(`+made by ${SSH_USER}`);
     // The same gate fails on the host: it is not the remote user there.
     expect(spawnSync("sh", ["-c", `test "$(id -un)" = ${SSH_USER}`]).status).not.toBe(0);
+  });
+
+  it("tasks side by side each work in a remote copy of their own directory; their work comes back, merges, and the copies go with the run", () => {
+    rig.write(
+      "pipeline.yaml",
+      [
+        `transport: ${sshd.transportYaml({ workspace: `~/${remoteWs}` })}`,
+        "concurrency: 2",
+        "agent:",
+        "  run: |",
+        '    echo "$ORC_TASK_ID by $(id -un) in $(pwd)" > "$ORC_TASK_ID.txt"',
+        "gates:",
+        "  remote:",
+        `    run: ${JSON.stringify(`test "$(id -un)" = ${SSH_USER} && ls *.txt`)}`,
+        "tasks:",
+        "  - { id: left, prompt: left, gates: [remote] }",
+        "  - { id: right, prompt: right, gates: [remote] }",
+      ].join("\n"),
+    );
+    const result = rig.orc(["apply", "pipeline.yaml"], { timeoutMs: 120_000 });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(/run r-\S+ succeeded: all 2 tasks accepted/);
+    expect(result.code).toBe(0);
+    const left = rig.read("left.txt");
+    const right = rig.read("right.txt");
+    expect(left).toContain(`left by ${SSH_USER} in ${remoteHome}/${remoteWs}.tasks/`);
+    expect(right).toContain(`right by ${SSH_USER} in ${remoteHome}/${remoteWs}.tasks/`);
+    expect(left.split(" in ")[1]).not.toBe(right.split(" in ")[1]);
+    expect(existsSync(join(remoteHome, `${remoteWs}.tasks`)) ? spawnSync("ls", ["-A", join(remoteHome, `${remoteWs}.tasks`)]).stdout.toString() : "").toBe("");
   });
 
   it("refuses an unknown host key with one clear line and no stack; a pinned fingerprint is accepted", () => {

@@ -2,6 +2,8 @@
  * The `ssh` transport: every process runs on a remote machine, in a copy of the workspace there (sync.ts keeps it
  * in step; the host workspace stays the truth). One connection is held for the run and reopened, with backoff, when
  * it drops; a process it dropped under ends `transport-lost`, which the run loop answers by running the attempt again.
+ * Tasks side by side work in directories of their own (ProcessSpec.workspace): each gets a remote copy of its own
+ * beside the run's (`<remote workspace>.tasks/<name>-<hash>`), synced the same way.
  */
 import { createHash } from "node:crypto";
 import { basename, relative, isAbsolute } from "node:path";
@@ -12,6 +14,7 @@ import { RECONNECT, retry } from "./retry.js";
 import { WorkspaceSync } from "./sync.js";
 import { POSIX_SHELLS } from "./wrapper.js";
 import { PromptFiles } from "./prompt-files.js";
+import { shq } from "./quote.js";
 
 export interface SshOptions {
   readonly target: SshTarget;
@@ -40,9 +43,10 @@ export class SshTransport implements Transport {
   private connecting: Promise<SshConnection> | undefined;
   /** A refused host key or credentials: every later run() fails the same way at once. */
   private fatal: string | undefined;
-  private remote: { readonly ws: string; readonly meta: string; readonly sync: WorkspaceSync; readonly prompts: PromptFiles; readonly direct: boolean } | undefined;
-  /** The remote may hold changes not brought back (a process killed or cut off before it could say). */
-  private unsettled = false;
+  /** Found once per orc process: the run's remote workspace (`~` resolved) and whether the login shell is POSIX. */
+  private remote: { readonly ws: string; readonly direct: boolean } | undefined;
+  /** A remote copy for each host directory processes work in (the run's workspace; a task's own directory). */
+  private readonly mirrors = new Map<string, Mirror>();
   private warnedGit = false;
   /** Remote process groups a lost connection left running: killed as soon as orc is connected again. */
   private stranded: number[] = [];
@@ -66,21 +70,21 @@ export class SshTransport implements Transport {
     } catch (error) {
       return failed("spawn-error", (error as Error).message);
     }
-    const remote = this.remote;
-    if (remote === undefined) return failed("spawn-error", "ssh: the remote workspace is not set up");
+    if (this.remote === undefined) return failed("spawn-error", "ssh: the remote workspace is not set up");
+    const remote = this.mirrorFor(spec.workspace ?? this.options.hostWorkspace, this.remote);
     try {
       if (this.stranded.length > 0) await this.killStranded(conn);
-      if (this.unsettled) await remote.sync.pull(conn, false);
-      this.unsettled = false;
+      if (remote.unsettled) await remote.sync.pull(conn, false);
+      remote.unsettled = false;
       await remote.sync.push(conn);
     } catch (error) {
       if (conn.lost !== undefined) return failed("transport-lost", `the SSH connection to ${this.where} was lost while updating the remote workspace (${conn.lost})`);
       return failed("spawn-error", `ssh: ${(error as Error).message}`);
     }
     const env = await this.remoteEnv(conn, spec.env, remote);
-    const { outcome, end, pgid } = await runRemote(conn, { spec, cwd: this.remotePath(spec.cwd, remote.ws), workspace: remote.ws, meta: remote.meta, env, where: this.where, direct: remote.direct });
+    const { outcome, end, pgid } = await runRemote(conn, { spec, cwd: remotePath(remote, spec.cwd), workspace: remote.ws, meta: remote.meta, env, where: this.where, direct: this.remote.direct });
     if (outcome.end === "transport-lost") {
-      this.unsettled = true;
+      remote.unsettled = true;
       if (pgid !== undefined) this.stranded.push(pgid);
       return outcome;
     }
@@ -95,7 +99,7 @@ export class SshTransport implements Transport {
       }
       return notes.length === 0 ? outcome : withNote(outcome, notes.join("\n"));
     } catch (error) {
-      this.unsettled = true;
+      remote.unsettled = true;
       if (conn.lost !== undefined) return { ...outcome, end: "transport-lost", error: `the SSH connection to ${this.where} was lost while bringing the remote's changes back (${conn.lost})` };
       return { ...outcome, end: "spawn-error", error: `ssh: bringing the remote's changes back failed: ${(error as Error).message}` };
     }
@@ -103,6 +107,11 @@ export class SshTransport implements Transport {
 
   async close(): Promise<void> {
     await this.connecting?.catch(() => undefined);
+    // Tasks' copies go with the run (their host directories do too); the run's own copy is kept for a resume.
+    const tasks = [...this.mirrors.values()].filter((m) => m.hostWs !== this.options.hostWorkspace);
+    if (tasks.length > 0 && this.conn?.lost === undefined) {
+      await this.conn?.capture(`rm -rf ${tasks.flatMap((m) => [shq(m.ws), shq(m.meta)]).join(" ")}`).catch(() => undefined);
+    }
     this.conn?.close();
     this.conn = undefined;
   }
@@ -139,7 +148,29 @@ export class SshTransport implements Transport {
     return this.connecting;
   }
 
-  /** Once per orc process: the remote paths (`~` resolved through SFTP) and the workspace sync. */
+  /** The remote copy of `hostWs`, made on first use: the run's workspace at its configured path, a task's beside it. */
+  private mirrorFor(hostWs: string, remote: { readonly ws: string }): Mirror {
+    const known = this.mirrors.get(hostWs);
+    if (known !== undefined) return known;
+    let ws = remote.ws;
+    if (hostWs !== this.options.hostWorkspace) {
+      const hash = createHash("sha256").update(hostWs).digest("hex").slice(0, 12);
+      ws = `${remote.ws}.tasks/${basename(hostWs).replace(/[^A-Za-z0-9._-]/g, "_")}-${hash}`;
+    }
+    const meta = `${ws}.orc-sync`;
+    const mirror: Mirror = {
+      hostWs,
+      ws,
+      meta,
+      sync: new WorkspaceSync({ hostWs, remoteWs: ws, meta, skip: new Set([".git", ...this.options.skip]) }),
+      prompts: new PromptFiles(this.options.promptDir, `${meta}/prompts`),
+      unsettled: false,
+    };
+    this.mirrors.set(hostWs, mirror);
+    return mirror;
+  }
+
+  /** Once per orc process: the remote paths (`~` resolved through SFTP) and the login shell. */
   private async setUp(conn: SshConnection): Promise<void> {
     if (this.remote !== undefined) return;
     const configured = this.options.remoteWorkspace ?? defaultRemoteWorkspace(this.options.hostWorkspace, this.options.target.host);
@@ -149,34 +180,38 @@ export class SshTransport implements Transport {
     const ws = configured.startsWith("~/") ? `${home}/${configured.slice(2)}` : configured;
     // sshd runs each command with the user's login shell; `$0` names it.
     const shell = (await conn.capture('printf %s "$0"')).stdout.toString().replace(/^-/, "");
-    const meta = `${ws}.orc-sync`;
-    this.remote = {
-      ws,
-      meta,
-      sync: new WorkspaceSync({ hostWs: this.options.hostWorkspace, remoteWs: ws, meta, skip: new Set([".git", ...this.options.skip]) }),
-      prompts: new PromptFiles(this.options.promptDir, `${meta}/prompts`),
-      direct: POSIX_SHELLS.has(basename(shell)),
-    };
-  }
-
-  /** A host path inside the workspace, as the remote sees it; anything else runs at the remote workspace's root. */
-  private remotePath(path: string, ws: string): string {
-    const rel = relative(this.options.hostWorkspace, path);
-    if (rel === "") return ws;
-    if (rel.startsWith("..") || isAbsolute(rel)) return ws;
-    return `${ws}/${rel}`;
+    this.remote = { ws, direct: POSIX_SHELLS.has(basename(shell)) };
   }
 
   /** The process's variables for the remote: host paths mapped (workspace, prompt files), the remote's own left alone. */
-  private async remoteEnv(conn: SshConnection, env: Readonly<Record<string, string>>, remote: NonNullable<SshTransport["remote"]>): Promise<Record<string, string>> {
+  private async remoteEnv(conn: SshConnection, env: Readonly<Record<string, string>>, remote: Mirror): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(env)) {
       if (REMOTE_OWNED.has(key)) continue;
       const prompt = await remote.prompts.map(conn, value);
-      out[key] = prompt ?? (value === this.options.hostWorkspace || value.startsWith(`${this.options.hostWorkspace}/`) ? this.remotePath(value, remote.ws) : value);
+      out[key] = prompt ?? (value === remote.hostWs || value.startsWith(`${remote.hostWs}/`) ? remotePath(remote, value) : value);
     }
     return out;
   }
+}
+
+/** A host directory's remote copy and its sync. */
+interface Mirror {
+  readonly hostWs: string;
+  readonly ws: string;
+  readonly meta: string;
+  readonly sync: WorkspaceSync;
+  readonly prompts: PromptFiles;
+  /** The remote may hold changes not brought back (a process killed or cut off before it could say). */
+  unsettled: boolean;
+}
+
+/** A host path inside the mirrored directory, as the remote sees it; anything else runs at the remote copy's root. */
+function remotePath(mirror: Mirror, path: string): string {
+  const rel = relative(mirror.hostWs, path);
+  if (rel === "") return mirror.ws;
+  if (rel.startsWith("..") || isAbsolute(rel)) return mirror.ws;
+  return `${mirror.ws}/${rel}`;
 }
 
 function withNote(outcome: ProcessOutcome, note: string): ProcessOutcome {
