@@ -173,10 +173,10 @@ describe("transport: sandbox (bubblewrap)", () => {
     expect(missing.code).toBe(1);
   });
 
-  it("ssh is refused with a positioned diagnostic", () => {
+  it("an ssh transport without a host is refused with a positioned diagnostic by orc validate", () => {
     rig.write("pipeline.yaml", "transport:\n  kind: ssh\nagent: {run: 'true'}\ntasks:\n  - id: t\n    prompt: p\n");
     const result = rig.orc(["validate", "pipeline.yaml"]);
     expect(result.code).not.toBe(0);
-    expect(result.stderr + result.stdout).toMatch(/pipeline\.yaml:2:9.*transport "ssh" is not available yet/);
+    expect(result.stderr + result.stdout).toMatch(/pipeline\.yaml:2:9: error: transport ssh needs a host/);
   });
 });
