@@ -1,11 +1,11 @@
 // (a) `orc apply` of a generated 200-task no-op DAG with a command gate per task vs a bare Node loop spawning the same
-// 400 processes (an agent and a gate per task).
+// 400 processes (an agent and a gate per task). `transport: local`: the run loop's own cost, not the sandbox's (bench/sandbox.mjs).
 import { rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { compare, scratch, timeCommand as timeCommandIn } from "./lib.mjs";
 
 export function dagPipeline(tasks) {
-  const lines = ["version: 1", "name: dag", 'agent: { kind: command, run: "true" }', 'gates: { check: { run: "true" } }', "defaults: { gates: [check] }", "tasks:"];
+  const lines = ["version: 1", "name: dag", "transport: local", 'agent: { kind: command, run: "true" }', 'gates: { check: { run: "true" } }', "defaults: { gates: [check] }", "tasks:"];
   for (let i = 0; i < tasks; i++) {
     // Each task needs up to two earlier ones: a DAG with real levels, not a chain or a flat list.
     const needs = i === 0 ? [] : [`t${Math.floor((i - 1) / 2)}`, ...(i > 2 ? [`t${i - 2}`] : [])];

@@ -72,7 +72,7 @@ function rollbackCommandTimes({ dir, ws, runs }) {
     agent,
     `import { writeFileSync } from "node:fs";\nconst n = Date.now();\nfor (let i = 0; i < 10; i++) writeFileSync("pkg" + String(i * 97).padStart(4, "0") + "/src/file0.ts", "export const changed = " + n + ";\\n");\n`,
   );
-  writeFileSync(join(dir, "rollback.yaml"), `version: 1\nname: rollback\nagent: { kind: command, run: node ${agent} }\ntasks:\n  - { id: t, prompt: change ten files, baseline: false }\n`);
+  writeFileSync(join(dir, "rollback.yaml"), `version: 1\nname: rollback\ntransport: local\nagent: { kind: command, run: node ${agent} }\ntasks:\n  - { id: t, prompt: change ten files, baseline: false }\n`);
   const orcEnv = { ...process.env, CI: "true", ORC_STATE_DIR: join(dir, "rollback-state") };
   const command = (args) => {
     const start = process.hrtime.bigint();

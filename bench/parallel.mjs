@@ -24,7 +24,7 @@ function wallOfApply({ orc, dir, concurrency }) {
   writeFileSync(join(ws, "README.md"), "bench\n");
   const pipeline = join(dir, `p${concurrency}.yaml`);
   const tasks = Array.from({ length: 8 }, (_, i) => `  - { id: t${i}, prompt: go }`).join("\n");
-  writeFileSync(pipeline, `version: 1\nname: parallel\nconcurrency: ${concurrency}\nagent: { kind: command, run: "sleep 1; echo $ORC_TASK_ID > $ORC_TASK_ID.txt" }\ntasks:\n${tasks}\n`);
+  writeFileSync(pipeline, `version: 1\nname: parallel\ntransport: local\nconcurrency: ${concurrency}\nagent: { kind: command, run: "sleep 1; echo $ORC_TASK_ID > $ORC_TASK_ID.txt" }\ntasks:\n${tasks}\n`);
   const env = { ...process.env, CI: "true", ORC_STATE_DIR: join(dir, "state"), ORC_TASK_DIRS: join(dir, "tasks") };
   const start = process.hrtime.bigint();
   const result = spawnSync(process.execPath, [orc, "apply", pipeline, "--workspace", ws], { env, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
