@@ -125,7 +125,7 @@ describe("transport: ssh through orc apply", () => {
     expect(rig.read("made.txt")).toBe("x\n");
   });
 
-  it("a connection killed mid-attempt ends it transport-lost; orc reconnects and the next attempt is accepted", async () => {
+  it("a connection killed mid-attempt ends it transport-lost; orc reconnects, the lost attempt's remote files are dropped, and the rerun is accepted", async () => {
     const started = join(remoteHome, remoteWs, "started");
     pipeline(`if [ -f "$HOME/${remoteWs}.first-done" ]; then echo ok > made.txt; else touch "$HOME/${remoteWs}.first-done" started; sleep 20; fi`, { attempts: 2 });
     const orc = rig.start(["apply", "pipeline.yaml"]);
@@ -138,6 +138,9 @@ describe("transport: ssh through orc apply", () => {
     expect(orc.stdout).toContain("[work] accepted");
     expect(code).toBe(0);
     expect(rig.read("made.txt")).toBe("ok\n");
+    // The lost attempt's files stayed on the remote: the rerun started from a fresh copy of the host, not from them.
+    expect(existsSync(rig.path("started"))).toBe(false);
+    expect(existsSync(started)).toBe(false);
     // The process the dropped connection left running on the remote was killed when orc reconnected.
     expect(remoteProcesses("^sleep 20")).toEqual([]);
     spawnSync("rm", ["-f", join(remoteHome, `${remoteWs}.first-done`)]);

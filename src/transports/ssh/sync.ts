@@ -45,6 +45,14 @@ export class WorkspaceSync {
 
   constructor(private readonly paths: SyncPaths) {}
 
+  /**
+   * Forgets the remote copy: the next push copies the host over it whole. After a lost process the remote holds work
+   * of an attempt the run loop puts back on the host; pulling it would bring that work back into the rerun.
+   */
+  discard(): void {
+    this.initialised = false;
+  }
+
   /** Brings the remote up to date with the host; the first call of this orc process copies everything. */
   async push(conn: SshConnection): Promise<void> {
     await this.exclusive(async () => {

@@ -84,7 +84,9 @@ export class SshTransport implements Transport {
     const env = await this.remoteEnv(conn, spec.env, remote);
     const { outcome, end, pgid } = await runRemote(conn, { spec, cwd: remotePath(remote, spec.cwd), workspace: remote.ws, meta: remote.meta, env, where: this.where, direct: this.remote.direct });
     if (outcome.end === "transport-lost") {
-      remote.unsettled = true;
+      // What the lost process left on the remote belongs to an attempt the run loop puts back: never pulled.
+      remote.sync.discard();
+      remote.unsettled = false;
       if (pgid !== undefined) this.stranded.push(pgid);
       return outcome;
     }
@@ -99,8 +101,11 @@ export class SshTransport implements Transport {
       }
       return notes.length === 0 ? outcome : withNote(outcome, notes.join("\n"));
     } catch (error) {
+      if (conn.lost !== undefined) {
+        remote.sync.discard();
+        return { ...outcome, end: "transport-lost", error: `the SSH connection to ${this.where} was lost while bringing the remote's changes back (${conn.lost})` };
+      }
       remote.unsettled = true;
-      if (conn.lost !== undefined) return { ...outcome, end: "transport-lost", error: `the SSH connection to ${this.where} was lost while bringing the remote's changes back (${conn.lost})` };
       return { ...outcome, end: "spawn-error", error: `ssh: bringing the remote's changes back failed: ${(error as Error).message}` };
     }
   }
