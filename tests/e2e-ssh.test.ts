@@ -82,6 +82,9 @@ describe("transport: ssh through orc apply", () => {
   });
 
   it("tasks side by side each work in a remote copy of their own directory; their work comes back, merges, and the copies go with the run", () => {
+    // An ignored entry (dependencies) the tasks' directories link: on the remote it leads to the run's remote copy.
+    rig.write(".gitignore", "deps/\n");
+    rig.write("deps/lib.txt", "the library\n");
     rig.write(
       "pipeline.yaml",
       [
@@ -92,7 +95,7 @@ describe("transport: ssh through orc apply", () => {
         '    echo "$ORC_TASK_ID by $(id -un) in $(pwd)" > "$ORC_TASK_ID.txt"',
         "gates:",
         "  remote:",
-        `    run: ${JSON.stringify(`test "$(id -un)" = ${SSH_USER} && ls *.txt`)}`,
+        `    run: ${JSON.stringify(`test "$(id -un)" = ${SSH_USER} && ls *.txt && test "$(cat deps/lib.txt)" = "the library"`)}`,
         "tasks:",
         "  - { id: left, prompt: left, gates: [remote] }",
         "  - { id: right, prompt: right, gates: [remote] }",

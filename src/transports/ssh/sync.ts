@@ -27,6 +27,11 @@ export interface SyncPaths {
   readonly meta: string;
   /** Host paths, relative to the workspace, never synced either way (`.git` is copied once, orc's state never). */
   readonly skip: ReadonlySet<string>;
+  /**
+   * Links made on the remote in place of host entries (named in `skip`): a task's directory links the run's ignored
+   * entries (node_modules/) by their host path, which means nothing on the remote; its copy links the run's remote copy.
+   */
+  readonly links?: readonly { readonly name: string; readonly target: string }[];
 }
 
 export interface PullReport {
@@ -153,6 +158,7 @@ export class WorkspaceSync {
     const prepare = [
       `if [ -e ${ws} ] && [ ! -f ${owner} ] && [ -n "$(ls -A ${ws} 2>/dev/null)" ]; then echo "orc: the remote directory ${remoteWs.replace(/[^\w./~-]/g, "?")} is not empty and not orc's; choose another transport.workspace" >&2; exit 3; fi`,
       `rm -rf ${ws} && mkdir -p ${ws} ${shq(meta)} && : > ${owner} && rm -f ${shq(`${meta}/manifest`)} ${shq(`${meta}/manifest.new`)}`,
+      ...(this.paths.links ?? []).map((link) => `ln -s ${shq(link.target)} ${shq(`${remoteWs}/${link.name}`)}`),
     ].join("\n");
     await mustSucceed(conn, prepare);
     const all = walkHost(this.paths.hostWs, new Set([...this.paths.skip].filter((p) => p !== ".git")));

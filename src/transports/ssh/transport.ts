@@ -6,7 +6,8 @@
  * beside the run's (`<remote workspace>.tasks/<name>-<hash>`), synced the same way.
  */
 import { createHash } from "node:crypto";
-import { basename, relative, isAbsolute } from "node:path";
+import { lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { basename, isAbsolute, join, relative } from "node:path";
 import type { ProcessOutcome, ProcessSpec, Transport } from "../port.js";
 import { FatalSshError, SshConnection, type SshTarget } from "./connection.js";
 import { runRemote } from "./remote-process.js";
@@ -71,9 +72,12 @@ export class SshTransport implements Transport {
       return failed("spawn-error", (error as Error).message);
     }
     if (this.remote === undefined) return failed("spawn-error", "ssh: the remote workspace is not set up");
+    const main = this.mirrorFor(this.options.hostWorkspace, this.remote);
     const remote = this.mirrorFor(spec.workspace ?? this.options.hostWorkspace, this.remote);
     try {
       if (this.stranded.length > 0) await this.killStranded(conn);
+      // A task's copy links the run's copy for the ignored entries (node_modules/): that one must be there and current.
+      if (remote !== main) await main.sync.push(conn);
       if (remote.unsettled) await remote.sync.pull(conn, false);
       remote.unsettled = false;
       await remote.sync.push(conn);
@@ -163,11 +167,12 @@ export class SshTransport implements Transport {
       ws = `${remote.ws}.tasks/${basename(hostWs).replace(/[^A-Za-z0-9._-]/g, "_")}-${hash}`;
     }
     const meta = `${ws}.orc-sync`;
+    const links = hostWs === this.options.hostWorkspace ? [] : runLinks(hostWs, this.options.hostWorkspace, remote.ws);
     const mirror: Mirror = {
       hostWs,
       ws,
       meta,
-      sync: new WorkspaceSync({ hostWs, remoteWs: ws, meta, skip: new Set([".git", ...this.options.skip]) }),
+      sync: new WorkspaceSync({ hostWs, remoteWs: ws, meta, skip: new Set([".git", ...this.options.skip, ...links.map((l) => l.name)]), links }),
       prompts: new PromptFiles(this.options.promptDir, `${meta}/prompts`),
       unsettled: false,
     };
@@ -198,6 +203,33 @@ export class SshTransport implements Transport {
     }
     return out;
   }
+}
+
+/**
+ * The top-level links of a task's directory into the run's workspace (its ignored entries, src/workspace/task-dirs.ts),
+ * as links into the run's remote copy.
+ */
+function runLinks(taskDir: string, runWs: string, remoteRunWs: string): { name: string; target: string }[] {
+  const out: { name: string; target: string }[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(taskDir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    let target: string;
+    try {
+      if (!lstatSync(join(taskDir, name)).isSymbolicLink()) continue;
+      target = readlinkSync(join(taskDir, name));
+    } catch {
+      continue;
+    }
+    const rel = relative(runWs, target);
+    if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) continue;
+    out.push({ name, target: `${remoteRunWs}/${rel}` });
+  }
+  return out;
 }
 
 /** A host directory's remote copy and its sync. */
