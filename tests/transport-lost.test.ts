@@ -124,6 +124,30 @@ tasks:
     expect(rig.json<Status>(["status", runId, "--json"]).tasks[0]?.attempts).toHaveLength(1);
   });
 
+  it("with tasks side by side, a merge gate the transport lost runs again instead of refusing the merge", async () => {
+    rig.write(
+      "merge.yaml",
+      `version: 1
+name: merge
+transport: local
+concurrency: 2
+agent: { kind: command, run: 'echo "$ORC_ATTEMPT" > "$ORC_TASK_ID-$ORC_ATTEMPT.txt"' }
+gates:
+  ok: { run: 'true' }
+tasks:
+  - { id: a, prompt: one, gates: [ok], max_attempts: 1 }
+  - { id: b, prompt: two, gates: [ok], max_attempts: 1 }
+`,
+    );
+    // Merge gates run in the run's workspace itself: the only processes without a task directory of their own.
+    const { end, events } = await applyInProcess(rig, "merge.yaml", "ws", flaky(1, (spec) => spec.command.includes("true") && spec.workspace === undefined));
+    expect(fake?.lost).toBe(1);
+    expect(end).toBe("succeeded");
+    const merges = events.flatMap((e) => (e.type === "merge.finished" ? [e.status] : []));
+    expect(merges).toEqual(["merged", "merged"]);
+    expect(workspaceFiles()).toEqual(["README.md", "a-1.txt", "b-1.txt"]);
+  });
+
   it("with tasks side by side, puts back only the lost task's own directory, so its lost files never reach the workspace and the other task's stay", async () => {
     rig.write(
       "side.yaml",

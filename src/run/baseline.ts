@@ -6,9 +6,8 @@
 import type { GateOutcome } from "../core/events.js";
 import type { Pipeline, TaskSpec } from "../core/pipeline.js";
 import { eachEvent, type TaskRow } from "../state/port.js";
-import { sleep } from "./agent-call.js";
 import { recorder, type RunDeps } from "./deps.js";
-import { LOSS_LIMIT, lossBackoffMs } from "./lost.js";
+import { gateRunAgainIfLost } from "./lost.js";
 
 export interface BaselineInput {
   readonly runId: string;
@@ -35,24 +34,12 @@ export async function taskBaseline(deps: RunDeps, input: BaselineInput): Promise
   for (const gateId of task.gates) {
     const spec = input.pipeline.gates[gateId];
     if (spec?.kind !== "command") continue;
-    const result = await baselineGate(deps, () => deps.gates.run(spec, { workspace: deps.workspace.dir, transport: place.transport, env: place.env, signal: deps.signal }));
+    const result = await gateRunAgainIfLost(deps, () => deps.gates.run(spec, { workspace: deps.workspace.dir, transport: place.transport, env: place.env, signal: deps.signal }));
     if (deps.signal.aborted) return [];
     record({ type: "baseline.finished", run: runId, task: task.id, result });
     results.push(result);
   }
   return results;
-}
-
-/**
- * One baseline gate run, again after a short pause when the transport lost it (it says nothing about the tests), up to
- * LOSS_LIMIT times; the last loss is what is kept then, and the attempt's own gates meet the same transport.
- */
-async function baselineGate(deps: RunDeps, run: () => Promise<GateOutcome>): Promise<GateOutcome> {
-  for (let losses = 1; ; losses++) {
-    const result = await run();
-    if (result.end !== "transport-lost" || losses >= LOSS_LIMIT || deps.signal.aborted) return result;
-    await sleep(lossBackoffMs(losses), deps.signal);
-  }
 }
 
 /** The last recorded baseline result of each gate of the task (a baseline rerun after a crash supersedes the first). */

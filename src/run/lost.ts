@@ -7,11 +7,12 @@
  * After LOSS_LIMIT losses in a row the task stops at a breakpoint whose reasons are the errors, for a human to look at
  * the host or the network.
  */
-import type { EventInput } from "../core/events.js";
+import type { EventInput, GateOutcome } from "../core/events.js";
 import type { RuleSpec } from "../core/pipeline.js";
 import { eachEvent, type AttemptRow, type StateStore } from "../state/port.js";
 import type { CheckpointId } from "../workspace/port.js";
 import type { RecordEvent, RunDeps } from "./deps.js";
+import { sleep } from "./agent-call.js";
 import { openBreakpoint } from "./pause.js";
 import { restored } from "./undo.js";
 
@@ -76,4 +77,16 @@ export function pauseAfterLosses(deps: RunDeps, at: { readonly runId: string; re
     files: [],
     gates: [],
   });
+}
+
+/**
+ * A gate run outside an attempt (a baseline, a merge gate), again after a short pause when the transport lost it (a
+ * loss says nothing about the tests), up to LOSS_LIMIT times; the last loss is what is kept then.
+ */
+export async function gateRunAgainIfLost(deps: RunDeps, run: () => Promise<GateOutcome>): Promise<GateOutcome> {
+  for (let losses = 1; ; losses++) {
+    const result = await run();
+    if (result.end !== "transport-lost" || losses >= LOSS_LIMIT || deps.signal.aborted) return result;
+    await sleep(lossBackoffMs(losses), deps.signal);
+  }
 }

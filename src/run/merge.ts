@@ -15,6 +15,7 @@ import type { GateOutcome } from "../core/events.js";
 import type { Pipeline, RuleSpec, TaskSpec } from "../core/pipeline.js";
 import type { AttemptEvidence } from "../quality/port.js";
 import type { FiredRule } from "../rules/engine.js";
+import { gateRunAgainIfLost } from "./lost.js";
 import { transportIn } from "./scoped-transport.js";
 import type { CheckpointId, Workspace } from "../workspace/port.js";
 import { recorder, type Place, type RecordEvent, type RunDeps, type TaskIsolation } from "./deps.js";
@@ -162,7 +163,7 @@ async function mergeGates(deps: RunDeps, input: { readonly runId: string; readon
     const spec = input.pipeline.gates[id];
     if (spec === undefined) continue;
     const evidence: AttemptEvidence = input.evidence ?? { runId: input.runId, taskId: input.task.id, attempt: input.attempt, taskPrompt: "", claims: "", files: [], diff: () => Promise.resolve(""), gates: [] };
-    const result = await deps.gates.run(spec, { workspace: deps.workspace.dir, transport: place.transport, env: place.env, signal: deps.signal, evidence: { ...evidence, gates: [...outcomes] } });
+    const result = await gateRunAgainIfLost(deps, () => deps.gates.run(spec, { workspace: deps.workspace.dir, transport: place.transport, env: place.env, signal: deps.signal, evidence: { ...evidence, gates: [...outcomes] } }));
     if (deps.signal.aborted) return undefined;
     outcomes.push(result);
   }
