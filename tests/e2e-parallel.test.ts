@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { userGit } from "./helpers/git-workspace.js";
 import { gone, REPO, Rig } from "./helpers/rig.js";
@@ -210,6 +210,16 @@ gates:
     } finally {
       clean.cleanup();
     }
+  });
+
+  it("refuses a task directories' root others can enter, with one line and nothing run", () => {
+    mkdirSync(taskDirs, { mode: 0o755 });
+    chmodSync(taskDirs, 0o755);
+    const result = rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`orc: error: the task directories' root ${taskDirs} must be a directory of your own that only you can enter (mode 700); remove it or set ORC_TASK_DIRS\n`);
+    expect(result.stdout).toBe("");
+    expect(readdirSync(taskDirs)).toEqual([]);
   });
 
   it("runs tasks side by side in a workspace that is not a git repository", () => {

@@ -3,6 +3,7 @@ import { newRunId } from "../core/ids.js";
 import { usage } from "../core/failure.js";
 import type { GlobalOptions } from "./context.js";
 import { openWritableStore } from "./context.js";
+import { taskDirsRefused } from "./task-dirs-root.js";
 import { drive, reporterFor } from "./drive.js";
 import { isDirectory } from "./fs.js";
 import { currentLease } from "./lease.js";
@@ -25,6 +26,13 @@ export async function applyCommand(
   const workspace = options.workspace !== undefined ? resolve(io.cwd, options.workspace) : settings.root;
   if (!isDirectory(workspace)) {
     const failure = usage(`workspace ${workspace} is not a directory`);
+    reportFailure(io, failure, options);
+    return exitCodeFor(failure);
+  }
+
+  const refused = await taskDirsRefused(plan.concurrency, io.env);
+  if (refused !== undefined) {
+    const failure = usage(refused);
     reportFailure(io, failure, options);
     return exitCodeFor(failure);
   }

@@ -2,6 +2,7 @@ import type { Failure } from "../core/failure.js";
 import type { Pipeline } from "../core/pipeline.js";
 import { PLAN_VERSION, type Plan } from "../plan/plan.js";
 import { openWritableStore, settingsFor, type GlobalOptions } from "./context.js";
+import { taskDirsRefused } from "./task-dirs-root.js";
 import { drive, reporterFor } from "./drive.js";
 import { isDirectory } from "./fs.js";
 import { currentLease, driverAlive } from "./lease.js";
@@ -37,6 +38,8 @@ export async function resumeCommand(runId: string, options: GlobalOptions & { re
   if (!isDirectory(run.workspace)) {
     return refuse({ reason: "state", message: `run ${runId} works in ${run.workspace}, which is not a directory any more; restore it (or move it back) and resume again` });
   }
+  const refused = await taskDirsRefused(spec.plan.concurrency, io.env);
+  if (refused !== undefined) return refuse({ reason: "usage", message: refused });
   const reporter = await reporterFor(io, spec.plan, options.json);
   return drive({
     io,

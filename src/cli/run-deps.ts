@@ -1,5 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunEvent } from "../core/events.js";
 import { LOCAL_TRANSPORT, type Settings, type TransportSpec } from "../core/pipeline.js";
@@ -57,17 +56,11 @@ export async function buildRunDeps(options: {
   });
   // Tasks side by side: a directory of its own per running task (src/workspace/task-dirs.ts), outside the workspace
   // and the state directory (which the sandbox hides); ORC_TASK_DIRS says where.
+  const taskDirs = options.concurrency > 1 ? await import("../workspace/task-dirs.js") : undefined;
   const taskWorkspaces =
-    options.concurrency > 1
-      ? new (await import("../workspace/task-dirs.js")).TaskDirectories({
-          main: workspace,
-          stateDir: options.settings.stateDir,
-          runId: options.runId,
-          // Per user: the first to create a shared folder would lock the others out (task directories are 0700).
-          root: options.env.ORC_TASK_DIRS ?? join(tmpdir(), `orc-tasks-${String(process.getuid?.() ?? "user")}`),
-          transport: host,
-        })
-      : undefined;
+    taskDirs === undefined
+      ? undefined
+      : new taskDirs.TaskDirectories({ main: workspace, stateDir: options.settings.stateDir, runId: options.runId, root: taskDirs.taskDirsRoot(options.env), transport: host });
   // The LLM supervisor: judge gates (the model loads on the first one) and the running project summary.
   const memory = options.store.llmMemory?.();
   const summary = new ProjectSummary(memory);

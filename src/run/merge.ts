@@ -51,8 +51,12 @@ export class MergeQueue {
 
   /** The run's workspace as the last merge left it (recorded now, in turn, the first time). */
   current(workspace: Workspace): Promise<CheckpointId> {
-    this.head ??= this.run(() => workspace.checkpointBefore());
-    return this.head;
+    const head = (this.head ??= this.run(() => workspace.checkpointBefore()));
+    // A recording that failed is not kept: the next task asks again rather than failing the same way.
+    head.catch(() => {
+      if (this.head === head) this.head = undefined;
+    });
+    return head;
   }
 
   /** Merges through the queue (run/merge.ts mergeInto) and keeps the checkpoint it leaves the workspace at. */

@@ -16,8 +16,9 @@
  * Task directories live under `root/<run>/` (by default the system's temporary directory, `ORC_TASK_DIRS`
  * overrides), outside the user's workspace and outside orc's state directory, which the sandbox hides.
  */
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Transport } from "../transports/port.js";
 import { LocalWorkspace } from "./local.js";
@@ -34,6 +35,28 @@ export interface TaskDirectoriesOptions {
   /** Runs git on the host. */
   readonly transport: Transport;
   readonly liveFrom?: number;
+}
+
+/** Where task directories go unless ORC_TASK_DIRS says: per user, since the first to make a shared one locks the others out. */
+export function taskDirsRoot(env: Readonly<Record<string, string | undefined>>): string {
+  return env.ORC_TASK_DIRS ?? join(tmpdir(), `orc-tasks-${String(process.getuid?.() ?? "user")}`);
+}
+
+/**
+ * The root of the task directories, made if missing; why it cannot be used, or undefined. It must be a real directory
+ * of this user's that nobody else may enter: in a shared /tmp another user could make it first (or a link by its
+ * name) and then read the tasks' files or plant some that a task merges into the workspace.
+ */
+export function claimTaskDirsRoot(root: string): string | undefined {
+  try {
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    const st = lstatSync(root);
+    const uid = process.getuid?.();
+    if (st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o077) === 0) return undefined;
+  } catch (error) {
+    return `the task directories' root ${root} cannot be made: ${(error as Error).message}; set ORC_TASK_DIRS`;
+  }
+  return `the task directories' root ${root} must be a directory of your own that only you can enter (mode 700); remove it or set ORC_TASK_DIRS`;
 }
 
 /** Entries of the workspace never linked into a task's directory: git's own, and orc's. */
@@ -58,6 +81,8 @@ export class TaskDirectories implements TaskWorkspaces {
     await this.remove(task);
     const dir = this.dirOf(task);
     const name = safeName(task);
+    const refused = claimTaskDirsRoot(this.options.root);
+    if (refused !== undefined) throw new Error(refused);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     mkdirSync(this.keep, { recursive: true });
     const excludesFile = join(this.keep, `${name}.exclude`);
