@@ -204,6 +204,29 @@ describe("transport: docker", () => {
     expect(await engine.containers(PROJECT_LABEL)).toEqual([]);
   });
 
+  it("a task's container goes when the task ends, not with the run", async () => {
+    rig.write(
+      "pipeline.yaml",
+      [
+        `transport: ${transport()}`,
+        "concurrency: 2",
+        "agent:",
+        "  run: |",
+        '    if [ "$ORC_TASK_ID" = slow ]; then sleep 4; fi; echo done > "$ORC_TASK_ID.txt"',
+        "tasks:",
+        "  - { id: quick, prompt: quick }",
+        "  - { id: slow, prompt: slow }",
+      ].join("\n"),
+    );
+    const orc = rig.start(["apply", "pipeline.yaml"]);
+    await waitFor(() => orc.stdout.includes("[quick] accepted"), "the quick task");
+    // Only the slow task's container is left (no process ran in the run's workspace itself).
+    await waitFor(async () => (await engine.containers(PROJECT_LABEL)).length === 1, "the quick task's container to go");
+    expect(orc.stdout).not.toContain("[slow] accepted");
+    expect(await orc.finished()).toBe(0);
+    expect(await engine.containers(PROJECT_LABEL)).toEqual([]);
+  });
+
   it("a container killed mid-attempt loses the attempt (transport-lost); the retry runs in a fresh container", async () => {
     // The marker lives in orc's per-run home, which outlives containers and is no part of the workspace's checkpoints.
     pipeline(

@@ -70,8 +70,12 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
       if (refused !== undefined) end = { final: "failed", reason: `${reason}, but ${refused.join("; ")}` };
     }
     await finish(task, end.final, end.reason);
-    // In the background: the next task need not wait for a directory to be deleted.
-    if (deps.taskWorkspaces !== undefined) removals.push(deps.taskWorkspaces.remove(task).catch(() => undefined));
+    // In the background: the next task need not wait for a directory to be deleted, nor for its container or remote
+    // copy to go.
+    const tasks = deps.taskWorkspaces;
+    const spec = pipeline.tasks.find((t) => t.id === task);
+    if (tasks !== undefined) removals.push(tasks.remove(task).catch(() => undefined));
+    if (tasks !== undefined && spec !== undefined) removals.push(deps.placeFor(spec).then((place) => place.transport.release?.(tasks.dirOf(task))).catch(() => undefined));
   };
   for (const [task, step] of steps) {
     if (step.kind === "accept") await finishIsolated(task, "accepted", step.reason, false);

@@ -55,6 +55,11 @@ export interface Transport {
   run(spec: ProcessSpec): Promise<ProcessOutcome>;
   /** Kills the group of a process started by an earlier orc that died without stopping it; true if one was killed. */
   stopOrphan?(process: SpawnedProcess): boolean;
+  /**
+   * Releases what the transport holds for one directory processes worked in (a task's own, its task ended): its
+   * container, its remote copy. The directory's next process makes them again.
+   */
+  release?(workspace: string): Promise<void>;
   /** Releases what the transport holds for the run (a connection, a container); called once when the run's driver ends. */
   close?(): Promise<void>;
 }

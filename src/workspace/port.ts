@@ -72,6 +72,8 @@ export interface TaskWorkspaces {
    * merged checkpoint, or the paths where both changed the same lines. Touches no directory.
    */
   merge(base: CheckpointId, ours: CheckpointId, theirs: CheckpointId): Promise<{ readonly checkpoint: CheckpointId } | { readonly conflicts: readonly string[] }>;
+  /** The directory `task` works in (whether it exists or not). */
+  dirOf(task: string): string;
   /** Removes `task`'s directory and what orc kept for it; nothing when there is none. */
   remove(task: string): Promise<void>;
   /** Removes every task directory of the run (its end, or a resume that starts them again). */

@@ -56,6 +56,21 @@ export class DockerTransport implements Transport {
     return this.orphanOfRun;
   }
 
+  /** A task's directory is done with: its container goes now rather than with the run. */
+  async release(workspace: string): Promise<void> {
+    if (workspace === this.options.workspace) return;
+    const mine = [...this.held.entries()].filter(([key]) => key === workspace || key.startsWith(`${workspace}\0`));
+    for (const [key] of mine) this.held.delete(key);
+    await Promise.all(
+      mine.map(async ([, starting]) => {
+        const held = await starting.catch(() => undefined);
+        if (held === undefined) return;
+        held.release();
+        await removeContainer(held.container);
+      }),
+    );
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.held.values()];

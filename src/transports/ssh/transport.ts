@@ -114,6 +114,15 @@ export class SshTransport implements Transport {
     }
   }
 
+  /** A task's directory is done with: its remote copy goes now rather than with the run. */
+  async release(workspace: string): Promise<void> {
+    const mirror = this.mirrors.get(workspace);
+    if (mirror === undefined || workspace === this.options.hostWorkspace) return;
+    this.mirrors.delete(workspace);
+    if (this.conn === undefined || this.conn.lost !== undefined) return;
+    await this.conn.capture(`rm -rf ${shq(mirror.ws)} ${shq(mirror.meta)}`).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     await this.connecting?.catch(() => undefined);
     // Tasks' copies go with the run (their host directories do too); the run's own copy is kept for a resume.
@@ -190,6 +199,8 @@ export class SshTransport implements Transport {
     const ws = configured.startsWith("~/") ? `${home}/${configured.slice(2)}` : configured;
     // sshd runs each command with the user's login shell; `$0` names it.
     const shell = (await conn.capture('printf %s "$0"')).stdout.toString().replace(/^-/, "");
+    // Tasks' copies an orc that died left behind (kill -9, a lost connection at the end): each task copies afresh anyway.
+    await conn.capture(`rm -rf ${shq(`${ws}.tasks`)}`);
     this.remote = { ws, direct: POSIX_SHELLS.has(basename(shell)) };
   }
 
