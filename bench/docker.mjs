@@ -10,7 +10,7 @@ import { join } from "node:path";
 import Docker from "dockerode";
 import { DockerTransport } from "../dist/transports/docker/transport.js";
 import { LocalTransport } from "../dist/transports/local.js";
-import { median, percentile, scratch } from "./lib.mjs";
+import { interleave, round, scratch } from "./lib.mjs";
 
 const COMMANDS = 300;
 const WARMUP = 20;
@@ -57,12 +57,6 @@ async function bareExec(container, workspace) {
   if (info.ExitCode !== 0) throw new Error(`bare exec exited ${info.ExitCode}`);
 }
 
-async function timed(fn) {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
 export async function run() {
   const dir = scratch("orc-bench-docker-");
   let engine;
@@ -87,23 +81,14 @@ export async function run() {
       bare_exec: () => bareExec(container, workspace),
       local: async () => check(await local.run({ ...run, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } })),
     };
-    const times = Object.fromEntries(Object.keys(series).map((k) => [k, []]));
-    for (let i = 0; i < WARMUP + COMMANDS; i++) {
-      for (const [name, fn] of Object.entries(series)) {
-        const ms = await timed(fn);
-        if (i >= WARMUP) times[name].push(ms);
-      }
-    }
-    const round = (n) => Math.round(n * 100) / 100;
-    const medians = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round(median(v))]));
-    const p95 = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round(percentile(v, 95))]));
+    const { median_ms: medians, p95_ms: p95 } = await interleave(series, { runs: COMMANDS, warmup: WARMUP });
     return {
       bench: "docker",
       commands: COMMANDS,
       median_ms: medians,
       p95_ms: p95,
-      ratio_exec: round(medians.docker / medians.bare_exec),
-      ratio_local: round(medians.docker / medians.local),
+      ratio_exec: round(medians.docker / medians.bare_exec, 2),
+      ratio_local: round(medians.docker / medians.local, 2),
       target: "ratio_exec <= 1.2",
     };
   } finally {

@@ -55,3 +55,21 @@ export function round(value, digits = 1) {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/**
+ * Runs every series once per round, in turn (so drift hits them alike): `warmup` rounds not recorded, then `runs`.
+ * Medians and 95th percentiles in ms, two decimals, by series name. A series may be sync or async.
+ */
+export async function interleave(series, { runs, warmup }) {
+  const times = Object.fromEntries(Object.keys(series).map((name) => [name, []]));
+  for (let i = 0; i < warmup + runs; i++) {
+    for (const [name, fn] of Object.entries(series)) {
+      const start = process.hrtime.bigint();
+      await fn();
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (i >= warmup) times[name].push(ms);
+    }
+  }
+  const each = (stat) => Object.fromEntries(Object.entries(times).map(([name, v]) => [name, round(stat(v), 2)]));
+  return { median_ms: each(median), p95_ms: each((v) => percentile(v, 95)) };
+}

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { LocalTransport } from "../dist/transports/local.js";
 import { SandboxTransport, sandboxArgs } from "../dist/transports/sandbox.js";
 import { supervise } from "../dist/transports/supervisor.js";
-import { median, percentile, scratch } from "./lib.mjs";
+import { interleave, round, scratch } from "./lib.mjs";
 
 const COMMANDS = 300;
 const WARMUP = 20;
@@ -20,12 +20,6 @@ function bare(args, env, cwd) {
     child.on("error", reject);
     child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`bwrap exited ${code}`))));
   });
-}
-
-async function timed(fn) {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
 export async function run() {
@@ -48,24 +42,15 @@ export async function run() {
       bwrap_bare: () => bare(args, env, workspace),
       local: async () => check(await local.run(spec)),
     };
-    const times = Object.fromEntries(Object.keys(series).map((k) => [k, []]));
-    for (let i = 0; i < WARMUP + COMMANDS; i++) {
-      for (const [name, fn] of Object.entries(series)) {
-        const ms = await timed(fn);
-        if (i >= WARMUP) times[name].push(ms);
-      }
-    }
-    const round = (n) => Math.round(n * 100) / 100;
-    const medians = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round(median(v))]));
-    const p95 = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round(percentile(v, 95))]));
+    const { median_ms: medians, p95_ms: p95 } = await interleave(series, { runs: COMMANDS, warmup: WARMUP });
     return {
       bench: "sandbox",
       commands: COMMANDS,
       median_ms: medians,
       p95_ms: p95,
-      ratio_bwrap: round(medians.sandbox / medians.bwrap_bare),
-      ratio_bwrap_supervised: round(medians.sandbox / medians.bwrap_supervised),
-      ratio_local: round(medians.sandbox / medians.local),
+      ratio_bwrap: round(medians.sandbox / medians.bwrap_bare, 2),
+      ratio_bwrap_supervised: round(medians.sandbox / medians.bwrap_supervised, 2),
+      ratio_local: round(medians.sandbox / medians.local, 2),
       target: "ratio_bwrap <= 1.2",
     };
   } finally {

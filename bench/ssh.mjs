@@ -10,18 +10,12 @@ import { Client } from "ssh2";
 import { LocalTransport } from "../dist/transports/local.js";
 import { SshTransport } from "../dist/transports/ssh/transport.js";
 import { wrapperCommand } from "../dist/transports/ssh/wrapper.js";
-import { median, percentile, scratch } from "./lib.mjs";
+import { interleave, round, scratch } from "./lib.mjs";
 import { SSH_USER, startSshd } from "./sshd.mjs";
 
 const COMMANDS = 300;
 const WARMUP = 20;
 const WORKSPACE_FILES = 200;
-
-async function timed(fn) {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
 
 function bareExec(client, command = "true", stdin = undefined) {
   return new Promise((resolve, reject) => {
@@ -71,25 +65,16 @@ export async function run() {
       ssh2_bare: () => bareExec(client),
       local: async () => check(await local.run(spec)),
     };
-    const times = Object.fromEntries(Object.keys(series).map((k) => [k, []]));
-    for (let i = 0; i < WARMUP + COMMANDS; i++) {
-      for (const [name, fn] of Object.entries(series)) {
-        const ms = await timed(fn);
-        if (i >= WARMUP) times[name].push(ms);
-      }
-    }
-    const round = (n) => Math.round(n * 100) / 100;
-    const medians = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round(median(v))]));
-    const p95 = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round(percentile(v, 95))]));
+    const { median_ms: medians, p95_ms: p95 } = await interleave(series, { runs: COMMANDS, warmup: WARMUP });
     return {
       bench: "ssh",
       commands: COMMANDS,
       workspace_files: WORKSPACE_FILES,
       median_ms: medians,
       p95_ms: p95,
-      ratio_bare: round(medians.ssh / medians.ssh2_bare),
-      ratio_wrapper: round(medians.ssh2_wrapper / medians.ssh2_bare),
-      ratio_local: round(medians.ssh / medians.local),
+      ratio_bare: round(medians.ssh / medians.ssh2_bare, 2),
+      ratio_wrapper: round(medians.ssh2_wrapper / medians.ssh2_bare, 2),
+      ratio_local: round(medians.ssh / medians.local, 2),
       target: "ratio_bare <= 1.2",
     };
   } finally {
