@@ -5,8 +5,10 @@
  * through `docker exec` (exec.ts).
  */
 import { existsSync } from "node:fs";
+import { Socket } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { Duplex } from "node:stream";
 import type Docker from "dockerode";
 import { startTimeOf } from "../process-identity.js";
 import { CONTAINER_HOME } from "./env.js";
@@ -91,7 +93,8 @@ export async function startContainer(docker: Docker, options: DockerOptions, wri
     throw err;
   }
   // The lifeline must never keep orc's event loop alive, nor crash it with an unhandled error.
-  (lifeline as unknown as { unref?: () => void }).unref?.();
+  // dockerode hijacks the connection: the stream is its socket.
+  if (lifeline instanceof Socket) lifeline.unref();
   let gone = false;
   const listeners = new Set<() => void>();
   const end = (): void => {
@@ -117,7 +120,7 @@ export async function startContainer(docker: Docker, options: DockerOptions, wri
     },
     isGone: () => gone,
     release: () => {
-      (lifeline as unknown as { destroy?: () => void }).destroy?.();
+      if (lifeline instanceof Duplex) lifeline.destroy();
     },
   };
 }

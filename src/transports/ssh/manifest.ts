@@ -44,13 +44,18 @@ export function walkHost(root: string, skip: ReadonlySet<string>): Manifest {
   return out;
 }
 
+function isEntryType(type: string | undefined): type is EntryType {
+  return type === "f" || type === "d" || type === "l";
+}
+
 /** Parses `find . -printf '%y %m %s %T@ %P\0'`: type, octal mode, size, mtime, path. Other types (fifos…) are dropped. */
 export function parseRemote(text: string): Manifest {
   const out: Manifest = new Map();
   for (const record of text.split("\0")) {
     const m = /^([fdl]) (\d+) (\d+) (\S+) (.+)$/s.exec(record);
     if (m === null) continue;
-    const [, type, mode, size, mtime, path] = m as unknown as [string, EntryType, string, string, string, string];
+    const [, type, mode = "", size = "", mtime = "", path = ""] = m;
+    if (!isEntryType(type)) continue;
     out.set(path, { type, stamp: type === "d" ? mode : `${mode} ${size} ${mtime}` });
   }
   return out;
