@@ -1,6 +1,7 @@
 import type { TransportSpec } from "../core/pipeline.js";
 import type { Place } from "../run/deps.js";
-import { createTransport, type TransportContext } from "../transports/registry.js";
+import type { TransportContext } from "../transports/port.js";
+import { createTransport } from "../transports/registry.js";
 
 /**
  * The run's transports, one per distinct `transport:` its tasks use, each built when a task first needs it (a run

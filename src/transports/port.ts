@@ -63,3 +63,26 @@ export interface Transport {
   /** Releases what the transport holds for the run (a connection, a container); called once when the run's driver ends. */
   close?(): Promise<void>;
 }
+
+/** What a transport is built for: one run in one workspace. */
+export interface TransportContext {
+  readonly workspace: string;
+  readonly stateDir: string;
+  readonly runId: string;
+  /** orc's environment, only defined variables. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Where the run's prompt files are written (under the state directory). */
+  readonly promptDir: string;
+  /**
+   * The run's directory agents write their own files in (aider's chat history), under the state directory and apart
+   * from the prompt directory, which stays read-only: orc writes prompt files there, and an agent must not plant a
+   * link where orc will write. orc never writes into this one.
+   */
+  readonly scratchDir: string;
+}
+
+/** The transport, and the environment children start from in it. */
+export interface BuiltTransport {
+  readonly transport: Transport;
+  readonly env: Readonly<Record<string, string>>;
+}

@@ -67,7 +67,10 @@ export class TaskDirectories implements TaskWorkspaces {
   private readonly runRoot: string;
   private readonly keep: string;
 
+  /** Throws when the root is not this user's alone (orc apply and resume say so first, with exit 2). */
   constructor(private readonly options: TaskDirectoriesOptions) {
+    const refused = claimTaskDirsRoot(options.root);
+    if (refused !== undefined) throw new Error(refused);
     this.runRoot = resolve(options.root, options.runId);
     this.keep = join(options.stateDir, "runs", options.runId, "tasks");
   }
@@ -81,8 +84,6 @@ export class TaskDirectories implements TaskWorkspaces {
     await this.remove(task);
     const dir = this.dirOf(task);
     const name = safeName(task);
-    const refused = claimTaskDirsRoot(this.options.root);
-    if (refused !== undefined) throw new Error(refused);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     mkdirSync(this.keep, { recursive: true });
     const excludesFile = join(this.keep, `${name}.exclude`);

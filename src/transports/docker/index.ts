@@ -7,7 +7,7 @@ import { chownSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
 import type { DockerTransportSpec } from "../../core/pipeline.js";
-import type { Transport } from "../port.js";
+import type { BuiltTransport, TransportContext } from "../port.js";
 import { removeOrphans } from "./container.js";
 import { dockerEnv } from "./env.js";
 import { socketPath } from "./options.js";
@@ -25,16 +25,6 @@ function userFor(spec: DockerTransportSpec, workspace: string): string {
   return `${String(stat.uid)}:${String(stat.gid)}`;
 }
 
-/** What ../registry.ts's TransportContext gives (declared here too: the registry imports this file lazily). */
-interface RunContext {
-  readonly workspace: string;
-  readonly stateDir: string;
-  readonly runId: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly promptDir: string;
-  readonly scratchDir: string;
-}
-
 /**
  * The home must be writable by the user inside. orc running as root (sudo, CI) hands it to a numeric user; a user
  * named by the image cannot be resolved here (docs/docker.md says to give uid:gid when its home matters).
@@ -46,7 +36,7 @@ function giveHome(homeDir: string, user: string): void {
   chownSync(homeDir, uid, match[2] === undefined ? uid : Number(match[2]));
 }
 
-export async function buildDockerTransport(spec: DockerTransportSpec, ctx: RunContext): Promise<{ transport: Transport; env: Record<string, string> }> {
+export async function buildDockerTransport(spec: DockerTransportSpec, ctx: TransportContext): Promise<BuiltTransport> {
   const socket = socketPath(spec, ctx.env);
   const docker = new Docker({ socketPath: socket });
   const project = projectLabel(ctx.stateDir);

@@ -2,6 +2,7 @@
 import { userInfo } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
 import type { SshTransportSpec } from "../../core/pipeline.js";
+import type { TransportContext } from "../port.js";
 import type { SshTarget } from "./connection.js";
 import { SshTransport } from "./transport.js";
 
@@ -27,7 +28,7 @@ export function sshTarget(spec: SshTransportSpec, env: Readonly<Record<string, s
   };
 }
 
-export function sshTransportFor(spec: SshTransportSpec, ctx: { readonly workspace: string; readonly stateDir: string; readonly env: Readonly<Record<string, string>>; readonly promptDir: string }): SshTransport {
+export function sshTransportFor(spec: SshTransportSpec, ctx: TransportContext): SshTransport {
   const rel = relative(ctx.workspace, ctx.stateDir);
   const stateInside = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
   return new SshTransport({
