@@ -10,9 +10,10 @@
 // the last 500 ms: the fallback; on Linux orc's own inotify watches have none). b_settled is the same attempt with
 // 0.6 s between the last edit and the change set and between attempts, as an agent that writes, then reports, and
 // gates that run, leave it. c does not include the live subscription: it starts in the background after the first
-// checkpoint, while the first attempt runs. d_rollback_command's floor: node's own start (about 0.4x of git status
-// here) plus one scan of the workspace (git add --all, about 1x: what changed since the last checkpoint, when no
-// subscription ran, is known only by looking) plus the restore's git processes.
+// checkpoint, while the first attempt runs. d_rollback_command's floor: node's own start plus orc opening its state
+// (about 0.9x of git status here: d_rollback_command minus d_rollback_new_process) plus one scan of the workspace
+// (`git status` in the store with its untracked cache, about 0.6x: what changed since the last checkpoint, when no
+// subscription ran, is known only by looking) plus the restore's git process (about 0.2x).
 import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

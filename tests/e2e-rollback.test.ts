@@ -193,12 +193,12 @@ tasks:
     // A gate in front of the real git (named a fake: it only waits), so the rollback is caught mid-restore.
     rig.write(
       "gated-bin/git",
-      `#!/bin/sh\ncase " $* " in *" add "*) touch "${rig.path("gated")}"; while [ ! -e "${rig.path("release")}" ]; do sleep 0.05; done;; esac\nexec ${execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim()} "$@"\n`,
+      `#!/bin/sh\ncase " $* " in *" status "*) touch "${rig.path("gated")}"; while [ ! -e "${rig.path("release")}" ]; do sleep 0.05; done;; esac\nexec ${execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim()} "$@"\n`,
     );
     execFileSync("chmod", ["+x", rig.path("gated-bin/git")]);
     const rolling = rig.start(["rollback", run, "--task", "one"], { env: { PATH: `${rig.path("gated-bin")}:${process.env.PATH ?? ""}` } });
     for (let i = 0; !existsSync(rig.path("gated")); i++) {
-      if (i > 600) throw new Error(`the rollback never reached git add: ${rolling.stdout}${rolling.stderr}`);
+      if (i > 600) throw new Error(`the rollback never reached git status: ${rolling.stdout}${rolling.stderr}`);
       await new Promise((done) => setTimeout(done, 50));
     }
     const resumed = rig.orc(["resume", run]);

@@ -180,6 +180,86 @@ describe("ShadowGit", () => {
     expect(await git.snapshot()).toBe(tree);
   });
 
+  it("restores an older checkpoint over changes nobody recorded: files and directories swapped, modes, strays pruned", async () => {
+    const { git, write, read, has, transport, workspace } = setup();
+    await git.init();
+    write("keep.txt", "keep\n");
+    write("was-file", "a file\n");
+    write("dir/inner.txt", "inner\n");
+    write("run.sh", "#!/bin/sh\n");
+    const older = await git.snapshot();
+    // A later checkpoint (the index now holds it), then changes made after it and never recorded.
+    write("keep.txt", "recorded edit\n");
+    write("added-later.txt", "later\n");
+    chmodSync(join(workspace, "run.sh"), 0o755);
+    await git.snapshot();
+    rmSync(join(workspace, "was-file"));
+    write("was-file/child.txt", "now a directory\n");
+    rmSync(join(workspace, "dir"), { recursive: true });
+    write("dir", "now a file\n");
+    write("stray/deep/er/x.txt", "stray\n");
+    write("keep.txt", "unrecorded edit\n");
+
+    const before = transport.calls.length;
+    await git.restore(older);
+    const files = (dir: string): Record<string, string> => Object.fromEntries(Object.entries(fingerprint(dir)).filter(([path]) => !path.startsWith(".orc/")));
+    expect(files(workspace)).toEqual(await (async () => {
+      // The same files, as a fresh checkout of `older` writes them.
+      const fresh = setup();
+      await fresh.git.init();
+      fresh.write("keep.txt", "keep\n");
+      fresh.write("was-file", "a file\n");
+      fresh.write("dir/inner.txt", "inner\n");
+      fresh.write("run.sh", "#!/bin/sh\n");
+      return files(fresh.workspace);
+    })());
+    expect(read("keep.txt")).toBe("keep\n");
+    expect(has("stray")).toBe(false);
+    expect(has("added-later.txt")).toBe(false);
+    expect((statSync(join(workspace, "run.sh")).mode & 0o111) === 0).toBe(true);
+    // One look at the whole workspace (`status`), no whole recording (`add --all`) first.
+    const commands = transport.calls.slice(before).map((c) => (c.args ?? []).find((a) => ["status", "add", "restore", "read-tree"].includes(a)));
+    expect(commands).toContain("status");
+    expect(commands).not.toContain("add");
+    expect(await git.snapshot()).toBe(older);
+  });
+
+  it("never runs a program a nested repository's config names while it restores", async () => {
+    const { root, git, write, workspace } = setup();
+    await git.init();
+    write("top.txt", "t\n");
+    write("vendor/lib/file.txt", "f\n");
+    const nested = join(workspace, "vendor/lib");
+    const inNested = (...args: string[]): void => void execFileSync("git", ["-C", nested, ...args], { env: isolatedEnv(root) });
+    inNested("init", "-q");
+    inNested("add", "file.txt");
+    inNested("commit", "-qm", "one");
+    const tree = await git.snapshot();
+    const marker = join(root, "ran");
+    inNested("config", "core.fsmonitor", `touch ${marker}; false`);
+    write("vendor/lib/file.txt", "edited inside\n");
+    write("top.txt", "changed\n");
+    await git.restore(tree);
+    expect(readFileSync(join(workspace, "top.txt"), "utf8")).toBe("t\n");
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("restores the plain way past a stray under a link, leaving the link's target alone", async () => {
+    const { root, git, write, has, workspace } = setup();
+    await git.init();
+    write("a.txt", "a\n");
+    const tree = await git.snapshot();
+    const outside = join(root, "outside");
+    mkdirSync(outside);
+    writeFileSync(join(outside, "precious.txt"), "mine\n");
+    symlinkSync(outside, join(workspace, "link"));
+    write("a.txt", "changed\n");
+    await git.restore(tree);
+    expect(readFileSync(join(workspace, "a.txt"), "utf8")).toBe("a\n");
+    expect(has("link")).toBe(false);
+    expect(readFileSync(join(outside, "precious.txt"), "utf8")).toBe("mine\n");
+  });
+
   it("honours .gitignore and always excludes .git, .orc and the state directory", async () => {
     const { git, write, lsTree } = setup({ stateDirName: "var/orc state" });
     await git.init();

@@ -5,6 +5,7 @@ import type { FileChange } from "../core/events.js";
 import type { ProcessOutcome, Transport } from "../transports/port.js";
 import { borrowUserRepository } from "./borrow.js";
 import { coverPaths } from "./pathspecs.js";
+import { restoreByScan } from "./scanned-restore.js";
 import { GC_LOOSE_OBJECTS, GC_PACKS, gcDue } from "./housekeeping.js";
 
 export interface ShadowGitOptions {
@@ -284,6 +285,13 @@ export class ShadowGit {
   restore(tree: string, paths?: readonly string[]): Promise<void> {
     return this.serial(async () => {
       assertObjectId(tree);
+      if (paths === undefined && this.indexFile === undefined && this.nestedRepos.size === 0) {
+        const done = await restoreByScan((args, stdin) => this.git(args, stdin), this.workspace, tree, MAX_PATHSPECS).catch((error: unknown) => {
+          if (error instanceof GitError) return false;
+          throw error;
+        });
+        if (done) return;
+      }
       // The workspace now, in the index, so that git knows which files exist and removes those not in `tree`; the
       // index is compared with `tree` as it is (no tree written for it: one git process less on a big index).
       await this.updateIndex(paths);
