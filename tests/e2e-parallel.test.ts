@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -10,7 +12,7 @@ interface Status {
     id: string;
     status: string;
     reason?: string;
-    attempts: { attempt: number; decision?: string; reasons: string[]; changes?: { files: { path: string }[] } }[];
+    attempts: { attempt: number; decision?: string; reasons: string[]; rolledBack?: boolean; changes?: { files: { path: string }[] } }[];
   }[];
 }
 
@@ -174,6 +176,9 @@ gates:
     const after = rig.json<Status>(["status", "--json"]);
     const pending = after.tasks.filter((t) => t.status === "pending").map((t) => t.id);
     expect(pending).toContain("d3");
+    // `orc status` marks every attempt it undid, those merged after d3's directory was made included: no task to run
+    // again keeps an accepted attempt.
+    for (const t of after.tasks) if (t.status === "pending") expect(t.attempts.filter((a) => a.decision === "accept" && a.rolledBack !== true), t.id).toEqual([]);
     for (const t of after.tasks) {
       if (!t.id.startsWith("d")) continue;
       expect(existsSync(rig.path(`ws/own/${t.id}.txt`))).toBe(t.status === "accepted");
@@ -210,6 +215,39 @@ gates:
     } finally {
       clean.cleanup();
     }
+  });
+
+  it("orc stopped after a merge and before recording the decision: resume accepts the merged attempt instead of running it again", () => {
+    rig.write("one.yaml", `version: 1\nname: one\nconcurrency: 2\ntransport: local\nagent: { kind: command, run: node ${AGENT} }\ntasks:\n  - { id: d1, prompt: "write your file" }\n`);
+    expect(rig.orc(["apply", "one.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } }).code).toBe(0);
+    const runId = rig.json<Status>(["status", "--json"]).run.id;
+    // The database as kill -9 leaves it in that window: the ledger ends at `merge.finished`, the attempt, task and
+    // run are still running, and the lease names a process that is gone (the window is a few microseconds of orc's
+    // own code, too short to hit with a signal from outside).
+    const db = new Database(join(rig.stateDir(), "state.db"));
+    try {
+      const merged = db.prepare("SELECT seq FROM events WHERE run_id = ? AND type = 'merge.finished' ORDER BY seq DESC LIMIT 1").get(runId) as { seq: number };
+      const dead = spawnSync("true").pid;
+      db.transaction(() => {
+        db.prepare("DELETE FROM events WHERE run_id = ? AND seq > ?").run(runId, merged.seq);
+        db.prepare("UPDATE attempts SET status = 'running', decision = NULL, reasons = NULL, finished_at = NULL WHERE run_id = ?").run(runId);
+        db.prepare("UPDATE tasks SET status = 'running', reason = NULL WHERE run_id = ?").run(runId);
+        const lease = JSON.parse((db.prepare("SELECT lease FROM runs WHERE id = ?").get(runId) as { lease: string }).lease) as Record<string, unknown>;
+        db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, reason = NULL, pid = ?, lease = ? WHERE id = ?").run(dead, JSON.stringify({ ...lease, pid: dead }), runId);
+      })();
+    } finally {
+      db.close();
+    }
+    const before = contents(rig.path("ws"));
+
+    const resumed = rig.orc(["resume", runId], { env: { ORC_TASK_DIRS: taskDirs } });
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    const status = rig.json<Status>(["status", "--json", runId]);
+    const task = status.tasks.find((t) => t.id === "d1");
+    expect(task?.status).toBe("accepted");
+    expect(task?.attempts.map((a) => a.decision)).toEqual(["accept"]); // no second attempt
+    expect(task?.reason).toContain("attempt 1 was accepted before orc stopped");
+    expect(contents(rig.path("ws"))).toEqual(before);
   });
 
   it("refuses a task directories' root others can enter, with one line and nothing run", () => {

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { gone, isAlive, Rig } from "./helpers/rig.js";
 
 interface Status {
@@ -146,6 +149,35 @@ tasks:
       // The gate outlives nothing: orc's watchdog stops it once orc is gone.
       expect(await gone(Number(readFileSync(gatePid, "utf8")), 2_000)).toBe(true);
     }
+  });
+
+  it("orc stopped after accepting an attempt and before ending its task: resume ends the task, with no second attempt", () => {
+    rig.write("FAST", "");
+    expect(rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"]).code).toBe(0);
+    const runId = rig.json<Status>(["status", "--json"]).run.id;
+    // The database as kill -9 leaves it in that window (a few microseconds of orc's own code): the ledger ends at the
+    // first task's `attempt.decided`, the task and run still running, the lease naming a process that is gone.
+    const db = new Database(join(rig.stateDir(), "state.db"));
+    try {
+      const decided = db.prepare("SELECT seq FROM events WHERE run_id = ? AND type = 'attempt.decided' ORDER BY seq LIMIT 1").get(runId) as { seq: number };
+      const dead = spawnSync("true").pid;
+      db.transaction(() => {
+        db.prepare("DELETE FROM events WHERE run_id = ? AND seq > ?").run(runId, decided.seq);
+        db.prepare("DELETE FROM attempts WHERE run_id = ? AND task_id = 'second'").run(runId);
+        db.prepare("UPDATE tasks SET status = 'running', reason = NULL WHERE run_id = ? AND id = 'first'").run(runId);
+        db.prepare("UPDATE tasks SET status = 'pending', reason = NULL WHERE run_id = ? AND id = 'second'").run(runId);
+        const lease = JSON.parse((db.prepare("SELECT lease FROM runs WHERE id = ?").get(runId) as { lease: string }).lease) as Record<string, unknown>;
+        db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, reason = NULL, pid = ?, lease = ? WHERE id = ?").run(dead, JSON.stringify({ ...lease, pid: dead }), runId);
+      })();
+    } finally {
+      db.close();
+    }
+    rmSync(rig.path("ws/done-second"));
+
+    const resumed = rig.orc(["resume", runId]);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    const status = rig.json<Status>(["status", "--json", runId]);
+    expect(status.tasks.map((t) => [t.id, t.status, t.attempts.length])).toEqual([["first", "accepted", 1], ["second", "accepted", 1]]);
   });
 
   it("refuses to resume a finished run or an unknown one with exit 2", () => {

@@ -70,3 +70,19 @@ export function readIsolatedLedger(store: Pick<StateStore, "events">, runId: str
   for (const [task, c] of current) starts.set(task, { base: c.base, from: c.before ?? c.from });
   return { starts, bases, ...(merge === undefined ? {} : { unfinishedMerge: { task: merge.task, before: merge.before } }) };
 }
+
+/**
+ * Attempts whose work was merged into the run's workspace (`merge.finished`, merged) and that were never decided:
+ * orc stopped between the two. Their effect has happened; running them again would make it happen twice.
+ */
+export function mergedUndecided(store: Pick<StateStore, "events">, runId: string): Set<string> {
+  const merged = new Set<string>();
+  for (const { event } of eachEvent(store, runId)) {
+    if (event.type === "merge.finished" && event.status === "merged") merged.add(baseKey(event.task, event.attempt));
+    else if (event.type === "attempt.decided" || event.type === "run.rolled_back") {
+      if (event.type === "run.rolled_back") merged.clear();
+      else merged.delete(baseKey(event.task, event.attempt));
+    }
+  }
+  return merged;
+}

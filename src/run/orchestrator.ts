@@ -12,6 +12,7 @@ import { isolateTask } from "./merge.js";
 import { mergeApproved, prepareIsolation, startOf } from "./isolation.js";
 import { restored, undoFailedTask } from "./undo.js";
 import { closedAsLost } from "./lost.js";
+import { baseKey, mergedUndecided } from "./isolated-resume.js";
 
 export type { RunTarget } from "./target.js";
 
@@ -39,7 +40,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
 
   const snapshot = deps.store.snapshot(runId);
   const rows = new Map((snapshot?.tasks ?? []).map((t) => [t.id, t]));
-  await closeUnfinishedAttempts(deps, record, target, [...rows.values()]);
+  const mergedBeforeStop = await closeUnfinishedAttempts(deps, record, target, [...rows.values()]);
   if (target.resumed && plan.concurrency === 1) await undoUnfinishedAttempt(deps, record, runId, [...rows.values()]);
   const isolated = deps.taskWorkspaces === undefined ? undefined : await prepareIsolation(deps, record, target);
 
@@ -77,6 +78,11 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
     if (tasks !== undefined) removals.push(tasks.remove(task).catch(() => undefined));
     if (tasks !== undefined && spec !== undefined) removals.push(deps.placeFor(spec).then((place) => place.transport.release?.(tasks.dirOf(task))).catch(() => undefined));
   };
+  // Accepted before orc stopped, with the task's end not yet recorded: it ends now, its work (merged, side by side)
+  // in place, rather than running another attempt on top of it.
+  for (const task of acceptedUnfinished([...rows.values()], mergedBeforeStop)) {
+    await finishIsolated(task.id, "accepted", `attempt ${String(task.attempt)} was accepted before orc stopped`, true);
+  }
   for (const [task, step] of steps) {
     if (step.kind === "accept") await finishIsolated(task, "accepted", step.reason, false);
     if (step.kind === "fail") await finish(task, "failed", step.reason);
@@ -126,11 +132,19 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
  * still be running (in their own process groups, out of the dead orc's reach): stop them before anything new starts
  * in the same workspace.
  */
-async function closeUnfinishedAttempts(deps: RunDeps, record: RecordEvent, target: RunTarget, rows: readonly TaskRow[]): Promise<void> {
+async function closeUnfinishedAttempts(deps: RunDeps, record: RecordEvent, target: RunTarget, rows: readonly TaskRow[]): Promise<Map<string, number>> {
   const { runId } = target;
   const unfinished = rows.flatMap((row) => row.attempts.filter((a) => a.status === "running").map((a) => ({ task: row.id, attempt: a.attempt })));
   const spawned = spawnedProcesses(deps.store, runId, new Set(unfinished.map((u) => attemptKey(u.task, u.attempt))));
+  const merged = unfinished.length === 0 ? new Set<string>() : mergedUndecided(deps.store, runId);
+  const accepted = new Map<string, number>();
   for (const { task, attempt } of unfinished) {
+    if (merged.has(baseKey(task, attempt))) {
+      // Its work is in the workspace already: orc stopped after the merge, before it recorded the decision.
+      record({ type: "attempt.decided", run: runId, task, attempt, decision: "accept", reasons: ["merged into the workspace before orc stopped"] });
+      accepted.set(task, attempt);
+      continue;
+    }
     const orphan = spawned.get(attemptKey(task, attempt));
     // The orphan ran in its task's transport: only that one knows how to reach it (a process group, a container).
     const spec = target.pipeline.tasks.find((t) => t.id === task);
@@ -138,6 +152,21 @@ async function closeUnfinishedAttempts(deps: RunDeps, record: RecordEvent, targe
     const stopped = orphan !== undefined && transport?.stopOrphan?.(orphan) === true;
     record({ type: "attempt.interrupted", run: runId, task, attempt, ...(stopped ? { orphanStopped: orphan.pid } : {}) });
   }
+  return accepted;
+}
+
+/** Tasks orc was running when it stopped whose latest attempt (not rolled back) was accepted: recorded before, or just now (`merged`). */
+function acceptedUnfinished(rows: readonly TaskRow[], merged: ReadonlyMap<string, number>): { id: string; attempt: number }[] {
+  const out: { id: string; attempt: number }[] = [];
+  for (const row of rows) {
+    // A crash leaves the task running; a task a rollback made pending again has its work undone.
+    if (row.status !== "running") continue;
+    const justDecided = merged.get(row.id);
+    const latest = row.attempts.filter((a) => a.rolledBack !== true).at(-1);
+    if (justDecided !== undefined) out.push({ id: row.id, attempt: justDecided });
+    else if (latest?.status === "decided" && latest.decision === "accept") out.push({ id: row.id, attempt: latest.attempt });
+  }
+  return out;
 }
 
 /**

@@ -27,6 +27,7 @@ export const SQL = {
   /** A rollback: attempts started at or after a ledger position; bounded by one run's attempts. */
   attemptsRolledBack: `UPDATE attempts SET rolled_back_seq = ?
                        WHERE run_id = ? AND started_seq >= ? AND rolled_back_seq IS NULL`,
+  attemptRolledBack: "UPDATE attempts SET rolled_back_seq = ? WHERE run_id = ? AND task_id = ? AND attempt = ? AND rolled_back_seq IS NULL",
   taskRolledBack: "UPDATE tasks SET status = 'pending', reason = ? WHERE run_id = ? AND id = ?",
   runInterrupted: "UPDATE runs SET status = 'paused', reason = ? WHERE id = ?",
   /** An interrupted task waits for `resume` like any task not yet started. Bounded: one run's tasks, by key. */

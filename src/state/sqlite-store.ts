@@ -74,6 +74,7 @@ interface Statements {
   readonly heartbeat: Stmt<[string, string, string]>;
   readonly leaseSwapped: Stmt<[string | null, string | null, string, string | null]>;
   readonly attemptsRolledBack: Stmt<[number, string, number]>;
+  readonly attemptRolledBack: Stmt<[number, string, string, number]>;
   readonly taskRolledBack: Stmt<[string, string, string]>;
   readonly runInterrupted: Stmt<[string, string]>;
   readonly tasksRequeued: Stmt<[string]>;
@@ -321,6 +322,8 @@ export class SqliteStateStore implements StateStore {
       }
       case "run.rolled_back":
         s.attemptsRolledBack.run(seq, e.run, e.fromSeq);
+        // Tasks side by side: attempts started before the checkpoint but merged after it are undone too.
+        for (const a of e.attempts) s.attemptRolledBack.run(seq, e.run, a.task, a.attempt);
         for (const task of e.tasks) this.expectRow(s.taskRolledBack.run(`rolled back: ${e.reason}`, e.run, task), e);
         this.expectRow(s.runInterrupted.run(e.reason, e.run), e);
         return;
