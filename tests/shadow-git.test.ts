@@ -244,7 +244,35 @@ describe("ShadowGit", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it("restores the plain way past a stray under a link, leaving the link's target alone", async () => {
+  it("restores a tracked directory that became a link to itself (git cannot look under it, so the plain way does it)", async () => {
+    const { git, write, read, workspace } = setup();
+    await git.init();
+    write("d/f", "inside\n");
+    write("top.txt", "t\n");
+    const tree = await git.snapshot();
+    rmSync(join(workspace, "d"), { recursive: true });
+    symlinkSync("d", join(workspace, "d"));
+    await git.restore(tree);
+    expect(read("d/f")).toBe("inside\n");
+    expect(await git.snapshot()).toBe(tree);
+  });
+
+  it("restores a file that a later checkpoint recorded as a directory, in one look", async () => {
+    const { git, write, read, workspace, transport } = setup();
+    await git.init();
+    write("f", "a file\n");
+    const older = await git.snapshot();
+    rmSync(join(workspace, "f"));
+    write("f/child", "in a directory\n");
+    await git.snapshot();
+    const before = transport.calls.length;
+    await git.restore(older);
+    expect(read("f")).toBe("a file\n");
+    expect(transport.calls.slice(before).some((c) => (c.args ?? []).includes("add"))).toBe(false);
+    expect(await git.snapshot()).toBe(older);
+  });
+
+  it("removes a stray link without following it, leaving the link's target alone", async () => {
     const { root, git, write, has, workspace } = setup();
     await git.init();
     write("a.txt", "a\n");

@@ -1,8 +1,8 @@
-import { lstatSync, rmdirSync, rmSync } from "node:fs";
+import { lstatSync, rmdirSync, rmSync, statfsSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 /** Runs git in the store (its options, the workspace as work tree); rejects when git fails. */
-export type StoreGit = (args: readonly string[], stdin?: string) => Promise<string>;
+export type StoreGit = (args: readonly string[], stdin?: string) => Promise<{ readonly stdout: string; readonly stderr: string }>;
 
 /**
  * Restores `tree` when nothing says what changed since the store's index was last brought up to date (`orc rollback`,
@@ -11,27 +11,35 @@ export type StoreGit = (args: readonly string[], stdin?: string) => Promise<stri
  * only those paths are put back. It replaces recording the whole workspace (`add --all`) and then comparing: `add`
  * lists untracked files by reading every directory, where `status` may use git's untracked cache, which reads only
  * the directories whose mtime changed since the last status (a tenth of the time in a 100,000-file workspace). The
- * cache relies on directory mtimes, as `git update-index --test-untracked-cache` checks; the store is orc's own, so
- * the setting never reaches the user's repository.
+ * cache relies on directory mtimes, so it is used only on filesystems known to keep them (`mtimeKeepingFs`); the
+ * store is orc's own, so the setting never reaches the user's repository.
  *
- * False, having changed nothing, when the plain way must do it: an untracked nested repository (git lists it as a
- * directory), a path under something that is not a real directory, or more paths than a command line takes.
+ * False when the plain way must do it: git said something on stderr (an entry it could not look at, such as a
+ * symlink loop where a tracked directory was, is left out of its list), an untracked nested repository (listed as a
+ * directory), a path under something that is not a real directory, or more paths than a command line takes. By then
+ * at most the untracked files standing where `tree` puts something were removed, which the plain way removes too.
  */
 export async function restoreByScan(git: StoreGit, workspace: string, tree: string, maxPaths: number): Promise<boolean> {
-  const commit = (await git(["commit-tree", tree, "-m", "orc: restore base"])).trim();
+  const commit = (await git(["commit-tree", tree, "-m", "orc: restore base"])).stdout.trim();
   await git(["update-ref", "--no-deref", "HEAD", commit]);
   // `--ignore-submodules=dirty`: a nested repository's recorded commit is compared, but git never runs inside it (its
   // own config, which an agent may have written, could name programs for git to run).
-  const status = await git(["-c", "core.untrackedCache=true", "-c", "status.showUntrackedFiles=all", "status", "--porcelain", "-z", "--no-renames", "--ignore-submodules=dirty"]);
-  const { fromTree, untracked } = parseStatus(status);
+  const cache = `core.untrackedCache=${String(mtimeKeepingFs(workspace))}`;
+  const status = await git(["-c", cache, "-c", "status.showUntrackedFiles=all", "status", "--porcelain", "-z", "--no-renames", "--ignore-submodules=dirty"]);
+  if (status.stderr.trim() !== "") return false;
+  const { fromTree, untracked } = parseStatus(status.stdout);
   if (untracked.some((path) => path.endsWith("/"))) return false;
   const strays = untracked.filter((path) => !fromTree.has(path));
-  if (fromTree.size > maxPaths || !strays.every((path) => underRealDirectories(workspace, path))) return false;
-  // Files created since the last record go first: one may stand where `tree` has a directory.
-  for (const path of strays) removeWithEmptyParents(workspace, path);
-  if (fromTree.size > 0) {
-    await git(["--literal-pathspecs", "restore", `--source=${tree}`, "--staged", "--worktree", "--pathspec-from-file=-", "--pathspec-file-nul"], `${[...fromTree].join("\0")}\0`);
+  const paths = outermost(fromTree);
+  if (paths.length > maxPaths || !strays.every((path) => underRealDirectories(workspace, path))) return false;
+  // Untracked files where `tree` has a directory (or under a path it has as a file) go first, the rest after the
+  // restore, so that a restore git refuses leaves them for the plain way to look at.
+  const inTheWay = strays.filter((stray) => paths.some((path) => stray.startsWith(`${path}/`) || path.startsWith(`${stray}/`)));
+  for (const path of inTheWay) removeWithEmptyParents(workspace, path);
+  if (paths.length > 0) {
+    await git(["--literal-pathspecs", "restore", `--source=${tree}`, "--staged", "--worktree", "--pathspec-from-file=-", "--pathspec-file-nul"], `${paths.join("\0")}\0`);
   }
+  for (const path of strays) if (!inTheWay.includes(path)) removeWithEmptyParents(workspace, path);
   return true;
 }
 
@@ -50,6 +58,17 @@ function parseStatus(out: string): { fromTree: Set<string>; untracked: string[] 
     else fromTree.add(path);
   }
   return { fromTree, untracked };
+}
+
+/**
+ * The listed paths without those under another listed one: a pathspec covers what lies under it, and naming both a
+ * file of the tree and an index entry under it (a directory that became a file) makes `git restore` refuse.
+ */
+function outermost(paths: ReadonlySet<string>): string[] {
+  return [...paths].filter((path) => {
+    for (let dir = dirname(path); dir !== "."; dir = dirname(dir)) if (paths.has(dir)) return false;
+    return true;
+  });
 }
 
 /** Every directory above `path` inside the workspace is a directory, not a link to somewhere else. */
@@ -73,5 +92,27 @@ function removeWithEmptyParents(workspace: string, path: string): void {
     } catch {
       return; // not empty (or gone): the directories above it stay too
     }
+  }
+}
+
+/**
+ * Local Linux filesystems that update a directory's mtime whenever an entry is added or removed, which git's
+ * untracked cache relies on (`statfs` magic numbers); on any other (network, FUSE) git reads every directory.
+ */
+const MTIME_KEEPING = new Set([
+  0xef53, // ext2/3/4
+  0x58465342, // xfs
+  0x9123683e, // btrfs
+  0x01021994, // tmpfs
+  0x794c7630, // overlayfs
+  0x2fc12fc1, // zfs
+  0xf2f52010, // f2fs
+]);
+
+function mtimeKeepingFs(dir: string): boolean {
+  try {
+    return MTIME_KEEPING.has(statfsSync(dir).type);
+  } catch {
+    return false;
   }
 }

@@ -286,7 +286,7 @@ export class ShadowGit {
     return this.serial(async () => {
       assertObjectId(tree);
       if (paths === undefined && this.indexFile === undefined && this.nestedRepos.size === 0) {
-        const done = await restoreByScan((args, stdin) => this.git(args, stdin), this.workspace, tree, MAX_PATHSPECS).catch((error: unknown) => {
+        const done = await restoreByScan((args, stdin) => this.gitOutput(args, stdin), this.workspace, tree, MAX_PATHSPECS).catch((error: unknown) => {
           if (error instanceof GitError) return false;
           throw error;
         });
@@ -422,10 +422,14 @@ export class ShadowGit {
   }
 
   private async git(args: readonly string[], stdin?: string): Promise<string> {
+    return (await this.gitOutput(args, stdin)).stdout;
+  }
+
+  private async gitOutput(args: readonly string[], stdin?: string): Promise<{ stdout: string; stderr: string }> {
     const outcome = await this.run(args, stdin);
     if (outcome.end !== "exited" || outcome.exitCode !== 0) throw new GitError(args, outcome);
     if (outcome.droppedBytes > 0) throw new GitError(args, outcome, `output larger than ${String(MAX_OUTPUT_BYTES)} bytes`);
-    return outcome.stdoutTail;
+    return { stdout: outcome.stdoutTail, stderr: outcome.stderrTail };
   }
 
   private run(args: readonly string[], stdin?: string): Promise<ProcessOutcome> {
