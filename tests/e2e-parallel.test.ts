@@ -1,10 +1,9 @@
-import { spawnSync } from "node:child_process";
-import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { userGit } from "./helpers/git-workspace.js";
 import { gone, REPO, Rig } from "./helpers/rig.js";
+import { leaveAsCrashed, trimLedgerAfter } from "./helpers/crashed-run.js";
 
 interface Status {
   run: { id: string; status: string };
@@ -221,23 +220,12 @@ gates:
     rig.write("one.yaml", `version: 1\nname: one\nconcurrency: 2\ntransport: local\nagent: { kind: command, run: node ${AGENT} }\ntasks:\n  - { id: d1, prompt: "write your file" }\n`);
     expect(rig.orc(["apply", "one.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } }).code).toBe(0);
     const runId = rig.json<Status>(["status", "--json"]).run.id;
-    // The database as kill -9 leaves it in that window: the ledger ends at `merge.finished`, the attempt, task and
-    // run are still running, and the lease names a process that is gone (the window is a few microseconds of orc's
-    // own code, too short to hit with a signal from outside).
-    const db = new Database(join(rig.stateDir(), "state.db"));
-    try {
-      const merged = db.prepare("SELECT seq FROM events WHERE run_id = ? AND type = 'merge.finished' ORDER BY seq DESC LIMIT 1").get(runId) as { seq: number };
-      const dead = spawnSync("true").pid;
-      db.transaction(() => {
-        db.prepare("DELETE FROM events WHERE run_id = ? AND seq > ?").run(runId, merged.seq);
-        db.prepare("UPDATE attempts SET status = 'running', decision = NULL, reasons = NULL, finished_at = NULL WHERE run_id = ?").run(runId);
-        db.prepare("UPDATE tasks SET status = 'running', reason = NULL WHERE run_id = ?").run(runId);
-        const lease = JSON.parse((db.prepare("SELECT lease FROM runs WHERE id = ?").get(runId) as { lease: string }).lease) as Record<string, unknown>;
-        db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, reason = NULL, pid = ?, lease = ? WHERE id = ?").run(dead, JSON.stringify({ ...lease, pid: dead }), runId);
-      })();
-    } finally {
-      db.close();
-    }
+    // As kill -9 leaves it in that window: the ledger ends at `merge.finished`; the attempt and task still running.
+    leaveAsCrashed(rig.stateDir(), runId, (db) => {
+      trimLedgerAfter(db, runId, "merge.finished", true);
+      db.prepare("UPDATE attempts SET status = 'running', decision = NULL, reasons = NULL, finished_at = NULL WHERE run_id = ?").run(runId);
+      db.prepare("UPDATE tasks SET status = 'running', reason = NULL WHERE run_id = ?").run(runId);
+    });
     const before = contents(rig.path("ws"));
 
     const resumed = rig.orc(["resume", runId], { env: { ORC_TASK_DIRS: taskDirs } });
@@ -248,6 +236,24 @@ gates:
     expect(task?.attempts.map((a) => a.decision)).toEqual(["accept"]); // no second attempt
     expect(task?.reason).toContain("attempt 1 was accepted before orc stopped");
     expect(contents(rig.path("ws"))).toEqual(before);
+  });
+
+  it("an approval that `--wait` was merging when orc stopped still applies on resume: the approved work merges, no new attempt", () => {
+    rig.write("one.yaml", `version: 1\nname: one\nconcurrency: 2\ntransport: local\nagent: { kind: command, run: node ${AGENT} }\ntasks:\n  - { id: d1, prompt: "write your file" }\nbreakpoints:\n  - { id: look, when: 'true', action: pause }\n`);
+    expect(rig.orc(["apply", "one.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs } }).code).toBe(3);
+    const runId = rig.json<Status>(["status", "--json"]).run.id;
+    const [bp] = rig.json<{ id: string }[]>(["breakpoints", "--json"]);
+    expect(rig.orc(["resolve", bp?.id ?? "", "--approve"]).code).toBe(0);
+    // As a `--wait` run leaves it when it dies merging the approved work: the task running again (`task.started`).
+    leaveAsCrashed(rig.stateDir(), runId, (db) => {
+      db.prepare("UPDATE tasks SET status = 'running', reason = NULL WHERE run_id = ?").run(runId);
+    });
+    const resumed = rig.orc(["resume", runId], { env: { ORC_TASK_DIRS: taskDirs } });
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    const task = rig.json<Status>(["status", "--json", runId]).tasks.find((t) => t.id === "d1");
+    expect(task?.status).toBe("accepted");
+    expect(task?.attempts.map((a) => a.decision)).toEqual(["pause"]);
+    expect(rig.read("ws/own/d1.txt")).toBe("d1 attempt 1\n");
   });
 
   it("refuses a task directories' root others can enter, with one line and nothing run", () => {

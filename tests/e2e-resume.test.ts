@@ -1,9 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import Database from "better-sqlite3";
 import { gone, isAlive, Rig } from "./helpers/rig.js";
+import { leaveAsCrashed, trimLedgerAfter } from "./helpers/crashed-run.js";
 
 interface Status {
   run: { id: string; status: string; reason?: string };
@@ -155,29 +153,37 @@ tasks:
     rig.write("FAST", "");
     expect(rig.orc(["apply", "pipeline.yaml", "--workspace", "ws"]).code).toBe(0);
     const runId = rig.json<Status>(["status", "--json"]).run.id;
-    // The database as kill -9 leaves it in that window (a few microseconds of orc's own code): the ledger ends at the
-    // first task's `attempt.decided`, the task and run still running, the lease naming a process that is gone.
-    const db = new Database(join(rig.stateDir(), "state.db"));
-    try {
-      const decided = db.prepare("SELECT seq FROM events WHERE run_id = ? AND type = 'attempt.decided' ORDER BY seq LIMIT 1").get(runId) as { seq: number };
-      const dead = spawnSync("true").pid;
-      db.transaction(() => {
-        db.prepare("DELETE FROM events WHERE run_id = ? AND seq > ?").run(runId, decided.seq);
-        db.prepare("DELETE FROM attempts WHERE run_id = ? AND task_id = 'second'").run(runId);
-        db.prepare("UPDATE tasks SET status = 'running', reason = NULL WHERE run_id = ? AND id = 'first'").run(runId);
-        db.prepare("UPDATE tasks SET status = 'pending', reason = NULL WHERE run_id = ? AND id = 'second'").run(runId);
-        const lease = JSON.parse((db.prepare("SELECT lease FROM runs WHERE id = ?").get(runId) as { lease: string }).lease) as Record<string, unknown>;
-        db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, reason = NULL, pid = ?, lease = ? WHERE id = ?").run(dead, JSON.stringify({ ...lease, pid: dead }), runId);
-      })();
-    } finally {
-      db.close();
-    }
+    // As kill -9 leaves it in that window: the ledger ends at the first task's `attempt.decided`, the task running.
+    leaveAsCrashed(rig.stateDir(), runId, (db) => {
+      trimLedgerAfter(db, runId, "attempt.decided");
+      db.prepare("DELETE FROM attempts WHERE run_id = ? AND task_id = 'second'").run(runId);
+      db.prepare("UPDATE tasks SET status = 'running', reason = NULL WHERE run_id = ? AND id = 'first'").run(runId);
+      db.prepare("UPDATE tasks SET status = 'pending', reason = NULL WHERE run_id = ? AND id = 'second'").run(runId);
+    });
     rmSync(rig.path("ws/done-second"));
 
     const resumed = rig.orc(["resume", runId]);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
     const status = rig.json<Status>(["status", "--json", runId]);
     expect(status.tasks.map((t) => [t.id, t.status, t.attempts.length])).toEqual([["first", "accepted", 1], ["second", "accepted", 1]]);
+  });
+
+  it("orc stopped after a rule failed the task and before it undid the task's work: resume fails it and undoes the work", () => {
+    rig.write("FAST", "");
+    rig.write("fails.yaml", `version: 1\nname: fails\ntransport: local\nagent: { kind: command, run: node ${rig.path("agent.mjs")} }\ntasks:\n  - { id: first, prompt: one }\nbreakpoints:\n  - { id: stop, when: 'true', action: fail, message: not wanted }\n`);
+    expect(rig.orc(["apply", "fails.yaml", "--workspace", "ws"]).code).toBe(1);
+    const runId = rig.json<Status>(["status", "--json"]).run.id;
+    expect(existsSync(rig.path("ws/done-first"))).toBe(false); // the failed task's work was undone
+    leaveAsCrashed(rig.stateDir(), runId, (db) => {
+      trimLedgerAfter(db, runId, "attempt.decided");
+      db.prepare("UPDATE tasks SET status = 'running', reason = NULL WHERE run_id = ?").run(runId);
+    });
+    rig.write("ws/done-first", "yes\n"); // the work as the crash left it, before the undo
+    const resumed = rig.orc(["resume", runId]);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(1);
+    const status = rig.json<Status>(["status", "--json", runId]);
+    expect(status.tasks.map((t) => [t.id, t.status, t.attempts.length])).toEqual([["first", "failed", 1]]);
+    expect(existsSync(rig.path("ws/done-first"))).toBe(false);
   });
 
   it("refuses to resume a finished run or an unknown one with exit 2", () => {

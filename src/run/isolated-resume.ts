@@ -79,10 +79,8 @@ export function mergedUndecided(store: Pick<StateStore, "events">, runId: string
   const merged = new Set<string>();
   for (const { event } of eachEvent(store, runId)) {
     if (event.type === "merge.finished" && event.status === "merged") merged.add(baseKey(event.task, event.attempt));
-    else if (event.type === "attempt.decided" || event.type === "run.rolled_back") {
-      if (event.type === "run.rolled_back") merged.clear();
-      else merged.delete(baseKey(event.task, event.attempt));
-    }
+    else if (event.type === "attempt.decided") merged.delete(baseKey(event.task, event.attempt));
+    else if (event.type === "run.rolled_back") for (const a of event.attempts) merged.delete(baseKey(a.task, a.attempt));
   }
   return merged;
 }

@@ -13,6 +13,7 @@ import { mergeApproved, prepareIsolation, startOf } from "./isolation.js";
 import { restored, undoFailedTask } from "./undo.js";
 import { closedAsLost } from "./lost.js";
 import { baseKey, mergedUndecided } from "./isolated-resume.js";
+import { settledTasks } from "./settled.js";
 
 export type { RunTarget } from "./target.js";
 
@@ -78,10 +79,10 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
     if (tasks !== undefined) removals.push(tasks.remove(task).catch(() => undefined));
     if (tasks !== undefined && spec !== undefined) removals.push(deps.placeFor(spec).then((place) => place.transport.release?.(tasks.dirOf(task))).catch(() => undefined));
   };
-  // Accepted before orc stopped, with the task's end not yet recorded: it ends now, its work (merged, side by side)
-  // in place, rather than running another attempt on top of it.
-  for (const task of acceptedUnfinished([...rows.values()], mergedBeforeStop)) {
-    await finishIsolated(task.id, "accepted", `attempt ${String(task.attempt)} was accepted before orc stopped`, true);
+  // Decided before orc stopped, with the task's end not yet recorded (run/settled.ts): it ends now as decided, its
+  // work (merged, side by side) in place, rather than running another attempt.
+  for (const settled of settledTasks(deps.store, runId, [...rows.values()], mergedBeforeStop)) {
+    await finishIsolated(settled.task, settled.final, settled.reason, true);
   }
   for (const [task, step] of steps) {
     if (step.kind === "accept") await finishIsolated(task, "accepted", step.reason, false);
@@ -153,20 +154,6 @@ async function closeUnfinishedAttempts(deps: RunDeps, record: RecordEvent, targe
     record({ type: "attempt.interrupted", run: runId, task, attempt, ...(stopped ? { orphanStopped: orphan.pid } : {}) });
   }
   return accepted;
-}
-
-/** Tasks orc was running when it stopped whose latest attempt (not rolled back) was accepted: recorded before, or just now (`merged`). */
-function acceptedUnfinished(rows: readonly TaskRow[], merged: ReadonlyMap<string, number>): { id: string; attempt: number }[] {
-  const out: { id: string; attempt: number }[] = [];
-  for (const row of rows) {
-    // A crash leaves the task running; a task a rollback made pending again has its work undone.
-    if (row.status !== "running") continue;
-    const justDecided = merged.get(row.id);
-    const latest = row.attempts.filter((a) => a.rolledBack !== true).at(-1);
-    if (justDecided !== undefined) out.push({ id: row.id, attempt: justDecided });
-    else if (latest?.status === "decided" && latest.decision === "accept") out.push({ id: row.id, attempt: latest.attempt });
-  }
-  return out;
 }
 
 /**

@@ -20,8 +20,9 @@ export function resolvedReason(bp: BreakpointRow): string {
 }
 
 export function resumeStep(row: TaskRow | undefined, breakpoints: readonly BreakpointRow[]): ResumeStep | undefined {
-  if (row?.status !== "paused") return undefined;
+  if (row === undefined) return undefined;
   const bp = breakpoints.filter((b) => b.task === row.id).at(-1);
+  if (row.status !== "paused" && !resolvedWhileRunning(row, bp)) return undefined;
   if (bp === undefined) return { kind: "continue", note: "", resolvedAttempt: 0 };
   if (bp.status === "open") return { kind: "wait", breakpoint: bp.id };
   const note = bp.note ?? "";
@@ -39,4 +40,15 @@ export function resumeStep(row: TaskRow | undefined, breakpoints: readonly Break
     case undefined:
       return { kind: "continue", note, resolvedAttempt: bp.attempt };
   }
+}
+
+/**
+ * A human resolved the breakpoint of the task's latest attempt and the run (`--wait`) went on, but stopped (SIGINT,
+ * kill -9) before it recorded where the resolution led, e.g. while merging approved work: the resolution still
+ * applies, as it would to a paused task.
+ */
+function resolvedWhileRunning(row: TaskRow, bp: BreakpointRow | undefined): boolean {
+  if (bp === undefined || bp.status === "open" || (row.status !== "running" && row.status !== "pending")) return false;
+  const latest = row.attempts.filter((a) => a.rolledBack !== true).at(-1);
+  return latest?.decision === "pause" && latest.attempt === bp.attempt;
 }
