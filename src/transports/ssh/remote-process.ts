@@ -25,6 +25,8 @@ export interface RemoteCall {
   readonly where: string;
   /** The login shell runs the wrapper itself (wrapper.ts). */
   readonly direct: boolean;
+  /** The barrier file the wrapper creates at exit when the remote watcher runs (remote-watch.ts). */
+  readonly barrier?: string;
 }
 
 /** What the wrapper reported at the end; absent when it never got there (killed, connection lost). */
@@ -32,6 +34,10 @@ export interface RemoteEnd {
   readonly status: number;
   readonly changed: boolean;
   readonly gitChanged: boolean;
+  /** The wrapper created its barrier instead of checking: the remote watcher says whether anything changed. */
+  readonly watched: boolean;
+  /** The wrapper could say nothing (its barrier could not be made): orc pulls in full. */
+  readonly unknown: boolean;
 }
 
 export interface RemoteResult {
@@ -56,6 +62,7 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
     command: spec.command,
     args: spec.args ?? [],
     direct: call.direct,
+    ...(call.barrier === undefined ? {} : { barrier: call.barrier }),
   });
   const done = (end: ProcessEnd, error?: string): { outcome: ProcessOutcome } => {
     output.flush();
@@ -93,7 +100,7 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
         if (kind === "pid") {
           pgid = Number(a);
           whenPgid?.();
-        } else if (kind === "end") trailer = { status: Number(a), changed: (b ?? "").startsWith("changed"), gitChanged: (b ?? "").endsWith("+git") };
+        } else if (kind === "end") trailer = { status: Number(a), changed: (b ?? "").startsWith("changed"), gitChanged: (b ?? "").endsWith("+git"), watched: b === "watched", unknown: b === "unknown" };
       },
       (chunk) => { lastOutput = performance.now(); output.write("stderr", chunk); },
     );
