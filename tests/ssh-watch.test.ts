@@ -107,6 +107,21 @@ describe("transport: ssh, change detection by watchers (real sshd, real inotifyw
     expect(transport.syncStats().hostWalks).toBe(walks);
   });
 
+  it("a process whose channel opened while the copy was updated does not run when the update fails", async () => {
+    await ok("true");
+    // The remote copy's root made read-only: sending a new host file there fails.
+    await ok("chmod 555 .");
+    writeFileSync(join(ws, "new.txt"), "new\n");
+    const marker = `/home/${SSH_USER}/ran-${name}`;
+    const out = await transport.run(sh(`touch ${marker}`));
+    expect(out.end).toBe("spawn-error");
+    expect(out.error).toMatch(/^ssh: updating the remote workspace failed: .*Permission denied/);
+    expect(existsSync(marker)).toBe(false);
+    // The next process runs again once nothing needs sending.
+    rmSync(join(ws, "new.txt"));
+    await ok("chmod 755 .");
+  });
+
   it("a task's own copy is watched too: its change comes back to the task's directory", async () => {
     const task = join(dir, "task");
     mkdirSync(task);

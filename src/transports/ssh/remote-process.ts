@@ -19,8 +19,11 @@ export interface RemoteCall {
   readonly cwd: string;
   readonly workspace: string;
   readonly meta: string;
-  /** The environment as the remote gets it (paths mapped). */
-  readonly env: Readonly<Record<string, string>>;
+  /**
+   * The environment as the remote gets it (paths mapped), written to the wrapper once known; undefined: the process
+   * must not run (what it was waiting for failed): the wrapper gets no environment line and exits.
+   */
+  readonly env: PromiseLike<Readonly<Record<string, string>> | undefined>;
   /** Names the connection in messages. */
   readonly where: string;
   /** The login shell runs the wrapper itself (wrapper.ts). */
@@ -178,8 +181,14 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
     // Aborted while waiting for a channel: the process has started all the same, so it is stopped like any other.
     if (spec.signal?.aborted === true) terminate("cancelled");
 
-    channel.write(envLine(call.env));
-    channel.end(spec.stdin);
+    void Promise.resolve(call.env).then((env) => {
+      if (finished) return;
+      if (env === undefined) channel.end();
+      else {
+        channel.write(envLine(env));
+        channel.end(spec.stdin);
+      }
+    });
   });
 }
 

@@ -95,6 +95,11 @@ export class WorkspaceSync {
     await this.exclusive(() => Promise.resolve());
   }
 
+  /** The first push copied everything: later ones send changes only. */
+  get synced(): boolean {
+    return this.initialised;
+  }
+
   get hostWatched(): boolean {
     return this.hostWatch !== undefined;
   }

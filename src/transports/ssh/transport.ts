@@ -92,24 +92,43 @@ export class SshTransport implements Transport {
     if (this.remote === undefined) return failed("spawn-error", "ssh: the remote workspace is not set up");
     const main = this.mirrorFor(this.options.hostWorkspace, this.remote);
     const remote = this.mirrorFor(spec.workspace ?? this.options.hostWorkspace, this.remote);
-    try {
-      if (this.stranded.length > 0) await this.killStranded(conn);
-      // A task's copy links the run's copy for the ignored entries (node_modules/): that one must be there and current.
-      if (remote !== main) await main.sync.push(conn, this.clearMark(main));
-      if (remote.unsettled) await remote.sync.pull(conn, false, this.clearMark(remote));
-      remote.unsettled = false;
-      await remote.sync.push(conn, this.clearMark(remote));
-    } catch (error) {
-      if (conn.lost !== undefined) return failed("transport-lost", `the SSH connection to ${this.where} was lost while updating the remote workspace (${conn.lost})`);
-      return failed("spawn-error", `ssh: ${(error as Error).message}`);
+    /** The remote copy brought up to date and the environment mapped; or why not, as this run's outcome. */
+    const prepare = async (): Promise<{ env: Record<string, string> } | { failure: ProcessOutcome }> => {
+      try {
+        if (this.stranded.length > 0) await this.killStranded(conn);
+        // A task's copy links the run's copy for the ignored entries (node_modules/): that one must be there and current.
+        if (remote !== main) await main.sync.push(conn, this.clearMark(main));
+        if (remote.unsettled) await remote.sync.pull(conn, false, this.clearMark(remote));
+        remote.unsettled = false;
+        await remote.sync.push(conn, this.clearMark(remote));
+        return { env: await this.remoteEnv(conn, spec.env, remote) };
+      } catch (error) {
+        if (conn.lost !== undefined) return { failure: failed("transport-lost", `the SSH connection to ${this.where} was lost while updating the remote workspace (${conn.lost})`) };
+        const message = (error as Error).message;
+        return { failure: failed("spawn-error", message.startsWith("ssh: ") ? message : `ssh: ${message}`) };
+      }
+    };
+    // A copy synced before, on a connection whose watcher is settled: the process's channel opens (and its shell
+    // starts) while the copy is brought up to date; the wrapper waits for its environment, sent only once it is (a
+    // failure sends none, and the wrapper exits without running anything). Otherwise one after the other: a first
+    // copy kills what runs with the copy's path in its arguments, and the watcher starts after the run's first copy.
+    const early = this.watchConn === conn && remote.sync.synced && main.sync.synced && !remote.unsettled && this.stranded.length === 0;
+    let ready: Promise<{ env: Record<string, string> } | { failure: ProcessOutcome }>;
+    if (early) ready = prepare();
+    else {
+      const prepared = await prepare();
+      if ("failure" in prepared) return prepared.failure;
+      ready = Promise.resolve(prepared);
     }
     const watch = await this.watchOn(conn, this.remote.ws);
     const barrier = watch?.barrier(remote.ws);
-    const env = await this.remoteEnv(conn, spec.env, remote);
     const { outcome, end, pgid } = await runRemote(conn, {
-      spec, cwd: remotePath(remote, spec.cwd), workspace: remote.ws, meta: remote.meta, env, where: this.where, direct: this.remote.direct,
+      spec, cwd: remotePath(remote, spec.cwd), workspace: remote.ws, meta: remote.meta, where: this.where, direct: this.remote.direct,
+      env: ready.then((p) => ("env" in p ? p.env : undefined)),
       ...(barrier === undefined ? {} : { barrier: barrier.path }),
     });
+    const prepared = await ready;
+    if ("failure" in prepared) return prepared.failure;
     if (outcome.end === "transport-lost") {
       // What the lost process left on the remote belongs to an attempt the run loop puts back: never pulled.
       remote.sync.discard();

@@ -3,7 +3,8 @@
  * sh, else as `exec /bin/sh -c SCRIPT orc ARGS…`; either way its pid is the session's and the process group's, sshd
  * having made it a session leader). It
  *   1. reports its pid (the group orc kills on a timeout or a cancel: closing the channel would not stop anything);
- *   2. reads one line of `export …` from stdin and evals it (the environment never appears on a command line);
+ *   2. reads one line of `export …` from stdin and evals it (the environment never appears on a command line); orc
+ *      may send it only once the remote copy is up to date, and sends none when it could not make it so (exit 125);
  *   3. runs the command in the mapped working directory, stdin what is left of its own (or /dev/null): a shell command
  *      is eval'd in this shell (with the args as $1…), which saves starting a second shell for every process;
  *   4. on exit (an EXIT trap, so the command's own `exit` gets there too), when orc's remote watcher runs
@@ -61,7 +62,8 @@ function script(nonce: string, watched: boolean): string {
     "trap orc_end EXIT",
     "nl='",
     "'",
-    "IFS= read -r orc_env || orc_env=",
+    // No line (orc could not get the workspace ready): nothing runs.
+    "IFS= read -r orc_env || exit 125",
     'eval "$orc_env"; unset orc_env',
     '[ "$orc_in" = null ] && exec </dev/null',
     'cd "$orc_cwd" 2>/dev/null || { printf \'orc: the remote working directory %s does not exist\\n\' "$orc_cwd" >&2; exit 126; }',
