@@ -65,7 +65,7 @@ export async function run() {
       ssh2_bare: () => bareExec(client),
       local: async () => check(await local.run(spec)),
     };
-    const { median_ms: medians, p95_ms: p95 } = await interleave(series, { runs: COMMANDS, warmup: WARMUP });
+    const { median_ms: medians, p95_ms: p95 } = await interleave(series, { runs: COMMANDS, warmup: WARMUP, rotate: true });
     return {
       bench: "ssh",
       commands: COMMANDS,
