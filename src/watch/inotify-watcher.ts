@@ -1,4 +1,4 @@
-import { watch, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, type FSWatcher } from "node:fs";
+import { watch, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync, type FSWatcher } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { IGNORED_NAMES } from "./parcel.js";
@@ -279,7 +279,12 @@ export class InotifyWatcher {
       return false;
     } finally {
       clearTimeout(timer);
-      rmSync(join(this.syncDir, name), { force: true });
+      // unlink, not rmSync: this runs at every sync point, and rmSync stats the path twice before removing it.
+      try {
+        unlinkSync(join(this.syncDir, name));
+      } catch {
+        // never made (the write failed), or the directory went with close()
+      }
     }
   }
 

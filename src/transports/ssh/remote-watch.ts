@@ -84,11 +84,17 @@ export class RemoteWatch {
   /** The barrier directory, as the remote told it at the start. */
   private barriers = "";
 
+  /** The roots as inotifywait prints them (bytes read as latin1), the barrier directory's once it is known. */
+  private readonly roots: readonly string[];
+  private barrierPrefix = "";
+
   private constructor(
     private readonly conn: SshConnection,
     private readonly channel: ClientChannel,
     private readonly places: RemoteWatchPlaces,
-  ) {}
+  ) {
+    this.roots = [latin1(places.ws), latin1(places.tasks)];
+  }
 
   /** Starts the watcher and waits for its watches; undefined when it cannot run here (the fallback then). */
   static async start(conn: SshConnection, places: RemoteWatchPlaces): Promise<RemoteWatch | undefined> {
@@ -112,7 +118,10 @@ export class RemoteWatch {
         }
         err += chunk.toString("latin1");
         const dir = /orc-watch-dir:([^\n]*)\n/.exec(err);
-        if (dir?.[1] !== undefined) watch.barriers = Buffer.from(dir[1], "latin1").toString("utf8");
+        if (dir?.[1] !== undefined) {
+          watch.barriers = Buffer.from(dir[1], "latin1").toString("utf8");
+          watch.barrierPrefix = `${dir[1]}/`;
+        }
         if (err.includes("Watches established.") && watch.barriers !== "") {
           established = true;
           clearTimeout(timer);
@@ -225,17 +234,13 @@ export class RemoteWatch {
       for (const copy of this.copies.values()) copy.dirty = true;
       return;
     }
-    const { ws, tasks } = this.places;
-    const barriers = this.barriers;
     // A watched directory's own events name it with a trailing slash.
-    const self = path.endsWith("/") ? path.slice(0, -1) : path;
-    if (kinds.includes("_SELF") && (self === latin1(ws) || self === latin1(tasks) || self === latin1(barriers))) {
+    if (kinds.includes("_SELF") && (this.roots.includes(path.slice(0, -1)) || path === this.barrierPrefix)) {
       this.stop(); // a watched root went: whatever takes its place is not watched
       return;
     }
-    const prefix = `${latin1(barriers)}/`;
-    if (path.startsWith(prefix)) {
-      if (kinds.startsWith("CREATE")) this.barrierArrived(path.slice(prefix.length));
+    if (path.startsWith(this.barrierPrefix)) {
+      if (kinds.startsWith("CREATE")) this.barrierArrived(path.slice(this.barrierPrefix.length));
       return;
     }
     for (const [root, copy] of this.copies) {
