@@ -10,6 +10,7 @@
 // `node bench/run.mjs ssh`; prints one JSON line. Target: ratio_bare <= 1.2.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { Client } from "ssh2";
 import { LocalTransport } from "../dist/transports/local.js";
 import { SshTransport } from "../dist/transports/ssh/transport.js";

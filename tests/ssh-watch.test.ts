@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -169,6 +169,36 @@ describe("transport: ssh, change detection by watchers (real sshd, real inotifyw
     expect(existsSync(join(ws, "a.txt"))).toBe(false);
     // The watcher's barrier directory went with it.
     expect(existsSync(barriers)).toBe(false);
+  });
+
+  it("an overflow of inotify's queue (events lost) counts as a change in every copy; the watcher keeps going", async () => {
+    const task = join(dir, "task");
+    mkdirSync(task);
+    await ok("true");
+    await ok("true", { cwd: task, workspace: task });
+    const watcher = remoteProcesses(`^inotifywait .*${name}`)[0]?.split(" ")[0] ?? "";
+    // Stopped, inotifywait reads nothing: the task's copy floods the kernel's queue past its length, so the change
+    // made in the run's copy after that is lost. The task's process ends after inotifywait runs again.
+    const queued = Number(readFileSync("/proc/sys/fs/inotify/max_queued_events", "utf8"));
+    const lines = Math.ceil(queued / 2) + 1000;
+    expect(spawnSync("kill", ["-STOP", watcher]).status).toBe(0);
+    const flood = transport.run(sh(`i=0; while [ $i -lt ${String(lines)} ]; do echo $i >> many.txt; i=$((i+1)); done; sleep 1`, { cwd: task, workspace: task }));
+    const taskFile = `/home/${SSH_USER}/${name}.tasks/${readdirSync(`/home/${SSH_USER}/${name}.tasks`).find((n) => n.startsWith("task-") && !n.endsWith(".orc-sync")) ?? ""}/many.txt`;
+    const counted = (): number => (existsSync(taskFile) ? readFileSync(taskFile, "utf8").split("\n").length - 1 : 0);
+    for (let i = 0; i < 500 && counted() < lines; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(counted()).toBe(lines);
+    writeFileSync(`/home/${SSH_USER}/${name}/a.txt`, "lost event\n", { mode: 0o644 });
+    expect(spawnSync("kill", ["-CONT", watcher]).status).toBe(0);
+    const out = await flood;
+    expect(out.exitCode, out.outputTail).toBe(0);
+    expect(readFileSync(join(task, "many.txt"), "utf8").split("\n")).toHaveLength(lines + 1);
+    expect(transport.syncStats().remoteWatched).toBe(true);
+    // The run's copy changed with no event to show for it: counted dirty all the same.
+    await ok("true");
+    expect(readFileSync(join(ws, "a.txt"), "utf8")).toBe("lost event\n");
+    const pulls = transport.syncStats().pulls;
+    await ok("true");
+    expect(transport.syncStats().pulls).toBe(pulls);
   });
 
   it("a lost connection stops the watcher; the reconnected one starts a new watcher and changes come back", async () => {

@@ -4,9 +4,9 @@
  * barrier directory; `.git` is left out. The barrier directory is a private one made in /dev/shm (a barrier is a file
  * created per process: on tmpfs that costs a few microseconds, on a disk's journal ten times that), else
  * `<remote workspace>.orc-sync/barrier`; it goes with the watcher. Any event in a copy makes that copy
- * dirty (an overflow makes every copy dirty). inotify queues events in the order the changes were made, and
+ * dirty (a possible overflow of inotify's queue makes every copy dirty). inotify queues events in the order the changes were made, and
  * inotifywait prints them in that order, so:
- * - a process's wrapper ends by creating `barrier/<nonce>` with a shell builtin (no fork); once orc reads that line,
+ * - a process's wrapper ends by creating `barrier/p-<n>` with a shell builtin (no fork); once orc reads that line,
  *   every change the process made has been read before it: `settle()` answers whether the copy was dirty right then;
  * - a sync (push or pull) creates `barrier/c-<n>` before its `find` of the remote tree: reading that line clears the
  *   copy's flag, as everything before it is in that find; a change after it makes the copy dirty again.
@@ -43,7 +43,9 @@ function script(): string {
     'mkdir -p "$t" || exit 3',
     // mktemp -d: a new directory of mode 700, so no other user's file or link can be in its place.
     'if [ -d /dev/shm ] && d=$(mktemp -d /dev/shm/orc-watch.XXXXXXXX 2>/dev/null); then b=$d; else rm -rf "$b" && mkdir -p "$b" || exit 3; fi',
-    "printf 'orc-watch-dir:%s\\n' \"$b\" >&2",
+    // cat, not read: dash's read takes a byte at a time, and /proc/sys answers each small read from its start.
+    "q=$(cat /proc/sys/fs/inotify/max_queued_events 2>/dev/null)",
+    "printf 'orc-watch-dir:%s:%s\\n' \"$q\" \"$b\" >&2",
     "exec 3<&0",
     // Whatever ends this shell (sshd hangs it up when the connection goes) takes the barrier directory along.
     'trap \'rm -rf "$b"; kill "$w" 2>/dev/null; exit 0\' HUP TERM PIPE',
@@ -87,6 +89,16 @@ export class RemoteWatch {
   /** The roots as inotifywait prints them (bytes read as latin1), the barrier directory's once it is known. */
   private readonly roots: readonly string[];
   private barrierPrefix = "";
+  /**
+   * Overflow, inferred: inotifywait drops the kernel's overflow event without a word (a barrier lost with it times
+   * out, which stops the watcher). The queue holds the remote's
+   * max_queued_events at most, and what it held when it overflowed is all read afterwards, after the barrier read
+   * before it (see src/watch/inotify-watcher.ts): lost events mean at least that many lines in the last two intervals
+   * between barriers. From half that many, every copy counts as dirty.
+   */
+  private suspectFrom = 8192;
+  private linesBefore = 0;
+  private lines = 0;
 
   private constructor(
     private readonly conn: SshConnection,
@@ -117,10 +129,11 @@ export class RemoteWatch {
           return;
         }
         err += chunk.toString("latin1");
-        const dir = /orc-watch-dir:([^\n]*)\n/.exec(err);
-        if (dir?.[1] !== undefined) {
-          watch.barriers = Buffer.from(dir[1], "latin1").toString("utf8");
-          watch.barrierPrefix = `${dir[1]}/`;
+        const dir = /orc-watch-dir:(\d*):([^\n]*)\n/.exec(err);
+        if (dir?.[2] !== undefined) {
+          watch.suspectFrom = Math.floor((Number(dir[1]) || 16_384) / 2);
+          watch.barriers = Buffer.from(dir[2], "latin1").toString("utf8");
+          watch.barrierPrefix = `${dir[2]}/`;
         }
         if (err.includes("Watches established.") && watch.barriers !== "") {
           established = true;
@@ -177,10 +190,12 @@ export class RemoteWatch {
       }, BARRIER_TIMEOUT_MS);
       this.waiting.set(name, (dirty) => {
         clearTimeout(timer);
+        this.waiting.delete(name);
         resolve(dirty);
       });
     });
   }
+
 
   /**
    * A barrier for a sync of the copy at `ws`, to be created right before the sync's `find`: reading it clears the
@@ -227,11 +242,12 @@ export class RemoteWatch {
 
   private event(line: string): void {
     if (!this.alive) return;
+    this.lines++;
     const space = line.indexOf(" ");
     const kinds = space < 0 ? line : line.slice(0, space);
     const path = space < 0 ? "" : line.slice(space + 1);
-    if (kinds.includes("Q_OVERFLOW") || path === "") {
-      for (const copy of this.copies.values()) copy.dirty = true;
+    if (path === "") {
+      for (const copy of this.copies.values()) copy.dirty = true; // a line orc cannot place: it could be anyone's
       return;
     }
     // A watched directory's own events name it with a trailing slash.
@@ -249,6 +265,9 @@ export class RemoteWatch {
   }
 
   private barrierArrived(name: string): void {
+    if (this.linesBefore + this.lines >= this.suspectFrom) for (const copy of this.copies.values()) copy.dirty = true;
+    this.linesBefore = this.lines;
+    this.lines = 0;
     this.spent.push(name);
     if (this.spent.length >= SWEEP_EVERY) this.sweep();
     const cleared = this.clears.get(name);
