@@ -125,7 +125,10 @@ export class RemoteWatch {
       const timer = setTimeout(() => { resolve(false); }, START_TIMEOUT_MS);
       channel.stderr.on("data", (chunk: Buffer) => {
         if (established) {
-          watch.stop(); // a watch it could not add, or inotifywait ended: it no longer sees everything
+          // A watch it could not add (the watch limit), or inotifywait ended: it no longer sees everything. A new
+          // directory gone before its watch was added is no loss: its creation already counted.
+          const lines = chunk.toString("latin1").split("\n").filter((l) => l !== "");
+          if (lines.some((l) => !l.endsWith("No such file or directory"))) watch.stop();
           return;
         }
         err += chunk.toString("latin1");
