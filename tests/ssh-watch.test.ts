@@ -122,6 +122,15 @@ describe("transport: ssh, change detection by watchers (real sshd, real inotifyw
     await ok("chmod 755 .");
   });
 
+  it("a process's timeout counts from when it can run, not while its channel waited for the copy to be updated", async () => {
+    await ok("true");
+    writeFileSync(join(ws, "big.bin"), Buffer.alloc(96 * 1024 * 1024, 7));
+    // Sending 96 MB takes longer than the process's 60 ms.
+    const out = await transport.run(sh("test -s big.bin && echo sent", { timeoutMs: 60 }));
+    expect(out.end, out.error).toBe("exited");
+    expect(out.stdoutTail).toBe("sent\n");
+  });
+
   it("a task's own copy is watched too: its change comes back to the task's directory", async () => {
     const task = join(dir, "task");
     mkdirSync(task);

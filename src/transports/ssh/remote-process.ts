@@ -166,28 +166,34 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
       finish();
     });
 
-    const timeoutMs = spec.timeoutMs ?? 0;
-    const inactivityMs = spec.inactivityTimeoutMs ?? 0;
-    if (timeoutMs > 0) arm(timeoutMs, () => { terminate("timeout"); });
-    if (inactivityMs > 0) {
-      const check = (): void => {
-        const quiet = performance.now() - lastOutput;
-        if (quiet >= inactivityMs) terminate("stalled");
-        else arm(inactivityMs - quiet, check);
-      };
-      arm(inactivityMs, check);
-    }
+    // The clocks start when the command can: the wrapper may wait for its environment while orc updates the copy.
+    const startClocks = (): void => {
+      lastOutput = performance.now();
+      const timeoutMs = spec.timeoutMs ?? 0;
+      const inactivityMs = spec.inactivityTimeoutMs ?? 0;
+      if (timeoutMs > 0) arm(timeoutMs, () => { terminate("timeout"); });
+      if (inactivityMs > 0) {
+        const check = (): void => {
+          const quiet = performance.now() - lastOutput;
+          if (quiet >= inactivityMs) terminate("stalled");
+          else arm(inactivityMs - quiet, check);
+        };
+        arm(inactivityMs, check);
+      }
+    };
     spec.signal?.addEventListener("abort", onAbort, { once: true });
     // Aborted while waiting for a channel: the process has started all the same, so it is stopped like any other.
     if (spec.signal?.aborted === true) terminate("cancelled");
 
     void Promise.resolve(call.env).then((env) => {
       if (finished) return;
-      if (env === undefined) channel.end();
-      else {
-        channel.write(envLine(env));
-        channel.end(spec.stdin);
+      if (env === undefined) {
+        channel.end();
+        return;
       }
+      startClocks();
+      channel.write(envLine(env));
+      channel.end(spec.stdin);
     });
   });
 }
