@@ -89,6 +89,8 @@ export async function run() {
     };
   } finally {
     await transport.close();
+    // The run's remote copy is kept by design (a resume reuses it); a bench's is of no use afterwards.
+    await bareExec(client, `rm -rf ~/bench-ssh-${process.pid} ~/bench-ssh-${process.pid}.orc-sync ~/bench-ssh-${process.pid}.tasks`).catch(() => undefined);
     client.end();
     sshd.stop();
     rmSync(dir, { recursive: true, force: true });

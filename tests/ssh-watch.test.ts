@@ -53,6 +53,8 @@ describe("transport: ssh, change detection by watchers (real sshd, real inotifyw
   afterEach(async () => {
     await transport.close();
     rmSync(dir, { recursive: true, force: true });
+    // The remote copies live on this machine (loopback sshd): one test sends 96 MB there.
+    for (const suffix of ["", ".orc-sync", ".tasks"]) rmSync(`/home/${SSH_USER}/${name}${suffix}`, { recursive: true, force: true });
   });
 
   const sh = (command: string, extra: Partial<ProcessSpec> = {}): ProcessSpec => ({ command, shell: true, cwd: ws, env: {}, timeoutMs: 30_000, ...extra });
