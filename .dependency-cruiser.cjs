@@ -23,7 +23,8 @@ const rooms = {
   // The verdict's values live under config/schema/ apart from TypeBox; they belong in core/ (or llm/) once config/
   // is free to move them, and then this exception goes.
   llm: ["core", "config/schema/verdict-limits.ts"],
-  transports: ["core"],
+  // The ssh transport watches the host copy it syncs with orc's own inotify watcher (src/transports/ssh/host-watch.ts).
+  transports: ["core", "watch/inotify-watcher.ts"],
   watch: ["core"],
   state: ["core"],
   workspace: ["core", "transports", "watch"],

@@ -60,10 +60,14 @@ export function round(value, digits = 1) {
  * Runs every series once per round, in turn (so drift hits them alike): `warmup` rounds not recorded, then `runs`.
  * Medians and 95th percentiles in ms, two decimals, by series name. A series may be sync or async.
  */
-export async function interleave(series, { runs, warmup }) {
+export async function interleave(series, { runs, warmup, rotate = false }) {
   const times = Object.fromEntries(Object.keys(series).map((name) => [name, []]));
+  const entries = Object.entries(series);
   for (let i = 0; i < warmup + runs; i++) {
-    for (const [name, fn] of Object.entries(series)) {
+    // rotate: round i starts at series i mod n, so each series follows each other one equally often (what runs just
+    // before a command can cost it: a local spawn's aftermath slows the next command by ~0.2 ms in the ssh bench).
+    const shift = rotate ? i % entries.length : 0;
+    for (const [name, fn] of [...entries.slice(shift), ...entries.slice(0, shift)]) {
       const start = process.hrtime.bigint();
       await fn();
       const ms = Number(process.hrtime.bigint() - start) / 1e6;

@@ -169,6 +169,7 @@ describe("transport: ssh through orc apply", () => {
     const check = (JSON.parse(ok.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks.find((c) => c.name === "transport");
     expect(check?.status).toBe("ok");
     expect(check?.detail).toMatch(new RegExp(`^ssh ${SSH_USER}@127\\.0\\.0\\.1:${String(sshd.port)}: host key verified, authenticated, a remote process ran`));
+    expect(check?.detail).toContain("inotifywait found (changes are watched)");
     rig.write("orchestrator.yaml", `transport: ${sshd.transportYaml({ known_hosts: sshd.otherKnownHosts })}\n`);
     const bad = rig.orc(["doctor"]);
     expect(bad.code).toBe(1);

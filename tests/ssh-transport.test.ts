@@ -175,5 +175,6 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
     expect(out.stdoutTail).toBe("new\n");
     expect(remoteProcesses("^sleep 305")).toEqual([]);
     await next.close();
+    await dead.close();
   });
 });

@@ -1,4 +1,4 @@
-import { watch, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, type FSWatcher } from "node:fs";
+import { watch, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync, type FSWatcher } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { IGNORED_NAMES } from "./parcel.js";
@@ -13,6 +13,11 @@ export interface InotifyWatcherOptions {
   readonly syncTimeoutMs?: number;
   /** The kernel's queue length for one inotify instance (default: /proc/sys/fs/inotify/max_queued_events). */
   readonly maxQueuedEvents?: number;
+  /**
+   * Names never watched at any depth (default `.git`, `.orc`, `node_modules`, as checkpoints leave them out); a
+   * caller that syncs those too (the ssh transport) passes its own.
+   */
+  readonly ignoredNames?: ReadonlySet<string>;
 }
 
 const DEFAULT_SYNC_TIMEOUT_MS = 5000;
@@ -56,6 +61,7 @@ interface Watched {
 export class InotifyWatcher {
   readonly workspace: string;
   private readonly ignorePaths: readonly string[];
+  private readonly ignoredNames: ReadonlySet<string>;
   private readonly syncDir: string;
   private readonly syncTimeoutMs: number;
   private readonly overflowFrom: number;
@@ -75,6 +81,7 @@ export class InotifyWatcher {
   private constructor(options: InotifyWatcherOptions) {
     this.workspace = resolve(options.workspace);
     this.ignorePaths = (options.ignore ?? []).map((p) => resolve(this.workspace, p));
+    this.ignoredNames = options.ignoredNames ?? IGNORED_NAMES;
     this.syncDir = resolve(options.syncDir);
     this.syncTimeoutMs = options.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS;
     this.overflowFrom = Math.floor((options.maxQueuedEvents ?? maxQueuedEvents()) / 2);
@@ -272,13 +279,18 @@ export class InotifyWatcher {
       return false;
     } finally {
       clearTimeout(timer);
-      rmSync(join(this.syncDir, name), { force: true });
+      // unlink, not rmSync: this runs at every sync point, and rmSync stats the path twice before removing it.
+      try {
+        unlinkSync(join(this.syncDir, name));
+      } catch {
+        // never made (the write failed), or the directory went with close()
+      }
     }
   }
 
   /** Whether `name` in `dir` is part of the workspace (not `.git`, `.orc`, `node_modules`, nor an ignored path). */
   private watchable(dir: string, name: string): boolean {
-    if (IGNORED_NAMES.has(name)) return false;
+    if (this.ignoredNames.has(name)) return false;
     const full = this.full(join(dir, name));
     return !this.ignorePaths.some((p) => full === p || full.startsWith(`${p}/`));
   }

@@ -5,6 +5,8 @@ import type { CheckResult, DoctorContext } from "./check.js";
 
 /** What the ssh transport needs on the remote: a POSIX sh, tar, GNU find's -printf, cmp and xargs -0. */
 const PROBE = "command -v tar >/dev/null && command -v cmp >/dev/null && command -v xargs >/dev/null && find . -maxdepth 0 -printf '' && echo ok";
+/** Optional: the remote watcher's program (src/transports/ssh/remote-watch.ts); without it each process checks with `find`. */
+const WATCHER = "command -v inotifywait >/dev/null && echo watch";
 
 /**
  * `transport: ssh`: the host answers, its key is the one known_hosts holds (or the pinned one), the key or the
@@ -23,12 +25,14 @@ export async function checkSsh(ctx: DoctorContext, spec: SshTransportSpec): Prom
     return { status: "fail", detail: (error as Error).message, data: { kind: "ssh", host: where, connected: false } };
   }
   try {
-    const trial = await conn.capture(`true && ${PROBE}`);
+    const trial = await conn.capture(`true && ${PROBE} && { ${WATCHER}; true; }`);
     const ms = Math.round(performance.now() - started);
     if (trial.code !== 0 || !trial.stdout.toString().includes("ok")) {
       return { status: "fail", detail: `ssh ${where}: connected, but the remote lacks sh, tar, cmp, xargs or GNU find (-printf): ${trial.stderr.trim().split("\n")[0] ?? ""}`, data: { kind: "ssh", host: where, connected: true, tools: false } };
     }
-    return { status: "ok", detail: `ssh ${where}: host key verified, authenticated, a remote process ran (${String(ms)}ms)`, data: { kind: "ssh", host: where, connected: true, tools: true, ms } };
+    const watcher = trial.stdout.toString().includes("watch");
+    const note = watcher ? "inotifywait found (changes are watched)" : "no inotifywait (each process checks the workspace with find: install inotify-tools there for the faster path)";
+    return { status: "ok", detail: `ssh ${where}: host key verified, authenticated, a remote process ran (${String(ms)}ms); ${note}`, data: { kind: "ssh", host: where, connected: true, tools: true, watcher, ms } };
   } catch (error) {
     return { status: "fail", detail: `ssh ${where}: ${(error as Error).message}`, data: { kind: "ssh", host: where, connected: true } };
   } finally {

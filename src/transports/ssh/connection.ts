@@ -36,8 +36,9 @@ export function exitOf(channel: ClientChannel): { readonly code: number | null; 
 export class FatalSshError extends Error {}
 
 /**
- * Process channels a connection opens at once; the SFTP session and two kill channels come on top, one short of
- * sshd's default MaxSessions 10: a channel we saw close may not be freed on the server yet.
+ * Process channels a connection opens at once; the SFTP session, two kill channels and the remote watcher's channel
+ * (remote-watch.ts) come on top: sshd's default MaxSessions 10. A channel we saw close may not be freed on the server
+ * yet: a refused open is retried (openChannel).
  */
 const MAX_CHANNELS = 6;
 
@@ -110,6 +111,11 @@ export class SshConnection {
       this.channels.release();
       throw error;
     }
+  }
+
+  /** Opens a channel held for the connection's life outside the process slots (the remote watcher's). */
+  execHeld(command: string): Promise<ClientChannel> {
+    return this.openChannel(command);
   }
 
   /** Opens a channel; a refusal (the server has not freed a closed channel yet) is retried a few times, briefly. */

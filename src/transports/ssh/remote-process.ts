@@ -19,12 +19,17 @@ export interface RemoteCall {
   readonly cwd: string;
   readonly workspace: string;
   readonly meta: string;
-  /** The environment as the remote gets it (paths mapped). */
-  readonly env: Readonly<Record<string, string>>;
+  /**
+   * The environment as the remote gets it (paths mapped), written to the wrapper once known; undefined: the process
+   * must not run (what it was waiting for failed): the wrapper gets no environment line and exits.
+   */
+  readonly env: PromiseLike<Readonly<Record<string, string>> | undefined>;
   /** Names the connection in messages. */
   readonly where: string;
   /** The login shell runs the wrapper itself (wrapper.ts). */
   readonly direct: boolean;
+  /** The barrier file the wrapper creates at exit when the remote watcher runs (remote-watch.ts). */
+  readonly barrier?: string;
 }
 
 /** What the wrapper reported at the end; absent when it never got there (killed, connection lost). */
@@ -32,6 +37,10 @@ export interface RemoteEnd {
   readonly status: number;
   readonly changed: boolean;
   readonly gitChanged: boolean;
+  /** The wrapper created its barrier instead of checking: the remote watcher says whether anything changed. */
+  readonly watched: boolean;
+  /** The wrapper could say nothing (its barrier could not be made): orc pulls in full. */
+  readonly unknown: boolean;
 }
 
 export interface RemoteResult {
@@ -56,6 +65,7 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
     command: spec.command,
     args: spec.args ?? [],
     direct: call.direct,
+    ...(call.barrier === undefined ? {} : { barrier: call.barrier }),
   });
   const done = (end: ProcessEnd, error?: string): { outcome: ProcessOutcome } => {
     output.flush();
@@ -93,7 +103,7 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
         if (kind === "pid") {
           pgid = Number(a);
           whenPgid?.();
-        } else if (kind === "end") trailer = { status: Number(a), changed: (b ?? "").startsWith("changed"), gitChanged: (b ?? "").endsWith("+git") };
+        } else if (kind === "end") trailer = { status: Number(a), changed: (b ?? "").startsWith("changed"), gitChanged: (b ?? "").endsWith("+git"), watched: b === "watched", unknown: b === "unknown" };
       },
       (chunk) => { lastOutput = performance.now(); output.write("stderr", chunk); },
     );
@@ -156,23 +166,35 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
       finish();
     });
 
-    const timeoutMs = spec.timeoutMs ?? 0;
-    const inactivityMs = spec.inactivityTimeoutMs ?? 0;
-    if (timeoutMs > 0) arm(timeoutMs, () => { terminate("timeout"); });
-    if (inactivityMs > 0) {
-      const check = (): void => {
-        const quiet = performance.now() - lastOutput;
-        if (quiet >= inactivityMs) terminate("stalled");
-        else arm(inactivityMs - quiet, check);
-      };
-      arm(inactivityMs, check);
-    }
+    // The clocks start when the command can: the wrapper may wait for its environment while orc updates the copy.
+    const startClocks = (): void => {
+      lastOutput = performance.now();
+      const timeoutMs = spec.timeoutMs ?? 0;
+      const inactivityMs = spec.inactivityTimeoutMs ?? 0;
+      if (timeoutMs > 0) arm(timeoutMs, () => { terminate("timeout"); });
+      if (inactivityMs > 0) {
+        const check = (): void => {
+          const quiet = performance.now() - lastOutput;
+          if (quiet >= inactivityMs) terminate("stalled");
+          else arm(inactivityMs - quiet, check);
+        };
+        arm(inactivityMs, check);
+      }
+    };
     spec.signal?.addEventListener("abort", onAbort, { once: true });
     // Aborted while waiting for a channel: the process has started all the same, so it is stopped like any other.
     if (spec.signal?.aborted === true) terminate("cancelled");
 
-    channel.write(envLine(call.env));
-    channel.end(spec.stdin);
+    void Promise.resolve(call.env).then((env) => {
+      if (finished) return;
+      if (env === undefined) {
+        channel.end();
+        return;
+      }
+      startClocks();
+      channel.write(envLine(env));
+      channel.end(spec.stdin);
+    });
   });
 }
 

@@ -1,13 +1,15 @@
 /**
  * Keeps the remote workspace in step with the host's, which stays the truth (orc's checkpoints, rollback and change
  * sets all work on the host):
- * - push, before each process: the host tree is walked and compared with what was last synced; only what changed is
- *   sent (a tar stream into `tar -x` on the remote, deletions as a NUL-separated list into `xargs -0 rm -rf`). Nothing
+ * - push, before each process: when the host watch (host-watch.ts) saw a change since the last sync, or there is none,
+ *   the host tree is walked and compared with what was last synced; only what changed is sent (a tar stream into `tar -x` on the remote, deletions as a NUL-separated list into `xargs -0 rm -rf`). Nothing
  *   changed: nothing crosses the network. The first push of an orc process replaces the remote directory's contents
  *   with a full copy, the user's `.git` included (a copy: the remote may read history; what it does to it stays there).
- * - pull, after a process that changed the remote (the wrapper compares `find` output with the last synced one): the
- *   remote manifest is diffed with the last synced one and the changed files are read back over SFTP into the host
+ * - pull, after a process that changed the remote (the remote watcher, remote-watch.ts, saw an event; without it, the
+ *   wrapper's `find` check): the remote manifest is diffed with the last synced one and the changed files are read back over SFTP into the host
  *   workspace (host-apply.ts refuses paths that escape it); remote deletions are deleted on the host.
+ * A sync that runs a `find` of the remote tree first creates the remote watcher's clear barrier (`mark`), if it runs:
+ * the watcher counts the copy clean from there.
  * Paths cross as data (tar members, NUL-separated lists, SFTP paths), never as shell words.
  */
 import { spawn } from "node:child_process";
@@ -19,6 +21,10 @@ import { hostTarget, putDir, putFile, putLink, UnsafePathError } from "./host-ap
 import { diffManifests, parseRemote, REMOTE_FIND, walkHost, type Manifest } from "./manifest.js";
 import { shq } from "./quote.js";
 import { Semaphore } from "./semaphore.js";
+import { HostWatch } from "./host-watch.js";
+
+/** The remote path of a clear barrier to create before a `find` of the remote tree; undefined: none (remote-watch.ts). */
+export type ClearMark = () => string | undefined;
 
 export interface SyncPaths {
   readonly hostWs: string;
@@ -39,6 +45,8 @@ export interface PullReport {
   readonly deleted: number;
   /** Paths the remote changed that orc refused to write on the host. */
   readonly refused: readonly string[];
+  /** The remote's `.git` changed since the last sync too (checked when the pull wrote the manifest itself). */
+  readonly gitChanged: boolean;
 }
 
 export class WorkspaceSync {
@@ -47,6 +55,11 @@ export class WorkspaceSync {
   /** The host tree as last synced (host stamps), and the remote tree as last synced (remote stamps). */
   private host: Manifest = new Map();
   private remote: Manifest = new Map();
+  /** Watches the host directory from the first push on; undefined: none (yet, or it could not start): walk. */
+  private hostWatch: HostWatch | undefined;
+  /** Counters for SyncStats (transport.ts). */
+  pulls = 0;
+  hostWalks = 0;
 
   constructor(private readonly paths: SyncPaths) {}
 
@@ -59,32 +72,63 @@ export class WorkspaceSync {
   }
 
   /** Brings the remote up to date with the host; the first call of this orc process copies everything. */
-  async push(conn: SshConnection): Promise<void> {
+  async push(conn: SshConnection, mark?: ClearMark): Promise<void> {
     await this.exclusive(async () => {
       if (!this.initialised) {
-        await this.copyAll(conn);
+        await this.copyAll(conn, mark);
         this.initialised = true;
         return;
       }
+      if (this.hostWatch !== undefined && !(await this.hostWatch.changed())) return;
+      this.hostWalks++;
       const now = walkHost(this.paths.hostWs, this.paths.skip);
       const { changed, deleted } = diffManifests(this.host, now);
       if (changed.length === 0 && deleted.length === 0) return;
       if (deleted.length > 0) await this.removeRemote(conn, deleted);
-      await this.send(conn, changed);
+      await this.send(conn, changed, mark);
       this.host = now;
     });
+  }
+
+  /** Waits for a sync in progress: a process that changed nothing itself may have its changes in that one's pull. */
+  async settled(): Promise<void> {
+    await this.exclusive(() => Promise.resolve());
+  }
+
+  /** The first push copied everything: later ones send changes only. */
+  get synced(): boolean {
+    return this.initialised;
+  }
+
+  get hostWatched(): boolean {
+    return this.hostWatch !== undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.hostWatch?.close();
+    this.hostWatch = undefined;
   }
 
   /**
    * Brings the remote's changes back. `fresh`: the wrapper already wrote `manifest.new` (it saw a change); otherwise
    * (the process was killed, the connection dropped) it is written here first.
    */
-  async pull(conn: SshConnection, fresh: boolean): Promise<PullReport> {
+  async pull(conn: SshConnection, fresh: boolean, mark?: ClearMark): Promise<PullReport> {
     return this.exclusive(async () => {
-      if (!this.initialised) return { changed: 0, deleted: 0, refused: [] };
+      if (!this.initialised) return { changed: 0, deleted: 0, refused: [], gitChanged: false };
+      this.pulls++;
       const { meta, remoteWs } = this.paths;
       const next = shq(`${meta}/manifest.new`);
-      if (!fresh) await mustSucceed(conn, `cd ${shq(remoteWs)} && ${REMOTE_FIND} > ${next} && touch -d '1 second ago' ${next}`);
+      const synced = shq(`${meta}/manifest`);
+      let gitChanged = false;
+      if (!fresh) {
+        const found = await conn.capture(
+          `cd ${shq(remoteWs)} && { ${markFirst(mark)}${REMOTE_FIND} > ${next}; } && touch -d '1 second ago' ${next} && ` +
+            `{ if [ -d .git ] && [ -f ${synced} ]; then find .git -cnewer ${synced} -print -quit 2>/dev/null; fi; true; }`,
+        );
+        if (found.code !== 0) throw new Error(found.stderr.trim() || `ssh: listing the remote workspace failed (exit ${String(found.code)})`);
+        gitChanged = found.stdout.length > 0;
+      }
       const sftp = await conn.sftp();
       const now = parseRemote((await sftpRead(sftp, `${meta}/manifest.new`)).toString("utf8"));
       const { changed, deleted } = diffManifests(this.remote, now);
@@ -115,7 +159,8 @@ export class WorkspaceSync {
       await sftpRename(sftp, `${meta}/manifest.new`, `${meta}/manifest`);
       this.remote = now;
       this.rememberHost(touched);
-      return { changed: changed.length, deleted: deleted.length, refused };
+      await this.hostWatch?.ownWrites(touched);
+      return { changed: changed.length, deleted: deleted.length, refused, gitChanged };
     });
   }
 
@@ -146,7 +191,7 @@ export class WorkspaceSync {
   }
 
   /** The remote directory emptied (refused if it holds something orc did not put there), then the whole host tree. */
-  private async copyAll(conn: SshConnection): Promise<void> {
+  private async copyAll(conn: SshConnection, mark: ClearMark | undefined): Promise<void> {
     const { remoteWs, meta } = this.paths;
     const ws = shq(remoteWs);
     const owner = shq(`${meta}/owner`);
@@ -161,8 +206,11 @@ export class WorkspaceSync {
       ...(this.paths.links ?? []).map((link) => `ln -s ${shq(link.target)} ${shq(`${remoteWs}/${link.name}`)}`),
     ].join("\n");
     await mustSucceed(conn, prepare);
+    // Watching before walking: a change during the walk is seen by the next push. Events before now do not matter.
+    if (this.hostWatch === undefined) this.hostWatch = await HostWatch.start(this.paths.hostWs, this.paths.skip);
+    else await this.hostWatch.changed();
     const all = walkHost(this.paths.hostWs, new Set([...this.paths.skip].filter((p) => p !== ".git")));
-    await this.send(conn, [...all.keys()].sort());
+    await this.send(conn, [...all.keys()].sort(), mark);
     this.host = walkHost(this.paths.hostWs, this.paths.skip);
   }
 
@@ -172,12 +220,12 @@ export class WorkspaceSync {
   }
 
   /** Streams the listed host paths as a tar archive into `tar -x` on the remote, then records the remote manifest. */
-  private async send(conn: SshConnection, paths: readonly string[]): Promise<void> {
+  private async send(conn: SshConnection, paths: readonly string[], mark: ClearMark | undefined): Promise<void> {
     const { remoteWs, meta } = this.paths;
     const manifest = shq(`${meta}/manifest`);
     const extract = paths.length === 0 ? "" : `tar -x -o -f - -C ${shq(remoteWs)} && `;
     // The manifest's mtime a second back: the wrapper's `find -cnewer` must see a change made in the same clock tick.
-    const channel = await conn.exec(`${extract}cd ${shq(remoteWs)} && ${REMOTE_FIND} > ${manifest} && touch -d '1 second ago' ${manifest} && cat ${manifest}`);
+    const channel = await conn.exec(`${extract}cd ${shq(remoteWs)} && { ${markFirst(mark)}${REMOTE_FIND} > ${manifest}; } && touch -d '1 second ago' ${manifest} && cat ${manifest}`);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const done = new Promise<number | null>((resolve, reject) => {
@@ -206,6 +254,15 @@ export class WorkspaceSync {
       this.lock.release();
     }
   }
+}
+
+/**
+ * The clear barrier's creation, ahead of a `find`: with `true` (a builtin), and whatever happens to it the `find`
+ * runs (a barrier that is never made only leaves the copy counted dirty).
+ */
+function markFirst(mark: ClearMark | undefined): string {
+  const path = mark?.();
+  return path === undefined ? "" : `true 2>/dev/null >${shq(path)}; `;
 }
 
 async function mustSucceed(conn: SshConnection, command: string, stdin?: Buffer): Promise<void> {

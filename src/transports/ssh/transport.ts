@@ -3,7 +3,9 @@
  * in step; the host workspace stays the truth). One connection is held for the run and reopened, with backoff, when
  * it drops; a process it dropped under ends `transport-lost`, which the run loop answers by running the attempt again.
  * Tasks side by side work in directories of their own (ProcessSpec.workspace): each gets a remote copy of its own
- * beside the run's (`<remote workspace>.tasks/<name>-<hash>`), synced the same way.
+ * beside the run's (`<remote workspace>.tasks/<name>-<hash>`), synced the same way. Whether a process changed its
+ * copy is told by a watcher held on the connection (remote-watch.ts) where the remote has inotifywait, else by the
+ * wrapper's `find` check.
  */
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
@@ -12,7 +14,8 @@ import type { ProcessOutcome, ProcessSpec, Transport } from "../port.js";
 import { FatalSshError, SshConnection, type SshTarget } from "./connection.js";
 import { runRemote } from "./remote-process.js";
 import { RECONNECT, retry } from "./retry.js";
-import { WorkspaceSync } from "./sync.js";
+import { RemoteWatch } from "./remote-watch.js";
+import { WorkspaceSync, type ClearMark } from "./sync.js";
 import { POSIX_SHELLS } from "./wrapper.js";
 import { PromptFiles } from "./prompt-files.js";
 import { shq } from "./quote.js";
@@ -26,6 +29,17 @@ export interface SshOptions {
   readonly skip: readonly string[];
   /** Where the run's prompt files are written on the host: copied to the remote when an env value names one. */
   readonly promptDir: string;
+  /** The remote watcher program (default `inotifywait`); tests name a missing one to take the `find` fallback. */
+  readonly remoteWatcher?: string;
+}
+
+/** What the sync of one remote copy did so far (tests and the bench look; nothing in a run depends on it). */
+export interface SyncStats {
+  readonly pulls: number;
+  readonly hostWalks: number;
+  readonly hostWatched: boolean;
+  /** The connection's remote watcher vouches for changes now. */
+  readonly remoteWatched: boolean;
 }
 
 /** The default remote workspace: one per host workspace, so two projects never share one. */
@@ -51,6 +65,10 @@ export class SshTransport implements Transport {
   private warnedGit = false;
   /** Remote process groups a lost connection left running: killed as soon as orc is connected again. */
   private stranded: number[] = [];
+  /** The remote watcher of the connection `watchConn`, started once per connection after the run's copy is there. */
+  private watch: RemoteWatch | undefined;
+  private watchConn: SshConnection | undefined;
+  private watchStarting: Promise<void> | undefined;
 
   constructor(private readonly options: SshOptions) {}
 
@@ -74,19 +92,43 @@ export class SshTransport implements Transport {
     if (this.remote === undefined) return failed("spawn-error", "ssh: the remote workspace is not set up");
     const main = this.mirrorFor(this.options.hostWorkspace, this.remote);
     const remote = this.mirrorFor(spec.workspace ?? this.options.hostWorkspace, this.remote);
-    try {
-      if (this.stranded.length > 0) await this.killStranded(conn);
-      // A task's copy links the run's copy for the ignored entries (node_modules/): that one must be there and current.
-      if (remote !== main) await main.sync.push(conn);
-      if (remote.unsettled) await remote.sync.pull(conn, false);
-      remote.unsettled = false;
-      await remote.sync.push(conn);
-    } catch (error) {
-      if (conn.lost !== undefined) return failed("transport-lost", `the SSH connection to ${this.where} was lost while updating the remote workspace (${conn.lost})`);
-      return failed("spawn-error", `ssh: ${(error as Error).message}`);
+    /** The remote copy brought up to date and the environment mapped; or why not, as this run's outcome. */
+    const prepare = async (): Promise<{ env: Record<string, string> } | { failure: ProcessOutcome }> => {
+      try {
+        if (this.stranded.length > 0) await this.killStranded(conn);
+        // A task's copy links the run's copy for the ignored entries (node_modules/): that one must be there and current.
+        if (remote !== main) await main.sync.push(conn, this.clearMark(main));
+        if (remote.unsettled) await remote.sync.pull(conn, false, this.clearMark(remote));
+        remote.unsettled = false;
+        await remote.sync.push(conn, this.clearMark(remote));
+        return { env: await this.remoteEnv(conn, spec.env, remote) };
+      } catch (error) {
+        if (conn.lost !== undefined) return { failure: failed("transport-lost", `the SSH connection to ${this.where} was lost while updating the remote workspace (${conn.lost})`) };
+        const message = (error as Error).message;
+        return { failure: failed("spawn-error", message.startsWith("ssh: ") ? message : `ssh: ${message}`) };
+      }
+    };
+    // A copy synced before, on a connection whose watcher is settled: the process's channel opens (and its shell
+    // starts) while the copy is brought up to date; the wrapper waits for its environment, sent only once it is (a
+    // failure sends none, and the wrapper exits without running anything). Otherwise one after the other: a first
+    // copy kills what runs with the copy's path in its arguments, and the watcher starts after the run's first copy.
+    const early = this.watchConn === conn && remote.sync.synced && main.sync.synced && !remote.unsettled && this.stranded.length === 0;
+    let ready: Promise<{ env: Record<string, string> } | { failure: ProcessOutcome }>;
+    if (early) ready = prepare();
+    else {
+      const prepared = await prepare();
+      if ("failure" in prepared) return prepared.failure;
+      ready = Promise.resolve(prepared);
     }
-    const env = await this.remoteEnv(conn, spec.env, remote);
-    const { outcome, end, pgid } = await runRemote(conn, { spec, cwd: remotePath(remote, spec.cwd), workspace: remote.ws, meta: remote.meta, env, where: this.where, direct: this.remote.direct });
+    const watch = await this.watchOn(conn, this.remote.ws);
+    const barrier = watch?.barrier(remote.ws);
+    const { outcome, end, pgid } = await runRemote(conn, {
+      spec, cwd: remotePath(remote, spec.cwd), workspace: remote.ws, meta: remote.meta, where: this.where, direct: this.remote.direct,
+      env: ready.then((p) => ("env" in p ? p.env : undefined)),
+      ...(barrier === undefined ? {} : { barrier: barrier.path }),
+    });
+    const prepared = await ready;
+    if ("failure" in prepared) return prepared.failure;
     if (outcome.end === "transport-lost") {
       // What the lost process left on the remote belongs to an attempt the run loop puts back: never pulled.
       remote.sync.discard();
@@ -94,12 +136,22 @@ export class SshTransport implements Transport {
       if (pgid !== undefined) this.stranded.push(pgid);
       return outcome;
     }
-    if (end !== undefined && !end.changed) return outcome;
+    let fresh = end !== undefined;
+    if (end?.watched === true) {
+      // The watcher's word, once the process's barrier came through; no word (it stopped meanwhile): a full pull.
+      const dirty = barrier === undefined ? undefined : await watch?.settle(barrier.name);
+      if (dirty === false) {
+        await remote.sync.settled();
+        return outcome;
+      }
+      fresh = false;
+    } else if (end?.unknown === true) fresh = false;
+    else if (end !== undefined && !end.changed) return outcome;
     try {
-      const report = await remote.sync.pull(conn, end !== undefined);
+      const report = await remote.sync.pull(conn, fresh, this.clearMark(remote));
       const notes: string[] = [];
       if (report.refused.length > 0) notes.push(`orc: refused to bring back ${String(report.refused.length)} path(s) from the remote (outside the workspace, in .git or orc's state): ${report.refused.slice(0, 5).join(", ")}`);
-      if (end?.gitChanged === true && !this.warnedGit) {
+      if ((end?.gitChanged === true || report.gitChanged) && !this.warnedGit) {
         this.warnedGit = true;
         notes.push("orc: the remote's copy of .git changed; changes to .git stay on the remote and never come back");
       }
@@ -119,6 +171,8 @@ export class SshTransport implements Transport {
     const mirror = this.mirrors.get(workspace);
     if (mirror === undefined || workspace === this.options.hostWorkspace) return;
     this.mirrors.delete(workspace);
+    this.watch?.forget(mirror.ws);
+    await mirror.sync.close();
     if (this.conn === undefined || this.conn.lost !== undefined) return;
     await this.conn.capture(`rm -rf ${shq(mirror.ws)} ${shq(mirror.meta)}`).catch(() => undefined);
   }
@@ -130,8 +184,38 @@ export class SshTransport implements Transport {
     if (tasks.length > 0 && this.conn?.lost === undefined) {
       await this.conn?.capture(`rm -rf ${tasks.flatMap((m) => [shq(m.ws), shq(m.meta)]).join(" ")}`).catch(() => undefined);
     }
+    this.watch?.close();
+    this.watch = undefined;
+    await Promise.all([...this.mirrors.values()].map((m) => m.sync.close()));
     this.conn?.close();
     this.conn = undefined;
+  }
+
+  /** What the sync of the copy of `hostDir` (default: the run's workspace) did so far. */
+  syncStats(hostDir = this.options.hostWorkspace): SyncStats {
+    const sync = this.mirrors.get(hostDir)?.sync;
+    return { pulls: sync?.pulls ?? 0, hostWalks: sync?.hostWalks ?? 0, hostWatched: sync?.hostWatched ?? false, remoteWatched: this.watch?.watching === true };
+  }
+
+  /**
+   * The connection's remote watcher, started on its first process (the run's copy is there by then); undefined where
+   * it does not run (no inotifywait, it stopped): the wrappers check with `find`. A new connection starts a new one.
+   */
+  private async watchOn(conn: SshConnection, ws: string): Promise<RemoteWatch | undefined> {
+    if (this.watchConn !== conn) {
+      this.watchConn = conn;
+      this.watch?.close();
+      this.watch = undefined;
+      this.watchStarting = RemoteWatch.start(conn, { ws, tasks: `${ws}.tasks`, fallbackBarriers: `${ws}.orc-sync/barrier`, program: this.options.remoteWatcher ?? "inotifywait" })
+        .then((watch) => { if (this.watchConn === conn) this.watch = watch; else watch?.close(); });
+    }
+    await this.watchStarting;
+    return this.watch?.watching === true ? this.watch : undefined;
+  }
+
+  /** The clear barrier a sync of `mirror` creates before its remote `find`, while the watcher runs. */
+  private clearMark(mirror: Mirror): ClearMark {
+    return () => (this.watch?.watching === true ? this.watch.clearMark(mirror.ws) : undefined);
   }
 
   /** Breaks the held connection as a network failure would (tests and the bench). */
