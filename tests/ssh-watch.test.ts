@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -109,7 +109,7 @@ describe("transport: ssh, change detection by watchers (real sshd, real inotifyw
     expect(transport.syncStats().hostWalks).toBe(walks);
   });
 
-  it("a process whose channel opened while the copy was updated does not run when the update fails", async () => {
+  it("a process does not run when the copy's update fails, and what could not be sent goes with the next update", async () => {
     await ok("true");
     // The remote copy's root made read-only: sending a new host file there fails.
     await ok("chmod 555 .");
@@ -119,9 +119,39 @@ describe("transport: ssh, change detection by watchers (real sshd, real inotifyw
     expect(out.end).toBe("spawn-error");
     expect(out.error).toMatch(/^ssh: updating the remote workspace failed: .*Permission denied/);
     expect(existsSync(marker)).toBe(false);
-    // The next process runs again once nothing needs sending.
-    rmSync(join(ws, "new.txt"));
-    await ok("chmod 755 .");
+    // Writable again (the copy is on this machine: loopback), the next update sends the file the failed one could not.
+    chmodSync(`/home/${SSH_USER}/${name}`, 0o755);
+    expect(await ok("cat new.txt")).toBe("new\n");
+    expect(transport.syncStats().remoteWatched).toBe(true);
+  });
+
+  it("a process starts only once the watcher watches the directories its copy's update made", async () => {
+    await ok("true");
+    const task = join(dir, "task");
+    mkdirSync(join(task, "d", "e"), { recursive: true });
+    // inotifywait held still while a task's copy (with new directories) is made: the process must wait for it.
+    const watcher = remoteProcesses(`^inotifywait .*${name}`)[0]?.split(" ")[0] ?? "";
+    expect(spawnSync("kill", ["-STOP", watcher]).status).toBe(0);
+    const running = transport.run(sh("echo hit > d/e/new.txt", { cwd: task, workspace: task }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(spawnSync("kill", ["-CONT", watcher]).status).toBe(0);
+    const out = await running;
+    expect(out.exitCode, out.outputTail).toBe(0);
+    expect(readFileSync(join(task, "d/e/new.txt"), "utf8")).toBe("hit\n");
+    expect(transport.syncStats().remoteWatched).toBe(true);
+  });
+
+  it("runs more processes side by side than the connection has process slots, each with a host change to send", async () => {
+    await ok("true");
+    const tasks = Array.from({ length: 8 }, (_, i) => join(dir, `t${String(i)}`));
+    for (const t of tasks) {
+      mkdirSync(t);
+      writeFileSync(join(t, "f"), "1\n");
+    }
+    await Promise.all(tasks.map((t) => ok("true", { cwd: t, workspace: t })));
+    for (const t of tasks) writeFileSync(join(t, "f"), "2\n");
+    const outs = await Promise.all(tasks.map((t) => ok("cat f", { cwd: t, workspace: t, timeoutMs: 20_000 })));
+    expect(outs).toEqual(tasks.map(() => "2\n"));
   });
 
   it("a process's timeout counts from when it can run, not while its channel waited for the copy to be updated", async () => {
@@ -182,7 +212,7 @@ describe("transport: ssh, change detection by watchers (real sshd, real inotifyw
     expect(existsSync(barriers)).toBe(false);
   });
 
-  it("an overflow of inotify's queue (events lost) counts as a change in every copy; the watcher keeps going", async () => {
+  it("an overflow of inotify's queue (events lost) counts as a change in every copy and stops the watcher: the find check takes over", async () => {
     const task = join(dir, "task");
     mkdirSync(task);
     await ok("true");
@@ -203,13 +233,17 @@ describe("transport: ssh, change detection by watchers (real sshd, real inotifyw
     const out = await flood;
     expect(out.exitCode, out.outputTail).toBe(0);
     expect(readFileSync(join(task, "many.txt"), "utf8").split("\n")).toHaveLength(lines + 1);
-    expect(transport.syncStats().remoteWatched).toBe(true);
+    // Directories created while events were lost have no watch: the watcher cannot vouch any more.
+    expect(transport.syncStats().remoteWatched).toBe(false);
     // The run's copy changed with no event to show for it: counted dirty all the same.
     await ok("true");
     expect(readFileSync(join(ws, "a.txt"), "utf8")).toBe("lost event\n");
     const pulls = transport.syncStats().pulls;
     await ok("true");
     expect(transport.syncStats().pulls).toBe(pulls);
+    // From now on the wrappers' find check sees what a watcher would have missed.
+    await ok("mkdir -p later/deeper && echo seen > later/deeper/f.txt");
+    expect(readFileSync(join(ws, "later/deeper/f.txt"), "utf8")).toBe("seen\n");
   });
 
   it("a lost connection stops the watcher; the reconnected one starts a new watcher and changes come back", async () => {

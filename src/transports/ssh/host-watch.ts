@@ -27,13 +27,17 @@ export class HostWatch {
     try {
       const watcher = await InotifyWatcher.start({ workspace: root, syncDir, ignore: [...skip], ignoredNames: new Set() });
       // An orc that exits without closing its transport (an error on the way out) leaves no directory in /dev/shm.
-      const leave = (): void => { rmSync(syncDir, { recursive: true, force: true }); };
-      process.once("exit", leave);
-      return new HostWatch(watcher, () => process.removeListener("exit", leave));
+      leftAtExit(syncDir, true);
+      return new HostWatch(watcher, () => { leftAtExit(syncDir, false); });
     } catch {
       rmSync(syncDir, { recursive: true, force: true });
       return undefined;
     }
+  }
+
+  /** The changes `changed()` reported did not reach the remote (the push failed): the next call reports them again. */
+  requeue(): void {
+    this.pending = true;
   }
 
   /** Whether anything changed since the last call (or may have: the watcher could not say). */
@@ -69,4 +73,13 @@ export class HostWatch {
     this.forget();
     return this.watcher.close();
   }
+}
+
+/** Sync directories to remove when orc exits, with one exit listener for all of them (a run may hold many copies). */
+const atExit = new Set<string>();
+
+function leftAtExit(dir: string, keep: boolean): void {
+  if (atExit.size === 0 && keep) process.once("exit", () => { for (const d of atExit) rmSync(d, { recursive: true, force: true }); });
+  if (keep) atExit.add(dir);
+  else atExit.delete(dir);
 }

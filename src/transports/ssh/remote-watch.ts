@@ -82,6 +82,7 @@ export class RemoteWatch {
   /** Process barriers that arrived, with the copy's state then, not yet asked for. */
   private readonly arrived = new Map<string, boolean>();
   private readonly waiting = new Map<string, (dirty: boolean | undefined) => void>();
+  private clearWaiters: (() => void)[] = [];
   private spent: string[] = [];
   /** The barrier directory, as the remote told it at the start. */
   private barriers = "";
@@ -211,6 +212,36 @@ export class RemoteWatch {
     return `${this.barriers}/${name}`;
   }
 
+  /**
+   * Resolves once every clear barrier made so far came back (or the watcher stopped, or one never came: that stops
+   * it). A process must not start before: inotifywait adds its watch on a directory a sync just created only when it
+   * reads that directory's creation, and a barrier made after the sync comes after it; a write in a directory not yet
+   * watched would go unseen.
+   */
+  clearsIn(): Promise<void> {
+    if (!this.alive || this.clears.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.stop(); }, BARRIER_TIMEOUT_MS);
+      this.clearWaiters.push(() => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  /**
+   * A sync of the copy at `ws` failed: the clear barriers it was given may never be made. They are not waited for;
+   * the copy stays dirty until a sync that works clears it.
+   */
+  dropClears(ws: string): void {
+    const key = latin1(ws);
+    for (const [name, copy] of this.clears) if (copy === key) this.clears.delete(name);
+    if (this.clears.size === 0) this.clearsArrived();
+  }
+
+  private clearsArrived(): void {
+    const waiters = this.clearWaiters;
+    this.clearWaiters = [];
+    for (const done of waiters) done();
+  }
+
   /** The copy's key, known from now on: dirty until a sync's barrier clears it. */
   private track(ws: string): string {
     const key = latin1(ws);
@@ -232,6 +263,7 @@ export class RemoteWatch {
     this.alive = false;
     for (const resolve of this.waiting.values()) resolve(undefined);
     this.waiting.clear();
+    this.clearsArrived();
     this.arrived.clear();
     this.owners.clear();
     this.channel.close();
@@ -268,7 +300,15 @@ export class RemoteWatch {
   }
 
   private barrierArrived(name: string): void {
-    if (this.linesBefore + this.lines >= this.suspectFrom) for (const copy of this.copies.values()) copy.dirty = true;
+    // A possible overflow: every copy is dirty, and the watcher stops after this barrier (the directories whose
+    // creation was lost have no watch, so later changes in them would go unseen).
+    const overflow = this.linesBefore + this.lines >= this.suspectFrom;
+    if (overflow) for (const copy of this.copies.values()) copy.dirty = true;
+    this.handleBarrier(name);
+    if (overflow) this.stop();
+  }
+
+  private handleBarrier(name: string): void {
     this.linesBefore = this.lines;
     this.lines = 0;
     this.spent.push(name);
@@ -278,6 +318,7 @@ export class RemoteWatch {
       this.clears.delete(name);
       const copy = this.copies.get(cleared);
       if (copy !== undefined) copy.dirty = false;
+      if (this.clears.size === 0) this.clearsArrived();
       return;
     }
     // A process's barrier: its copy's state now, which counts every change the process made.

@@ -84,8 +84,13 @@ export class WorkspaceSync {
       const now = walkHost(this.paths.hostWs, this.paths.skip);
       const { changed, deleted } = diffManifests(this.host, now);
       if (changed.length === 0 && deleted.length === 0) return;
-      if (deleted.length > 0) await this.removeRemote(conn, deleted);
-      await this.send(conn, changed, mark);
+      try {
+        if (deleted.length > 0) await this.removeRemote(conn, deleted);
+        await this.send(conn, changed, mark);
+      } catch (error) {
+        this.hostWatch?.requeue(); // the watcher has handed these changes over: the next push must walk again
+        throw error;
+      }
       this.host = now;
     });
   }

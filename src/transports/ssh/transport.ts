@@ -108,27 +108,20 @@ export class SshTransport implements Transport {
         return { failure: failed("spawn-error", message.startsWith("ssh: ") ? message : `ssh: ${message}`) };
       }
     };
-    // A copy synced before, on a connection whose watcher is settled: the process's channel opens (and its shell
-    // starts) while the copy is brought up to date; the wrapper waits for its environment, sent only once it is (a
-    // failure sends none, and the wrapper exits without running anything). Otherwise one after the other: a first
-    // copy kills what runs with the copy's path in its arguments, and the watcher starts after the run's first copy.
-    const early = this.watchConn === conn && remote.sync.synced && main.sync.synced && !remote.unsettled && this.stranded.length === 0;
-    let ready: Promise<{ env: Record<string, string> } | { failure: ProcessOutcome }>;
-    if (early) ready = prepare();
-    else {
-      const prepared = await prepare();
-      if ("failure" in prepared) return prepared.failure;
-      ready = Promise.resolve(prepared);
+    const prepared = await prepare();
+    if ("failure" in prepared) {
+      for (const mirror of new Set([main, remote])) this.watch?.dropClears(mirror.ws);
+      return prepared.failure;
     }
     const watch = await this.watchOn(conn, this.remote.ws);
+    // The sync's directories are watched before anything runs in them (remote-watch.ts).
+    await watch?.clearsIn();
     const barrier = watch?.barrier(remote.ws);
     const { outcome, end, pgid } = await runRemote(conn, {
       spec, cwd: remotePath(remote, spec.cwd), workspace: remote.ws, meta: remote.meta, where: this.where, direct: this.remote.direct,
-      env: ready.then((p) => ("env" in p ? p.env : undefined)),
+      env: Promise.resolve(prepared.env),
       ...(barrier === undefined ? {} : { barrier: barrier.path }),
     });
-    const prepared = await ready;
-    if ("failure" in prepared) return prepared.failure;
     if (outcome.end === "transport-lost") {
       // What the lost process left on the remote belongs to an attempt the run loop puts back: never pulled.
       remote.sync.discard();
