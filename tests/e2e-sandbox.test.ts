@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LoopbackServer } from "./helpers/loopback-server.js";
 import { REPO, Rig } from "./helpers/rig.js";
@@ -67,8 +68,13 @@ describe("transport: sandbox (bubblewrap)", () => {
     return Object.fromEntries(rig.read("probes.txt").trim().split("\n").map((line) => line.split(": ") as [string, string]));
   }
 
-  it("an agent cannot write outside its workspace, read the user's home, change .git, reach the host's loopback, or kill orc; the run goes on", async () => {
+  it("an agent cannot write outside its workspace, read the user's home, change .git, reach the host's loopback or a socket in /run, or kill orc; the run goes on", async () => {
     const gitConfig = rig.read(".git/config");
+    // A service's socket where the Docker engine's and the user's session bus live: one would let the agent out.
+    const socketPath = `/run/orc-sandbox-test-${String(process.pid)}.sock`;
+    let socketHits = 0;
+    const socketServer = createServer((socket) => { socketHits++; socket.end(); });
+    await new Promise<void>((resolve) => socketServer.listen(socketPath, resolve));
     const beside = join(rig.base, "beside.txt");
     const inRepo = join(REPO, `.sandbox-probe-${String(process.pid)}`);
     pipeline(
@@ -82,6 +88,7 @@ describe("transport: sandbox (bubblewrap)", () => {
         "probe write-git 'echo \"[core]\" >> .git/config'",
         `probe loopback 'node -e "fetch(\\"http://127.0.0.1:${String(port)}/\\").then(() => process.exit(0), () => process.exit(1))"'`,
         "probe kill-orc 'kill -TERM $(cat orc.pid)'",
+        `probe run-socket 'node -e "require(\\"net\\").connect(\\"${socketPath}\\").on(\\"connect\\", () => process.exit(0)).on(\\"error\\", () => process.exit(1))"'`,
         "probe write-workspace 'echo x > mine.txt'",
       ].join("\n"),
     );
@@ -97,8 +104,10 @@ describe("transport: sandbox (bubblewrap)", () => {
         "write-git": "denied",
         loopback: "denied",
         "kill-orc": "denied",
+        "run-socket": "denied",
         "write-workspace": "allowed",
       });
+      expect(socketHits).toBe(0);
       expect(existsSync(beside)).toBe(false);
       expect(existsSync(inRepo)).toBe(false);
       expect(rig.read(".git/config")).toBe(gitConfig);
@@ -108,6 +117,7 @@ describe("transport: sandbox (bubblewrap)", () => {
       expect(rig.read("mine.txt")).toBe("x\n");
     } finally {
       rmSync(inRepo, { force: true });
+      await new Promise((resolve) => socketServer.close(resolve));
     }
   });
 

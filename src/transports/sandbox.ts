@@ -1,15 +1,15 @@
 /**
  * The `sandbox` transport: every process runs inside bubblewrap (bwrap, Linux). The sandbox sees the host read-only
  * except the workspace; the workspace's `.git` stays read-only; orc's state directory is hidden; the home directory is
- * an empty one of orc's (kept per run) with only the paths named in config bound in read-only; /tmp is private; the
+ * an empty one of orc's (kept per run) with only the paths named in config bound in read-only; /tmp and /run are private; the
  * process sees only its own pid namespace (orc cannot be signalled); network is the host's or none at all.
  *
  * bwrap leads the process group the supervisor starts, so a timeout's kill(-pid) reaches bwrap and the sandboxed
  * tree, and `--unshare-pid` makes the tree die with the namespace's first process. `--die-with-parent` ends the
  * sandbox when orc dies, whatever the reaper manages.
  */
-import { existsSync } from "node:fs";
-import { join, relative, isAbsolute } from "node:path";
+import { existsSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, relative } from "node:path";
 import type { SpawnedProcess } from "../core/events.js";
 import type { ProcessOutcome, ProcessSpec, Transport } from "./port.js";
 import { killGroupIfSame } from "./process-identity.js";
@@ -53,6 +53,23 @@ export function sandboxHome(options: Pick<SandboxOptions, "userHome">): string {
   return options.userHome ?? "/tmp/home";
 }
 
+/**
+ * /run private too: its sockets would let a process out of the sandbox (the Docker engine's, the user's D-Bus session
+ * bus, through which `systemd-run --user` starts anything outside). Only the resolver's directory comes back, where
+ * /etc/resolv.conf leads into /run (systemd-resolved), so names still resolve.
+ */
+function privateRun(): string[] {
+  const args = ["--tmpfs", "/run"];
+  let resolver: string;
+  try {
+    resolver = realpathSync("/etc/resolv.conf");
+  } catch {
+    return args;
+  }
+  if (inside(resolver, "/run")) args.push("--ro-bind-try", dirname(resolver), dirname(resolver));
+  return args;
+}
+
 function inside(path: string, dir: string): boolean {
   const rel = relative(dir, path);
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
@@ -65,7 +82,7 @@ function inside(path: string, dir: string): boolean {
  */
 export function sandboxArgs(options: SandboxOptions, cwd: string, workspace = options.workspace): string[] {
   const home = sandboxHome(options);
-  const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", options.homeDir, home];
+  const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", ...privateRun(), "--bind", options.homeDir, home];
   if (options.userHome !== undefined) {
     for (const path of options.homePaths) args.push("--ro-bind-try", join(options.userHome, path), join(home, path));
   }
