@@ -36,14 +36,16 @@ export function exitOf(channel: ClientChannel): { readonly code: number | null; 
 export class FatalSshError extends Error {}
 
 /**
- * Process channels a connection opens at once; the SFTP session, two kill channels and the remote watcher's channel
- * (remote-watch.ts) come on top: sshd's default MaxSessions 10. A channel we saw close may not be freed on the server
- * yet: a refused open is retried (openChannel).
+ * Process channels a connection opens at once; orc's own steps (the sync's updates, removals) have one slot of their
+ * own, so a process waiting for its copy's update never holds the slot that update needs; the SFTP session, two kill
+ * channels and the remote watcher's channel (remote-watch.ts) come on top: sshd's default MaxSessions 10. A channel
+ * we saw close may not be freed on the server yet: a refused open is retried (openChannel).
  */
-const MAX_CHANNELS = 6;
+const MAX_CHANNELS = 5;
 
 export class SshConnection {
   private readonly channels = new Semaphore(MAX_CHANNELS);
+  private readonly steps = new Semaphore(1);
   /** Kills remote process groups outside the process slots (a cancel must get through while they are all held). */
   readonly killer = new GroupKiller((command) => this.openChannel(command));
   private sftpSession: Promise<SFTPWrapper> | undefined;
@@ -100,15 +102,24 @@ export class SshConnection {
     return () => { this.lostListeners.delete(listener); };
   }
 
-  /** Opens an exec channel for `command` (a remote command line); the slot is freed when the channel closes. */
-  async exec(command: string): Promise<ClientChannel> {
-    await this.channels.acquire();
+  /** Opens an exec channel for a process's `command` (a remote command line); its slot is freed when it closes. */
+  exec(command: string): Promise<ClientChannel> {
+    return this.execIn(this.channels, command);
+  }
+
+  /** Opens an exec channel for one of orc's own steps (the sync's updates, removals), in the steps' slot. */
+  execStep(command: string): Promise<ClientChannel> {
+    return this.execIn(this.steps, command);
+  }
+
+  private async execIn(slots: Semaphore, command: string): Promise<ClientChannel> {
+    await slots.acquire();
     try {
       const channel = await this.openChannel(command);
-      channel.once("close", () => { this.channels.release(); });
+      channel.once("close", () => { slots.release(); });
       return channel;
     } catch (error) {
-      this.channels.release();
+      slots.release();
       throw error;
     }
   }
@@ -141,7 +152,7 @@ export class SshConnection {
 
   /** Runs a short command to its end, stdin given whole; stdout as a Buffer, and the exit code. */
   async capture(command: string, stdin?: Buffer | string): Promise<{ readonly code: number | null; readonly signal?: string; readonly stdout: Buffer; readonly stderr: string }> {
-    const channel = await this.exec(command);
+    const channel = await this.execStep(command);
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
       const err: Buffer[] = [];

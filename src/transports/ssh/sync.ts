@@ -230,7 +230,7 @@ export class WorkspaceSync {
     const manifest = shq(`${meta}/manifest`);
     const extract = paths.length === 0 ? "" : `tar -x -o -f - -C ${shq(remoteWs)} && `;
     // The manifest's mtime a second back: the wrapper's `find -cnewer` must see a change made in the same clock tick.
-    const channel = await conn.exec(`${extract}cd ${shq(remoteWs)} && { ${markFirst(mark)}${REMOTE_FIND} > ${manifest}; } && touch -d '1 second ago' ${manifest} && cat ${manifest}`);
+    const channel = await conn.execStep(`${extract}cd ${shq(remoteWs)} && { ${markFirst(mark)}${REMOTE_FIND} > ${manifest}; } && touch -d '1 second ago' ${manifest} && cat ${manifest}`);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const done = new Promise<number | null>((resolve, reject) => {

@@ -108,20 +108,38 @@ export class SshTransport implements Transport {
         return { failure: failed("spawn-error", message.startsWith("ssh: ") ? message : `ssh: ${message}`) };
       }
     };
-    const prepared = await prepare();
-    if ("failure" in prepared) {
-      for (const mirror of new Set([main, remote])) this.watch?.dropClears(mirror.ws);
-      return prepared.failure;
+    /** Prepared, and the sync's directories watched before anything runs in them (remote-watch.ts). */
+    const prepareWatched = async (): Promise<{ env: Record<string, string> } | { failure: ProcessOutcome }> => {
+      const prepared = await prepare();
+      if ("failure" in prepared) {
+        for (const mirror of new Set([main, remote])) this.watch?.dropClears(mirror.ws);
+        return prepared;
+      }
+      await this.watch?.clearsIn();
+      return prepared;
+    };
+    // A copy synced before, on a connection whose watcher started: the process's channel opens (and its shell starts)
+    // while the copy is brought up to date; the wrapper waits for its environment, sent only once it is (a failure
+    // sends none, and the wrapper exits without running anything). The updates have a channel slot of their own
+    // (connection.ts), so processes waiting for theirs never hold the one they need. Otherwise one after the other: a
+    // first copy kills what runs with the copy's path in its arguments, and the watcher starts after the first copy.
+    const early = this.watchConn === conn && remote.sync.synced && main.sync.synced && !remote.unsettled && this.stranded.length === 0;
+    let ready: Promise<{ env: Record<string, string> } | { failure: ProcessOutcome }>;
+    if (early) ready = prepareWatched();
+    else {
+      const prepared = await prepareWatched();
+      if ("failure" in prepared) return prepared.failure;
+      ready = Promise.resolve(prepared);
     }
     const watch = await this.watchOn(conn, this.remote.ws);
-    // The sync's directories are watched before anything runs in them (remote-watch.ts).
-    await watch?.clearsIn();
     const barrier = watch?.barrier(remote.ws);
     const { outcome, end, pgid } = await runRemote(conn, {
       spec, cwd: remotePath(remote, spec.cwd), workspace: remote.ws, meta: remote.meta, where: this.where, direct: this.remote.direct,
-      env: Promise.resolve(prepared.env),
+      env: ready.then((p) => ("env" in p ? p.env : undefined)),
       ...(barrier === undefined ? {} : { barrier: barrier.path }),
     });
+    const prepared = await ready;
+    if ("failure" in prepared) return prepared.failure;
     if (outcome.end === "transport-lost") {
       // What the lost process left on the remote belongs to an attempt the run loop puts back: never pulled.
       remote.sync.discard();
