@@ -71,7 +71,8 @@ describe("transport: sandbox (bubblewrap)", () => {
   it("an agent cannot write outside its workspace, read the user's home, change .git, reach the host's loopback or a socket in /run, or kill orc; the run goes on", async () => {
     const gitConfig = rig.read(".git/config");
     // A service's socket where the Docker engine's and the user's session bus live: one would let the agent out.
-    const socketPath = `/run/orc-sandbox-test-${String(process.pid)}.sock`;
+    const runDir = process.getuid?.() === 0 ? "/run" : (process.env.XDG_RUNTIME_DIR ?? "/run");
+    const socketPath = `${runDir}/orc-sandbox-test-${String(process.pid)}.sock`;
     let socketHits = 0;
     const socketServer = createServer((socket) => { socketHits++; socket.end(); });
     await new Promise<void>((resolve) => socketServer.listen(socketPath, resolve));

@@ -8,8 +8,8 @@
  * tree, and `--unshare-pid` makes the tree die with the namespace's first process. `--die-with-parent` ends the
  * sandbox when orc dies, whatever the reaper manages.
  */
-import { existsSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, join, relative } from "node:path";
+import { existsSync, lstatSync, readlinkSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { SpawnedProcess } from "../core/events.js";
 import type { ProcessOutcome, ProcessSpec, Transport } from "./port.js";
 import { killGroupIfSame } from "./process-identity.js";
@@ -55,19 +55,45 @@ export function sandboxHome(options: Pick<SandboxOptions, "userHome">): string {
 
 /**
  * /run private too: its sockets would let a process out of the sandbox (the Docker engine's, the user's D-Bus session
- * bus, through which `systemd-run --user` starts anything outside). Only the resolver's directory comes back, where
- * /etc/resolv.conf leads into /run (systemd-resolved), so names still resolve.
+ * bus, through which `systemd-run --user` starts anything outside); /var/run as well where it is a directory of its
+ * own rather than a link to /run. What programs need from /run comes back read-only: each hop of /etc/resolv.conf
+ * that lies there (systemd-resolved, NetworkManager), so names still resolve, and the PATH entries under it (NixOS and
+ * Guix keep every program in /run/current-system).
  */
-function privateRun(): string[] {
+function privateRun(path: string | undefined): string[] {
   const args = ["--tmpfs", "/run"];
-  let resolver: string;
-  try {
-    resolver = realpathSync("/etc/resolv.conf");
-  } catch {
-    return args;
-  }
-  if (inside(resolver, "/run")) args.push("--ro-bind-try", dirname(resolver), dirname(resolver));
+  if (isRealDirectory("/var/run")) args.push("--tmpfs", "/var/run");
+  const back = new Set<string>();
+  for (const hop of linkHops("/etc/resolv.conf")) if (inside(hop, "/run") && hop !== "/run") back.add(hop);
+  for (const dir of (path ?? "").split(":")) if (isAbsolute(dir) && inside(dir, "/run") && dir !== "/run") back.add(dir);
+  for (const dir of ["/run/current-system", "/run/booted-system"]) back.add(dir);
+  for (const dir of back) args.push("--ro-bind-try", dir, dir);
   return args;
+}
+
+/** The paths a chain of symbolic links passes through, from `path` on (at most 16 hops). */
+function linkHops(path: string): string[] {
+  const hops = [path];
+  let at = path;
+  for (let i = 0; i < 16; i++) {
+    let target: string;
+    try {
+      target = readlinkSync(at);
+    } catch {
+      break; // not a link (or gone): the chain ends here
+    }
+    at = resolve(dirname(at), target);
+    hops.push(at);
+  }
+  return hops;
+}
+
+function isRealDirectory(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function inside(path: string, dir: string): boolean {
@@ -80,9 +106,9 @@ function inside(path: string, dir: string): boolean {
  * is: the host read-only, private /dev, /proc and /tmp, orc's home over the user's, the workspace, its `.git`
  * read-only, orc's state hidden, the prompt files shown again (read-only), the scratch directory (writable). Paths are array elements, never a shell string.
  */
-export function sandboxArgs(options: SandboxOptions, cwd: string, workspace = options.workspace): string[] {
+export function sandboxArgs(options: SandboxOptions, cwd: string, workspace = options.workspace, path = process.env.PATH): string[] {
   const home = sandboxHome(options);
-  const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", ...privateRun(), "--bind", options.homeDir, home];
+  const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", ...privateRun(path), "--bind", options.homeDir, home];
   if (options.userHome !== undefined) {
     for (const path of options.homePaths) args.push("--ro-bind-try", join(options.userHome, path), join(home, path));
   }
@@ -114,7 +140,7 @@ export class SandboxTransport implements Transport {
     const inner = spec.shell === true ? ["/bin/sh", "-c", spec.command, "sh", ...(spec.args ?? [])] : [spec.command, ...(spec.args ?? [])];
     const bwrap = this.options.bwrap ?? "bwrap";
     // SIGTERM to the sandboxed tree, not bwrap: bwrap would die at once and take the tree with it, grace unused.
-    const outcome = await supervise({ ...spec, shell: false, spareLeaderOnTerm: true, command: bwrap, args: [...sandboxArgs(this.options, spec.cwd, spec.workspace), ...inner] });
+    const outcome = await supervise({ ...spec, shell: false, spareLeaderOnTerm: true, command: bwrap, args: [...sandboxArgs(this.options, spec.cwd, spec.workspace, spec.env.PATH), ...inner] });
     if (outcome.end !== "spawn-error") return outcome;
     return { ...outcome, error: `the sandbox could not start (${outcome.error ?? "unknown error"}); is bubblewrap installed? (orc doctor)` };
   }

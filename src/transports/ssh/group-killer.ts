@@ -1,7 +1,7 @@
 /**
  * Signals remote process groups over the connection. Kills asked for in the same tick go out as one `kill` command,
  * and at most two kill channels are open at once: with every process slot held, a cancel of all of them must still
- * fit under sshd's MaxSessions (7 process channels + SFTP + 2 here = 10).
+ * fit under sshd's MaxSessions (5 process channels + 1 for orc's own steps + SFTP + the remote watcher + 2 here = 10).
  */
 import type { ClientChannel } from "ssh2";
 import { Semaphore } from "./semaphore.js";

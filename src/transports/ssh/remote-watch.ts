@@ -82,7 +82,7 @@ export class RemoteWatch {
   /** Process barriers that arrived, with the copy's state then, not yet asked for. */
   private readonly arrived = new Map<string, boolean>();
   private readonly waiting = new Map<string, (dirty: boolean | undefined) => void>();
-  private clearWaiters: (() => void)[] = [];
+  private clearWaiters: { readonly pending: () => boolean; readonly done: () => void }[] = [];
   private spent: string[] = [];
   /** The barrier directory, as the remote told it at the start. */
   private barriers = "";
@@ -213,33 +213,39 @@ export class RemoteWatch {
   }
 
   /**
-   * Resolves once every clear barrier made so far came back (or the watcher stopped, or one never came: that stops
-   * it). A process must not start before: inotifywait adds its watch on a directory a sync just created only when it
-   * reads that directory's creation, and a barrier made after the sync comes after it; a write in a directory not yet
-   * watched would go unseen.
+   * Resolves once the clear barriers `names` (a sync's, made before its `find`) came back, were dropped, or the
+   * watcher stopped; one that does not come within 5 s stops it. A process must not start before: inotifywait adds
+   * its watch on a directory the sync created when it reads that directory's creation, and the sync's barrier comes
+   * after it; a write in a directory not yet watched would go unseen.
    */
-  clearsIn(): Promise<void> {
-    if (!this.alive || this.clears.size === 0) return Promise.resolve();
+  clearsIn(names: readonly string[]): Promise<void> {
+    const pending = (): boolean => this.alive && names.some((name) => this.clears.has(name));
+    if (!pending()) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.stop(); }, BARRIER_TIMEOUT_MS);
-      this.clearWaiters.push(() => { clearTimeout(timer); resolve(); });
+      this.clearWaiters.push({ pending, done: () => { clearTimeout(timer); resolve(); } });
     });
   }
 
-  /**
-   * A sync of the copy at `ws` failed: the clear barriers it was given may never be made. They are not waited for;
-   * the copy stays dirty until a sync that works clears it.
-   */
-  dropClears(ws: string): void {
-    const key = latin1(ws);
-    for (const [name, copy] of this.clears) if (copy === key) this.clears.delete(name);
-    if (this.clears.size === 0) this.clearsArrived();
+  /** A sync failed: the clear barriers `names` it was given may never be made, and are not waited for. */
+  dropClears(names: readonly string[]): void {
+    for (const name of names) this.clears.delete(name);
+    this.clearsChanged();
   }
 
-  private clearsArrived(): void {
-    const waiters = this.clearWaiters;
-    this.clearWaiters = [];
-    for (const done of waiters) done();
+  private clearsChanged(): void {
+    const still = [];
+    for (const waiter of this.clearWaiters) {
+      if (waiter.pending()) still.push(waiter);
+      else waiter.done();
+    }
+    this.clearWaiters = still;
+  }
+
+  /** A process that never ran (its copy's update failed): its barrier, made all the same, is not waited for. */
+  forgetBarrier(name: string): void {
+    this.owners.delete(name);
+    this.arrived.delete(name);
   }
 
   /** The copy's key, known from now on: dirty until a sync's barrier clears it. */
@@ -263,7 +269,7 @@ export class RemoteWatch {
     this.alive = false;
     for (const resolve of this.waiting.values()) resolve(undefined);
     this.waiting.clear();
-    this.clearsArrived();
+    this.clearsChanged();
     this.arrived.clear();
     this.owners.clear();
     this.channel.close();
@@ -318,7 +324,7 @@ export class RemoteWatch {
       this.clears.delete(name);
       const copy = this.copies.get(cleared);
       if (copy !== undefined) copy.dirty = false;
-      if (this.clears.size === 0) this.clearsArrived();
+      this.clearsChanged();
       return;
     }
     // A process's barrier: its copy's state now, which counts every change the process made.
@@ -328,7 +334,7 @@ export class RemoteWatch {
     const resolve = this.waiting.get(name);
     this.waiting.delete(name);
     if (resolve !== undefined) resolve(dirty);
-    else if (this.arrived.size < 1024) this.arrived.set(name, dirty);
+    else if (owner !== undefined && this.arrived.size < 1024) this.arrived.set(name, dirty); // a name orc gave out and waits for
   }
 
   /** Removes the barrier files read so far, in one exec not awaited (orc's own names: no quoting concerns, quoted anyway). */

@@ -92,15 +92,17 @@ export class SshTransport implements Transport {
     if (this.remote === undefined) return failed("spawn-error", "ssh: the remote workspace is not set up");
     const main = this.mirrorFor(this.options.hostWorkspace, this.remote);
     const remote = this.mirrorFor(spec.workspace ?? this.options.hostWorkspace, this.remote);
+    /** The clear barriers this process's syncs were given (remote-watch.ts). */
+    const clears: string[] = [];
     /** The remote copy brought up to date and the environment mapped; or why not, as this run's outcome. */
     const prepare = async (): Promise<{ env: Record<string, string> } | { failure: ProcessOutcome }> => {
       try {
         if (this.stranded.length > 0) await this.killStranded(conn);
         // A task's copy links the run's copy for the ignored entries (node_modules/): that one must be there and current.
-        if (remote !== main) await main.sync.push(conn, this.clearMark(main));
-        if (remote.unsettled) await remote.sync.pull(conn, false, this.clearMark(remote));
+        if (remote !== main) await main.sync.push(conn, this.clearMark(main, clears));
+        if (remote.unsettled) await remote.sync.pull(conn, false, this.clearMark(remote, clears));
         remote.unsettled = false;
-        await remote.sync.push(conn, this.clearMark(remote));
+        await remote.sync.push(conn, this.clearMark(remote, clears));
         return { env: await this.remoteEnv(conn, spec.env, remote) };
       } catch (error) {
         if (conn.lost !== undefined) return { failure: failed("transport-lost", `the SSH connection to ${this.where} was lost while updating the remote workspace (${conn.lost})`) };
@@ -112,10 +114,10 @@ export class SshTransport implements Transport {
     const prepareWatched = async (): Promise<{ env: Record<string, string> } | { failure: ProcessOutcome }> => {
       const prepared = await prepare();
       if ("failure" in prepared) {
-        for (const mirror of new Set([main, remote])) this.watch?.dropClears(mirror.ws);
+        this.watch?.dropClears(clears);
         return prepared;
       }
-      await this.watch?.clearsIn();
+      await this.watch?.clearsIn(clears);
       return prepared;
     };
     // A copy synced before, on a connection whose watcher started: the process's channel opens (and its shell starts)
@@ -139,7 +141,10 @@ export class SshTransport implements Transport {
       ...(barrier === undefined ? {} : { barrier: barrier.path }),
     });
     const prepared = await ready;
-    if ("failure" in prepared) return prepared.failure;
+    if ("failure" in prepared) {
+      if (barrier !== undefined) watch?.forgetBarrier(barrier.name);
+      return prepared.failure;
+    }
     if (outcome.end === "transport-lost") {
       // What the lost process left on the remote belongs to an attempt the run loop puts back: never pulled.
       remote.sync.discard();
@@ -225,8 +230,12 @@ export class SshTransport implements Transport {
   }
 
   /** The clear barrier a sync of `mirror` creates before its remote `find`, while the watcher runs. */
-  private clearMark(mirror: Mirror): ClearMark {
-    return () => (this.watch?.watching === true ? this.watch.clearMark(mirror.ws) : undefined);
+  private clearMark(mirror: Mirror, issued?: string[]): ClearMark {
+    return () => {
+      const path = this.watch?.watching === true ? this.watch.clearMark(mirror.ws) : undefined;
+      if (path !== undefined) issued?.push(path.slice(path.lastIndexOf("/") + 1));
+      return path;
+    };
   }
 
   /** Breaks the held connection as a network failure would (tests and the bench). */
