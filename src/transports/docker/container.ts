@@ -125,9 +125,20 @@ export async function startContainer(docker: Docker, options: DockerOptions, wri
   };
 }
 
-/** Stops and removes a container; gone already (AutoRemove, a kill) is fine. */
+/** How long a removal may take before orc stops waiting for it (an engine that hangs must not hang orc). */
+const REMOVAL_WAIT_MS = 10_000;
+
+/**
+ * Stops and removes a container, and returns once it is gone; gone already (AutoRemove, a kill) is fine. Releasing the
+ * lifeline starts AutoRemove, which makes a `remove()` right after it fail at once ("removal already in progress"):
+ * the engine is then asked to say when the container is removed, so a closed transport has left nothing behind.
+ */
 export async function removeContainer(container: Docker.Container): Promise<void> {
   await container.remove({ force: true }).catch(ignore);
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => { timer = setTimeout(resolve, REMOVAL_WAIT_MS); });
+  await Promise.race([container.wait({ condition: "removed" }).catch(ignore), gaveUp]);
+  clearTimeout(timer);
 }
 
 /**
