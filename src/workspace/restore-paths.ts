@@ -7,9 +7,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { rm, rmdir } from "node:fs/promises";
-import { dirname, isAbsolute, join, normalize, resolve, sep } from "node:path";
+import { isAbsolute, join, normalize, resolve, sep } from "node:path";
 import type { Transport } from "../transports/port.js";
+import { removeFiles } from "./remove-files.js";
 
 export interface CheckpointFilesOptions {
   /** The shadow store the checkpoints are in (`<stateDir>/checkpoints.git`). */
@@ -72,13 +72,7 @@ export class CheckpointFiles {
    * empty go too: an empty `tests/hidden/` would tell the agent what it is not shown.
    */
   async remove(paths: readonly string[]): Promise<void> {
-    const folders = new Set<string>();
-    for (const path of paths) {
-      await rm(join(this.workspace, safePath(path)), { force: true });
-      for (let dir = dirname(path); dir !== "." && dir !== "/"; dir = dirname(dir)) folders.add(dir);
-    }
-    // Deepest first; rmdir refuses a folder that still holds something, which is what should stay.
-    for (const dir of [...folders].sort((a, b) => b.length - a.length)) await rmdir(join(this.workspace, dir)).catch(() => undefined);
+    await removeFiles(this.workspace, paths.map(safePath));
   }
 
   private async git(args: readonly string[], index?: string, stdin?: string): Promise<string> {

@@ -1,5 +1,6 @@
-import { lstatSync, rmdirSync, rmSync, statfsSync } from "node:fs";
+import { lstatSync, statfsSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { removeFiles } from "./remove-files.js";
 
 /** Runs git in the store (its options, the workspace as work tree); rejects when git fails. */
 export type StoreGit = (args: readonly string[], stdin?: string) => Promise<{ readonly stdout: string; readonly stderr: string }>;
@@ -35,11 +36,11 @@ export async function restoreByScan(git: StoreGit, workspace: string, tree: stri
   // Untracked files where `tree` has a directory (or under a path it has as a file) go first, the rest after the
   // restore, so that a restore git refuses leaves them for the plain way to look at.
   const inTheWay = strays.filter((stray) => paths.some((path) => stray.startsWith(`${path}/`) || path.startsWith(`${stray}/`)));
-  for (const path of inTheWay) removeWithEmptyParents(workspace, path);
+  await removeFiles(workspace, inTheWay);
   if (paths.length > 0) {
     await git(["--literal-pathspecs", "restore", `--source=${tree}`, "--staged", "--worktree", "--pathspec-from-file=-", "--pathspec-file-nul"], `${paths.join("\0")}\0`);
   }
-  for (const path of strays) if (!inTheWay.includes(path)) removeWithEmptyParents(workspace, path);
+  await removeFiles(workspace, strays.filter((path) => !inTheWay.includes(path)));
   return true;
 }
 
@@ -81,18 +82,6 @@ function underRealDirectories(workspace: string, path: string): boolean {
     }
   }
   return true;
-}
-
-/** Removes a file and then each directory above it that it leaves empty, as git does when it removes a path. */
-function removeWithEmptyParents(workspace: string, path: string): void {
-  rmSync(join(workspace, path), { force: true });
-  for (let dir = dirname(path); dir !== "."; dir = dirname(dir)) {
-    try {
-      rmdirSync(join(workspace, dir));
-    } catch {
-      return; // not empty (or gone): the directories above it stay too
-    }
-  }
 }
 
 /**

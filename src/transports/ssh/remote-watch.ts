@@ -205,11 +205,11 @@ export class RemoteWatch {
    * A barrier for a sync of the copy at `ws`, to be created right before the sync's `find`: reading it clears the
    * copy's flag. Undefined when the watcher is not running.
    */
-  clearMark(ws: string): string | undefined {
+  clearMark(ws: string): { readonly name: string; readonly path: string } | undefined {
     if (!this.alive) return undefined;
     const name = `c-${String(++this.marks)}`;
     this.clears.set(name, this.track(ws));
-    return `${this.barriers}/${name}`;
+    return { name, path: `${this.barriers}/${name}` };
   }
 
   /**

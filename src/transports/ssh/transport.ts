@@ -232,9 +232,9 @@ export class SshTransport implements Transport {
   /** The clear barrier a sync of `mirror` creates before its remote `find`, while the watcher runs. */
   private clearMark(mirror: Mirror, issued?: string[]): ClearMark {
     return () => {
-      const path = this.watch?.watching === true ? this.watch.clearMark(mirror.ws) : undefined;
-      if (path !== undefined) issued?.push(path.slice(path.lastIndexOf("/") + 1));
-      return path;
+      const mark = this.watch?.watching === true ? this.watch.clearMark(mirror.ws) : undefined;
+      if (mark !== undefined) issued?.push(mark.name);
+      return mark?.path;
     };
   }
 
