@@ -224,6 +224,53 @@ describe("ShadowGit", () => {
     expect(await git.snapshot()).toBe(older);
   });
 
+  it("restores by scan again and again, the index and the workspace each moved on since the last restore", async () => {
+    const { git, write, read, has, workspace, transport } = setup();
+    await git.init();
+    write("a.txt", "one\n");
+    write("dir/b.txt", "b\n");
+    const first = await git.snapshot();
+    write("a.txt", "two\n");
+    write("c.txt", "c\n");
+    const second = await git.snapshot();
+    await git.restore(first); // the store's first scanned restore: HEAD becomes `first`
+    expect(read("a.txt")).toBe("one\n");
+    expect(has("c.txt")).toBe(false);
+    // The index moves on (a recording), the workspace further (nobody records), and the target is neither HEAD nor index.
+    write("a.txt", "three\n");
+    rmSync(join(workspace, "dir"), { recursive: true });
+    await git.snapshot();
+    write("a.txt", "four\n");
+    write("dir/b.txt", "rewritten\n");
+    write("stray.txt", "s\n");
+    const before = transport.calls.length;
+    await git.restore(second);
+    expect(read("a.txt")).toBe("two\n");
+    expect(read("c.txt")).toBe("c\n");
+    expect(read("dir/b.txt")).toBe("b\n");
+    expect(has("stray.txt")).toBe(false);
+    const commands = transport.calls.slice(before).map((c) => (c.args ?? []).find((a) => ["status", "add"].includes(a)));
+    expect(commands).toContain("status");
+    expect(commands).not.toContain("add");
+    expect(await git.snapshot()).toBe(second);
+  });
+
+  it("restores a recorded path that an untracked file now stands in the way of, without recording everything", async () => {
+    const { git, write, read, workspace, transport } = setup();
+    await git.init();
+    write("keep.txt", "k\n");
+    write("a/x.txt", "inside a\n");
+    const older = await git.snapshot();
+    rmSync(join(workspace, "a"), { recursive: true });
+    await git.snapshot(); // recorded: a/ is gone
+    write("a", "a file where the checkpoint has a directory\n"); // never recorded
+    const before = transport.calls.length;
+    await git.restore(older);
+    expect(read("a/x.txt")).toBe("inside a\n");
+    expect(transport.calls.slice(before).some((c) => (c.args ?? []).includes("add"))).toBe(false);
+    expect(await git.snapshot()).toBe(older);
+  });
+
   it("never runs a program a nested repository's config names while it restores", async () => {
     const { root, git, write, workspace } = setup();
     await git.init();
