@@ -6,21 +6,24 @@
 // watch of the host copy, no walk), the process's barrier file on the remote and its event read back from the
 // connection's inotifywait (no `find`, no other remote program), and the transport's own plumbing. The first command
 // (the full copy, the watchers' start, a full pull) is in the warmup. The series alternate command by command, each
-// round starting at the next series, so drift and what ran just before hit them alike. `npm run build` first, then
-// `node bench/run.mjs ssh`; prints one JSON line. Target: ratio_bare <= 1.2.
+// round starting at the next series, so drift and what ran just before hit them alike; between its commands,
+// SshTransport opens the next one's channel (process-channels.ts). ssh_burst: the same commands back to back, each
+// waiting for the channel the one before opened. `npm run build` first, then `node bench/run.mjs ssh`; prints one
+// JSON line. Target: ratio_bare <= 1.2.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Client } from "ssh2";
 import { LocalTransport } from "../dist/transports/local.js";
 import { SshTransport } from "../dist/transports/ssh/transport.js";
-import { wrapperCommand } from "../dist/transports/ssh/wrapper.js";
-import { interleave, round, scratch } from "./lib.mjs";
+import { wrapperCommand, wrapperLine } from "../dist/transports/ssh/wrapper.js";
+import { interleave, median, round, scratch } from "./lib.mjs";
 import { SSH_USER, startSshd } from "./sshd.mjs";
 
 const COMMANDS = 300;
 const WARMUP = 20;
 const WORKSPACE_FILES = 200;
+const BURST = 220;
 
 function bareExec(client, command = "true", stdin = undefined) {
   return new Promise((resolve, reject) => {
@@ -63,18 +66,27 @@ export async function run() {
     // SshTransport's remote wrapper alone, without the workspace check (no workspace): what the check costs is the
     // difference between `ssh` and this, what the wrapper costs the difference between this and `ssh2_bare`.
     // The bench user's login shell is /bin/sh: the wrapper runs in it directly, as SshTransport runs it there.
-    const wrapperOnly = wrapperCommand({ nonce: "0", cwd: "/tmp", workspace: "", meta: "/tmp", shell: true, stdin: false, command: "true", args: [], direct: true });
+    const wrapperOnly = wrapperCommand("0", true, "/tmp/bench.orc-sync");
+    const wrapperInput = wrapperLine({ cwd: "/tmp", workspace: "", meta: "/tmp", shell: true, stdin: false, command: "true", args: [] }, spec.env);
     // The first command: the full copy, both watchers' start and the first (full) pull; one sample, for scale.
     const firstStart = performance.now();
     check(await transport.run(spec));
     const first = performance.now() - firstStart;
     const series = {
       ssh: async () => check(await transport.run(spec)),
-      ssh2_wrapper: () => bareExec(client, wrapperOnly, "\n"),
+      ssh2_wrapper: () => bareExec(client, wrapperOnly, wrapperInput),
       ssh2_bare: () => bareExec(client),
       local: async () => check(await local.run(spec)),
     };
     const { median_ms: medians, p95_ms: p95 } = await interleave(series, { runs: COMMANDS, warmup: WARMUP, rotate: true });
+    // The same commands one right after another: each finds the channel opened for it after the one before still
+    // opening (process-channels.ts), so this is what a burst of short commands costs each.
+    const burst = [];
+    for (let i = 0; i < BURST; i++) {
+      const start = performance.now();
+      await series.ssh();
+      burst.push(performance.now() - start);
+    }
     return {
       bench: "ssh",
       commands: COMMANDS,
@@ -82,6 +94,8 @@ export async function run() {
       median_ms: medians,
       p95_ms: p95,
       ratio_bare: round(medians.ssh / medians.ssh2_bare, 2),
+      ssh_burst_median_ms: round(median(burst.slice(WARMUP)), 2),
+      ratio_bare_burst: round(median(burst.slice(WARMUP)) / medians.ssh2_bare, 2),
       ratio_wrapper: round(medians.ssh2_wrapper / medians.ssh2_bare, 2),
       ratio_local: round(medians.ssh / medians.local, 2),
       first_command_ms: round(first, 1),

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ControlRecords } from "../src/transports/ssh/control-records.js";
 import { fingerprintOf, judgeHostKey, knownKeys } from "../src/transports/ssh/known-hosts.js";
 import { envLine, shq } from "../src/transports/ssh/quote.js";
-import { wrapperCommand } from "../src/transports/ssh/wrapper.js";
+import { wrapperCommand, wrapperLine } from "../src/transports/ssh/wrapper.js";
 
 /** The ssh transport's pieces that decide security: known_hosts matching, quoting, the wrapper's control records. */
 describe("ssh: known_hosts as OpenSSH writes it", () => {
@@ -83,17 +83,21 @@ describe("ssh: quoting and the wrapper's records", () => {
   it("the wrapper, run by a POSIX login shell or through exec /bin/sh, reports its group and the status of a command with args", () => {
     for (const direct of [true, false]) {
       for (const shell of [true, false]) {
-        const command = wrapperCommand({
-          nonce: "N", cwd: "/tmp", workspace: "", meta: "/tmp", shell, stdin: true, direct,
-          command: shell ? `printf '%s|' "$@" "$GREETING"; read -r line; echo "$line"; exit 3` : "printf", args: shell ? ["a b", "c'd"] : ["<%s>", "a b"],
-        });
+        const line = wrapperLine(
+          {
+            cwd: "/tmp", workspace: "", meta: "/tmp", shell, stdin: true,
+            command: shell ? `printf '%s|' "$@" "$GREETING"; read -r line; echo "$line"; exit 3` : "printf", args: shell ? ["a b", "c'd", "two\nlines"] : ["<%s>", "a b"],
+          },
+          { GREETING: "hi there" },
+        );
+        expect(line.split("\n")).toHaveLength(2); // one line and its newline, whatever the values hold
         // As sshd runs it: the login shell with -c, in a session of its own (setsid), so `kill -KILL 0` ends only it.
-        const out = spawnSync("setsid", ["-w", "sh", "-c", command], { input: `${envLine({ GREETING: "hi there" })}from stdin\n`, encoding: "utf8" });
+        const out = spawnSync("setsid", ["-w", "sh", "-c", wrapperCommand("N", direct, "/tmp/copy.orc-sync")], { input: `${line}from stdin\n`, encoding: "utf8" });
         const [pid, end] = out.stderr.split("\n").filter((l) => l !== "");
         expect(pid?.startsWith("\x1eN:pid:")).toBe(true);
         expect(Number(pid?.slice("\x1eN:pid:".length))).toBeGreaterThan(1);
         if (shell) {
-          expect(out.stdout).toBe("a b|c'd|hi there|from stdin\n");
+          expect(out.stdout).toBe("a b|c'd|two\nlines|hi there|from stdin\n");
           expect(end).toBe("\x1eN:end:3:same");
         } else {
           expect(out.stdout).toBe("<a b>");
@@ -101,5 +105,11 @@ describe("ssh: quoting and the wrapper's records", () => {
         }
       }
     }
+  });
+
+  it("the wrapper runs nothing when its line never comes (a channel opened ahead and closed unused)", () => {
+    const out = spawnSync("setsid", ["-w", "sh", "-c", wrapperCommand("N", true, "/tmp/copy.orc-sync")], { input: "", encoding: "utf8" });
+    expect(out.stderr.split("\n").filter((l) => l !== "")[1]).toBe("\x1eN:end:125:same");
+    expect(out.stdout).toBe("");
   });
 });

@@ -161,6 +161,32 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
     expect(remoteProcesses("^sleep 304")).toEqual([]);
   });
 
+  it("opens the next process's channel ahead: one idle remote shell that runs nothing, gives its slot to a task's process, and is gone at close", async () => {
+    const name = `ws-ahead-${String(process.pid)}`;
+    transport = new SshTransport({ target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace: `~/${name}`, skip: [], promptDir: join(dir, "prompts") });
+    // A wrapper's command line names its copy's sync folder first (the watcher's names it too, later).
+    const waiting = (): string[] => remoteProcesses(`^sh -c : '[^']*/${name}[.]orc-sync'`);
+    expect((await transport.run(sh("echo one"))).stdoutTail).toBe("one\n");
+    for (let i = 0; i < 200 && waiting().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(waiting(), waiting().join("\n")).toHaveLength(1);
+    // The next process runs on it, with its own parameters and environment.
+    expect((await transport.run(sh('printf %s "$X"', { env: { X: "two" } }))).stdoutTail).toBe("two");
+    // A task's processes filling every process slot: the last one gets the slot the idle shell held, at once.
+    const task = join(dir, "task");
+    mkdirSync(task);
+    for (let i = 0; i < 200 && waiting().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const controller = new AbortController();
+    const held = Array.from({ length: 5 }, () => transport.run(sh("sleep 306", { cwd: task, workspace: task, signal: controller.signal, killGraceMs: 200 })));
+    for (let i = 0; i < 200 && remoteProcesses("^sleep 306").length < 5; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(remoteProcesses("^sleep 306")).toHaveLength(5);
+    controller.abort();
+    await Promise.all(held);
+    await transport.close();
+    for (let i = 0; i < 200 && waiting().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(waiting()).toEqual([]);
+    expect(remoteProcesses("^sleep 306")).toEqual([]);
+  });
+
   it("a new orc process kills what an orc that died left running in the same remote workspace, then copies it afresh", async () => {
     const remoteWorkspace = `~/ws-dead-${String(process.pid)}`;
     const options = { target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace, skip: [], promptDir: join(dir, "prompts") };

@@ -32,6 +32,11 @@ export function exitOf(channel: ClientChannel): { readonly code: number | null; 
   return { code: exit.code, signal };
 }
 
+/** Whether the server said the channel's command exited (it may not have closed yet). */
+export function exited(channel: ClientChannel): boolean {
+  return exits.has(channel);
+}
+
 /** Connecting failed for a reason retrying cannot fix (host key refused, authentication rejected, no credentials). */
 export class FatalSshError extends Error {}
 
@@ -107,6 +112,17 @@ export class SshConnection {
     return this.execIn(this.channels, command);
   }
 
+  /** Whether a process would get a slot without waiting. */
+  get processSlotFree(): boolean {
+    return this.channels.free;
+  }
+
+  /** Opens an exec channel for a process's `command` now if a process slot is free without waiting; else undefined. */
+  execIfFree(command: string): Promise<ClientChannel> | undefined {
+    if (!this.channels.tryAcquire()) return undefined;
+    return this.openIn(this.channels, command);
+  }
+
   /** Opens an exec channel for one of orc's own steps (the sync's updates, removals), in the steps' slot. */
   execStep(command: string): Promise<ClientChannel> {
     return this.execIn(this.steps, command);
@@ -114,6 +130,11 @@ export class SshConnection {
 
   private async execIn(slots: Semaphore, command: string): Promise<ClientChannel> {
     await slots.acquire();
+    return this.openIn(slots, command);
+  }
+
+  /** Opens a channel in a slot already acquired, which its close (or a failure to open) gives back. */
+  private async openIn(slots: Semaphore, command: string): Promise<ClientChannel> {
     try {
       const channel = await this.openChannel(command);
       channel.once("close", () => { slots.release(); });

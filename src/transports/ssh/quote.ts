@@ -15,7 +15,12 @@ export function envLine(env: Readonly<Record<string, string>>): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) continue; // a name the shell cannot export: skipped, never interpolated
-    parts.push(`export ${key}=${shq(value).replace(/\n/g, `'"$nl"'`)};`);
+    parts.push(`export ${key}=${lineWord(value)};`);
   }
   return `${parts.join(" ")}\n`;
+}
+
+/** One single-quoted word that stays on one line: a newline in it is spelt `'"$nl"'` (the wrapper sets nl). */
+export function lineWord(value: string): string {
+  return shq(value).replace(/\n/g, `'"$nl"'`);
 }

@@ -4,15 +4,14 @@
  * grace, `kill -KILL` to the remote process group over another channel (closing the channel would leave it running).
  * A connection lost under it ends it as `transport-lost`.
  */
-import { randomBytes } from "node:crypto";
 import type { ProcessEnd } from "../../core/events.js";
 import { OutputTails } from "../output-tails.js";
 import type { ProcessOutcome, ProcessSpec } from "../port.js";
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_OUTPUT_BYTES, DRAIN_CAP_MS } from "../supervisor.js";
-import { exitOf, type SshConnection } from "./connection.js";
+import { exitOf } from "./connection.js";
 import { ControlRecords } from "./control-records.js";
-import { envLine } from "./quote.js";
-import { wrapperCommand } from "./wrapper.js";
+import type { ProcessChannels } from "./process-channels.js";
+import { wrapperLine } from "./wrapper.js";
 
 export interface RemoteCall {
   readonly spec: ProcessSpec;
@@ -26,8 +25,6 @@ export interface RemoteCall {
   readonly env: PromiseLike<Readonly<Record<string, string>> | undefined>;
   /** Names the connection in messages. */
   readonly where: string;
-  /** The login shell runs the wrapper itself (wrapper.ts). */
-  readonly direct: boolean;
   /** The barrier file the wrapper creates at exit when the remote watcher runs (remote-watch.ts). */
   readonly barrier?: string;
 }
@@ -50,34 +47,37 @@ export interface RemoteResult {
   readonly pgid?: number;
 }
 
-export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<RemoteResult> {
+export async function runRemote(channels: ProcessChannels, call: RemoteCall): Promise<RemoteResult> {
   const { spec } = call;
+  const { conn } = channels;
   const started = performance.now();
   const output = new OutputTails(Math.max(0, spec.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES), spec);
-  const nonce = randomBytes(9).toString("hex");
-  const command = wrapperCommand({
-    nonce,
-    cwd: call.cwd,
-    workspace: call.workspace,
-    meta: call.meta,
-    shell: spec.shell === true,
-    stdin: spec.stdin !== undefined,
-    command: spec.command,
-    args: spec.args ?? [],
-    direct: call.direct,
-    ...(call.barrier === undefined ? {} : { barrier: call.barrier }),
-  });
   const done = (end: ProcessEnd, error?: string): { outcome: ProcessOutcome } => {
     output.flush();
     return { outcome: { exitCode: null, signal: null, end, durationMs: Math.round(performance.now() - started), pid: undefined, ...output.kept(), ...(error === undefined ? {} : { error }) } };
   };
   if (spec.signal?.aborted === true) return done("cancelled");
-  let channel;
+  let taken;
   try {
-    channel = await conn.exec(command);
+    taken = await channels.take();
   } catch (error) {
     return conn.lost === undefined ? done("spawn-error", `ssh: cannot start a remote process on ${call.where}: ${(error as Error).message}`) : done("transport-lost", lostMessage(call.where, conn.lost));
   }
+  const { channel, nonce } = taken;
+  const line = (env: Readonly<Record<string, string>>): string =>
+    wrapperLine(
+      {
+        cwd: call.cwd,
+        workspace: call.workspace,
+        meta: call.meta,
+        shell: spec.shell === true,
+        stdin: spec.stdin !== undefined,
+        command: spec.command,
+        args: spec.args ?? [],
+        ...(call.barrier === undefined ? {} : { barrier: call.barrier }),
+      },
+      env,
+    );
 
   return new Promise((resolve) => {
     let end: ProcessEnd = "exited";
@@ -192,7 +192,7 @@ export async function runRemote(conn: SshConnection, call: RemoteCall): Promise<
         return;
       }
       startClocks();
-      channel.write(envLine(env));
+      channel.write(line(env));
       channel.end(spec.stdin);
     });
   });

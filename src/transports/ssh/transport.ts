@@ -12,6 +12,7 @@ import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { basename, isAbsolute, join, relative } from "node:path";
 import type { ProcessOutcome, ProcessSpec, Transport } from "../port.js";
 import { FatalSshError, SshConnection, type SshTarget } from "./connection.js";
+import { ProcessChannels } from "./process-channels.js";
 import { runRemote } from "./remote-process.js";
 import { RECONNECT, retry } from "./retry.js";
 import { RemoteWatch } from "./remote-watch.js";
@@ -69,6 +70,8 @@ export class SshTransport implements Transport {
   private watch: RemoteWatch | undefined;
   private watchConn: SshConnection | undefined;
   private watchStarting: Promise<void> | undefined;
+  /** The channels each remote copy's processes run in, by host directory (process-channels.ts). */
+  private readonly processChannels = new Map<string, ProcessChannels>();
 
   constructor(private readonly options: SshOptions) {}
 
@@ -77,6 +80,13 @@ export class SshTransport implements Transport {
   }
 
   async run(spec: ProcessSpec): Promise<ProcessOutcome> {
+    const outcome = await this.runProcess(spec);
+    // The run's own copy's next process gets its channel opened now (process-channels.ts); with every slot in use, none.
+    if ((spec.workspace ?? this.options.hostWorkspace) === this.options.hostWorkspace) this.processChannels.get(this.options.hostWorkspace)?.openAhead();
+    return outcome;
+  }
+
+  private async runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     const started = performance.now();
     const failed = (end: "spawn-error" | "transport-lost" | "cancelled", error?: string): ProcessOutcome => ({
       exitCode: null, signal: null, end, durationMs: Math.round(performance.now() - started), pid: undefined, stdoutTail: "", stderrTail: "", outputTail: "", droppedBytes: 0,
@@ -135,8 +145,8 @@ export class SshTransport implements Transport {
     }
     const watch = await this.watchOn(conn, this.remote.ws);
     const barrier = watch?.barrier(remote.ws);
-    const { outcome, end, pgid } = await runRemote(conn, {
-      spec, cwd: remotePath(remote, spec.cwd), workspace: remote.ws, meta: remote.meta, where: this.where, direct: this.remote.direct,
+    const { outcome, end, pgid } = await runRemote(this.channelsOn(conn, remote, this.remote.direct), {
+      spec, cwd: remotePath(remote, spec.cwd), workspace: remote.ws, meta: remote.meta, where: this.where,
       env: ready.then((p) => ("env" in p ? p.env : undefined)),
       ...(barrier === undefined ? {} : { barrier: barrier.path }),
     });
@@ -187,6 +197,7 @@ export class SshTransport implements Transport {
     const mirror = this.mirrors.get(workspace);
     if (mirror === undefined || workspace === this.options.hostWorkspace) return;
     this.mirrors.delete(workspace);
+    this.processChannels.delete(workspace);
     this.watch?.forget(mirror.ws);
     await mirror.sync.close();
     if (this.conn === undefined || this.conn.lost !== undefined) return;
@@ -205,6 +216,7 @@ export class SshTransport implements Transport {
     await Promise.all([...this.mirrors.values()].map((m) => m.sync.close()));
     this.conn?.close();
     this.conn = undefined;
+    this.processChannels.clear();
   }
 
   /** What the sync of the copy of `hostDir` (default: the run's workspace) did so far. */
@@ -227,6 +239,20 @@ export class SshTransport implements Transport {
     }
     await this.watchStarting;
     return this.watch?.watching === true ? this.watch : undefined;
+  }
+
+  /**
+   * The channels `mirror`'s processes run in on `conn` (a new connection gets new ones). A process of a task's copy
+   * that would wait for a process slot takes the one the run's copy holds for its next process.
+   */
+  private channelsOn(conn: SshConnection, mirror: Mirror, direct: boolean): ProcessChannels {
+    const known = this.processChannels.get(mirror.hostWs);
+    if (known?.conn === conn) return known;
+    const main = this.options.hostWorkspace;
+    const slotsFull = mirror.hostWs === main ? undefined : (): void => { this.processChannels.get(main)?.giveBack(); };
+    const channels = new ProcessChannels(conn, direct, mirror.meta, slotsFull);
+    this.processChannels.set(mirror.hostWs, channels);
+    return channels;
   }
 
   /** The clear barrier a sync of `mirror` creates before its remote `find`, while the watcher runs. */

@@ -3,14 +3,16 @@
  * sh, else as `exec /bin/sh -c SCRIPT orc ARGS…`; either way its pid is the session's and the process group's, sshd
  * having made it a session leader). It
  *   1. reports its pid (the group orc kills on a timeout or a cancel: closing the channel would not stop anything);
- *   2. reads one line of `export …` from stdin and evals it (the environment never appears on a command line); orc
- *      may send it only once the remote copy is up to date, and sends none when it could not make it so (exit 125);
+ *   2. reads one line from stdin and evals it: the process's parameters (`set -- …`: where, what, its barrier) and
+ *      its environment (`export …`), so neither appears on a command line, and the command line is the same script
+ *      for every process: orc opens the next process's channel ahead of it, and that wrapper waits here for its
+ *      line (transport.ts). orc sends the line only once the remote copy is up to date, and none when it could not
+ *      make it so (exit 125, nothing run);
  *   3. runs the command in the mapped working directory, stdin what is left of its own (or /dev/null): a shell command
  *      is eval'd in this shell (with the args as $1…), which saves starting a second shell for every process;
- *   4. on exit (an EXIT trap, so the command's own `exit` gets there too), when orc's remote watcher runs
- *      (remote-watch.ts), only creates the barrier file orc named (with a builtin: no process) and reports "watched"
- *      ("unknown" if it could not: orc pulls in full);
- *      otherwise it checks whether anything in the workspace
+ *   4. on exit (an EXIT trap, so the command's own `exit` gets there too), when orc named a barrier file (its remote
+ *      watcher runs: remote-watch.ts), only creates it (with a builtin: no process) and reports "watched" ("unknown"
+ *      if it could not: orc pulls in full); otherwise it checks whether anything in the workspace
  *      but `.git` changed status since the last sync (`find -cnewer` the synced manifest: one process, stopping at the
  *      first hit; ctime, which no tool can set back). Only then it writes the full manifest for orc to diff, and
  *      checks `.git` too (orc warns: changes there never come back; a change to `.git` alone goes unreported);
@@ -23,14 +25,11 @@
  * replacement or as a pull's manifest is the one case the check can miss: the next full diff (any pull) finds it.
  * The reports are control records on stderr (control-records.ts). Every value arrives as a positional parameter.
  */
-import { shq } from "./quote.js";
+import { envLine, lineWord, shq } from "./quote.js";
 import { REMOTE_FIND } from "./manifest.js";
 
-/**
- * Watched: the barrier file is all (`true` is a builtin: no process); its event tells orc every change is counted.
- * Only the check the process needs is in its script: the shell parses every line of it.
- */
-const WATCHED_CHECK = ['  if true 2>/dev/null >"$orc_b"; then orc_f=watched; else orc_f=unknown; fi'];
+/** Watched: the barrier file is all (`true` is a builtin: no process); its event tells orc every change is counted. */
+const WATCHED_CHECK = ['    if true 2>/dev/null >"$orc_b"; then orc_f=watched; else orc_f=unknown; fi'];
 
 const FIND_CHECK = [
     '  if [ -n "$orc_ws" ] && cd "$orc_ws" 2>/dev/null; then',
@@ -49,30 +48,39 @@ const FIND_CHECK = [
     "  fi",
 ];
 
-function script(nonce: string, watched: boolean): string {
+/**
+ * The script, the same for every process but for its nonce. Both checks are in it: the shell parses them before the
+ * wrapper waits for its line, which for a channel opened ahead is before the process is even asked for.
+ */
+function script(nonce: string): string {
   return [
-    'orc_cwd=$1 orc_ws=$2 orc_meta=$3 orc_mode=$4 orc_in=$5 orc_b=$6; shift 6',
     `printf '\\036${nonce}:pid:%s\\n' "$$" >&2`,
+    "orc_ws= orc_b=",
     "orc_end() {",
     "  orc_s=$? orc_f=same",
-    ...(watched ? WATCHED_CHECK : FIND_CHECK),
+    '  if [ -n "$orc_b" ]; then',
+    ...WATCHED_CHECK,
+    "  else",
+    ...FIND_CHECK.map((line) => `  ${line}`),
+    "  fi",
     `  printf '\\036${nonce}:end:%s:%s\\n' "$orc_s" "$orc_f" >&2`,
     "  kill -KILL 0",
     "}",
     "trap orc_end EXIT",
     "nl='",
     "'",
-    // No line (orc could not get the workspace ready): nothing runs.
-    "IFS= read -r orc_env || exit 125",
-    'eval "$orc_env"; unset orc_env',
+    // No line (orc could not get the workspace ready, or closed a channel it opened ahead): nothing runs.
+    "IFS= read -r orc_line || exit 125",
+    'eval "$orc_line"; unset orc_line',
+    "orc_cwd=$1 orc_ws=$2 orc_meta=$3 orc_mode=$4 orc_in=$5 orc_b=$6; shift 6",
     '[ "$orc_in" = null ] && exec </dev/null',
     'cd "$orc_cwd" 2>/dev/null || { printf \'orc: the remote working directory %s does not exist\\n\' "$orc_cwd" >&2; exit 126; }',
     'if [ "$orc_mode" = sh ]; then orc_c=$1; shift 2; eval "$orc_c"; else "$@"; fi',
   ].join("\n");
 }
 
+/** What one process is: the wrapper's line (`wrapperLine`). */
 export interface WrapperCall {
-  readonly nonce: string;
   readonly cwd: string;
   readonly workspace: string;
   readonly meta: string;
@@ -82,18 +90,24 @@ export interface WrapperCall {
   readonly args: readonly string[];
   /** The barrier file to create at exit instead of the `find` check (the remote watcher runs); undefined: the check. */
   readonly barrier?: string;
-  /** The remote login shell is a POSIX sh: it runs the script itself, one program start fewer per process. */
-  readonly direct?: boolean;
 }
 
 /** Login shells that run the wrapper as it is (what `$0` says in an exec request). */
 export const POSIX_SHELLS = new Set(["sh", "dash", "bash", "ash", "ksh", "mksh", "busybox"]);
 
-/** The exec request's command line: the script and every value single-quoted. */
-export function wrapperCommand(call: WrapperCall): string {
+/**
+ * The exec request's command line: the script, and `copy`, the path of the remote copy's sync folder, which the
+ * processes of that copy will be given (sync.ts finds what an orc that died left running there by it). `direct`:
+ * the remote login shell is a POSIX sh and runs the script itself, one program start fewer per process.
+ */
+export function wrapperCommand(nonce: string, direct: boolean, copy: string): string {
+  const text = script(nonce);
+  return direct ? `: ${shq(copy)}\n${text}` : `exec /bin/sh -c ${shq(text)} orc ${shq(copy)}`;
+}
+
+/** The one line the wrapper reads and evals: its parameters as `set -- …`, then the environment's exports. */
+export function wrapperLine(call: WrapperCall, env: Readonly<Record<string, string>>): string {
   const argv = call.shell ? [call.command, "sh", ...call.args] : [call.command, ...call.args];
-  const params = [call.cwd, call.workspace, call.meta, call.shell ? "sh" : "exec", call.stdin ? "in" : "null", call.barrier ?? "", ...argv].map(shq).join(" ");
-  const text = script(call.nonce, call.barrier !== undefined);
-  if (call.direct === true) return `set -- ${params}\n${text}`;
-  return `exec /bin/sh -c ${shq(text)} orc ${params}`;
+  const params = [call.cwd, call.workspace, call.meta, call.shell ? "sh" : "exec", call.stdin ? "in" : "null", call.barrier ?? "", ...argv];
+  return `set -- ${params.map(lineWord).join(" ")}; ${envLine(env)}`;
 }
