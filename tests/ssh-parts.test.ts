@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ControlRecords } from "../src/transports/ssh/control-records.js";
 import { fingerprintOf, judgeHostKey, knownKeys } from "../src/transports/ssh/known-hosts.js";
 import { envLine, shq } from "../src/transports/ssh/quote.js";
-import { wrapperCommand, wrapperLine } from "../src/transports/ssh/wrapper.js";
+import { wrapperCommand, wrapperLine, wrapperPattern } from "../src/transports/ssh/wrapper.js";
 
 /** The ssh transport's pieces that decide security: known_hosts matching, quoting, the wrapper's control records. */
 describe("ssh: known_hosts as OpenSSH writes it", () => {
@@ -93,8 +93,9 @@ describe("ssh: quoting and the wrapper's records", () => {
         expect(line.split("\n")).toHaveLength(2); // one line and its newline, whatever the values hold
         // As sshd runs it: the login shell with -c, in a session of its own (setsid), so `kill -KILL 0` ends only it.
         const out = spawnSync("setsid", ["-w", "sh", "-c", wrapperCommand("N", direct, "/tmp/copy.orc-sync")], { input: `${line}from stdin\n`, encoding: "utf8" });
-        const [pid, end] = out.stderr.split("\n").filter((l) => l !== "");
+        const [pid, go, end] = out.stderr.split("\n").filter((l) => l !== "");
         expect(pid?.startsWith("\x1eN:pid:")).toBe(true);
+        expect(go).toBe("\x1eN:go");
         expect(Number(pid?.slice("\x1eN:pid:".length))).toBeGreaterThan(1);
         if (shell) {
           expect(out.stdout).toBe("a b|c'd|two\nlines|hi there|from stdin\n");
@@ -109,7 +110,28 @@ describe("ssh: quoting and the wrapper's records", () => {
 
   it("the wrapper runs nothing when its line never comes (a channel opened ahead and closed unused)", () => {
     const out = spawnSync("setsid", ["-w", "sh", "-c", wrapperCommand("N", true, "/tmp/copy.orc-sync")], { input: "", encoding: "utf8" });
-    expect(out.stderr.split("\n").filter((l) => l !== "")[1]).toBe("\x1eN:end:125:same");
+    expect(out.stderr.split("\n").filter((l) => l !== "").slice(1)).toEqual(["\x1eN:end:125:same"]); // no `go`
     expect(out.stdout).toBe("");
+  });
+
+  it("never lets the environment set the wrapper's own variables", () => {
+    const line = wrapperLine({ cwd: "/tmp", workspace: "", meta: "/tmp", shell: true, stdin: false, command: 'printf "%s|%s" "$A" "${orc_x:-unset}"', args: [] }, { nl: "NL", A: "a\nb", orc_x: "set" });
+    const out = spawnSync("setsid", ["-w", "sh", "-c", wrapperCommand("N", true, "/tmp/copy.orc-sync")], { input: line, encoding: "utf8" });
+    expect(out.stdout).toBe("a\nb|unset");
+  });
+
+  it("finds a copy's waiting wrappers by its sync folder, and not another copy's whose path ends the same", () => {
+    const copy = "/tmp/x y'z.orc-sync";
+    const start = (folder: string, direct: boolean): ReturnType<typeof spawn> => spawn("setsid", ["sh", "-c", wrapperCommand("N", direct, folder)], { stdio: ["pipe", "ignore", "ignore"] });
+    const mine = [start(copy, true), start(copy, false)];
+    const other = start(`/home/u${copy}`, true);
+    try {
+      const found = (): number[] => spawnSync("pgrep", ["-f", wrapperPattern(copy)], { encoding: "utf8" }).stdout.split("\n").filter((l) => l !== "").map(Number).sort();
+      for (let i = 0; i < 100 && found().length < 2; i++) spawnSync("sleep", ["0.02"]);
+      // setsid execs the wrapper's shell in place (the child is no group leader, so it need not fork): the same pids.
+      expect(found()).toEqual(mine.map((c) => c.pid ?? 0).sort());
+    } finally {
+      for (const child of [...mine, other]) child.stdin?.end();
+    }
   });
 });

@@ -187,6 +187,38 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
     expect(remoteProcesses("^sleep 306")).toEqual([]);
   });
 
+  it("a process cancelled while it waits for a channel never runs", async () => {
+    const name = `ws-cancel-${String(process.pid)}`;
+    transport = new SshTransport({ target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace: `~/${name}`, skip: [], promptDir: join(dir, "prompts") });
+    await transport.run(sh("true"));
+    const busy = Array.from({ length: 5 }, () => transport.run(sh("sleep 0.6")));
+    const controller = new AbortController();
+    const waiting = transport.run(sh("touch ran", { signal: controller.signal }));
+    await new Promise((r) => setTimeout(r, 200)); // every process slot is held: it waits for one
+    controller.abort();
+    const [out] = await Promise.all([waiting, ...busy]);
+    expect(out.end).toBe("cancelled");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(existsSync(join("/home", SSH_USER, name, "ran"))).toBe(false);
+    expect(existsSync(join(ws, "ran"))).toBe(false);
+  });
+
+  it("a channel opened ahead whose remote shell was killed while it waited: the next process runs on a new one, once", async () => {
+    const name = `ws-killed-${String(process.pid)}`;
+    transport = new SshTransport({ target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace: `~/${name}`, skip: [], promptDir: join(dir, "prompts") });
+    const waiting = (): string[] => remoteProcesses(`^sh -c : '[^']*/${name}[.]orc-sync'`);
+    await transport.run(sh("true"));
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 200 && waiting().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      for (const line of waiting()) process.kill(Number(line.split(" ")[0]), "SIGKILL");
+      // At once: the kill's news may still be on its way, or already here.
+      const out = await transport.run(sh("echo $((n + 1)) >> count; cat count", { env: { n: String(round) } }));
+      expect(out.end).toBe("exited");
+      expect(out.exitCode).toBe(0);
+      expect(out.stdoutTail.trim().split("\n")).toEqual(Array.from({ length: round + 1 }, (_, i) => String(i + 1)));
+    }
+  });
+
   it("a new orc process kills what an orc that died left running in the same remote workspace, then copies it afresh", async () => {
     const remoteWorkspace = `~/ws-dead-${String(process.pid)}`;
     const options = { target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace, skip: [], promptDir: join(dir, "prompts") };

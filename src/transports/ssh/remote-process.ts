@@ -8,9 +8,9 @@ import type { ProcessEnd } from "../../core/events.js";
 import { OutputTails } from "../output-tails.js";
 import type { ProcessOutcome, ProcessSpec } from "../port.js";
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_OUTPUT_BYTES, DRAIN_CAP_MS } from "../supervisor.js";
-import { exitOf } from "./connection.js";
+import { exitOf, type SshConnection } from "./connection.js";
 import { ControlRecords } from "./control-records.js";
-import type { ProcessChannels } from "./process-channels.js";
+import type { ProcessChannels, WrapperChannel } from "./process-channels.js";
 import { wrapperLine } from "./wrapper.js";
 
 export interface RemoteCall {
@@ -57,13 +57,6 @@ export async function runRemote(channels: ProcessChannels, call: RemoteCall): Pr
     return { outcome: { exitCode: null, signal: null, end, durationMs: Math.round(performance.now() - started), pid: undefined, ...output.kept(), ...(error === undefined ? {} : { error }) } };
   };
   if (spec.signal?.aborted === true) return done("cancelled");
-  let taken;
-  try {
-    taken = await channels.take();
-  } catch (error) {
-    return conn.lost === undefined ? done("spawn-error", `ssh: cannot start a remote process on ${call.where}: ${(error as Error).message}`) : done("transport-lost", lostMessage(call.where, conn.lost));
-  }
-  const { channel, nonce } = taken;
   const line = (env: Readonly<Record<string, string>>): string =>
     wrapperLine(
       {
@@ -78,9 +71,39 @@ export async function runRemote(channels: ProcessChannels, call: RemoteCall): Pr
       },
       env,
     );
+  // A second channel only when the first closed before its wrapper said it would run the command (`go`): one opened
+  // ahead whose wrapper was killed, or that the server closed, while it waited. The command never ran there.
+  for (let tries = 0; ; tries++) {
+    let taken: WrapperChannel;
+    try {
+      taken = await channels.take();
+    } catch (error) {
+      return conn.lost === undefined ? done("spawn-error", `ssh: cannot start a remote process on ${call.where}: ${(error as Error).message}`) : done("transport-lost", lostMessage(call.where, conn.lost));
+    }
+    const result = await runOn(conn, taken, { call, output, started, line, retryable: tries === 0 });
+    if (result !== undefined) return result;
+  }
+}
 
+interface RunOn {
+  readonly call: RemoteCall;
+  readonly output: OutputTails;
+  readonly started: number;
+  readonly line: (env: Readonly<Record<string, string>>) => string;
+  /** Undefined instead of an outcome when the channel closes before the command could start. */
+  readonly retryable: boolean;
+}
+
+/** The process on `taken`, from its line to its end; undefined when it never started and may be tried again. */
+function runOn(conn: SshConnection, taken: WrapperChannel, { call, output, started, line, retryable }: RunOn): Promise<RemoteResult | undefined> {
+  const { spec } = call;
+  const { channel, nonce } = taken;
   return new Promise((resolve) => {
     let end: ProcessEnd = "exited";
+    /** The wrapper read its line and goes on to run the command. */
+    let going = false;
+    /** orc ended the channel without a line: nothing is to run. */
+    let withheld = false;
     let pgid: number | undefined;
     let trailer: RemoteEnd | undefined;
     let exitCode: number | null = null;
@@ -103,7 +126,8 @@ export async function runRemote(channels: ProcessChannels, call: RemoteCall): Pr
         if (kind === "pid") {
           pgid = Number(a);
           whenPgid?.();
-        } else if (kind === "end") trailer = { status: Number(a), changed: (b ?? "").startsWith("changed"), gitChanged: (b ?? "").endsWith("+git"), watched: b === "watched", unknown: b === "unknown" };
+        } else if (kind === "go") going = true;
+        else if (kind === "end") trailer = { status: Number(a), changed: (b ?? "").startsWith("changed"), gitChanged: (b ?? "").endsWith("+git"), watched: b === "watched", unknown: b === "unknown" };
       },
       (chunk) => { lastOutput = performance.now(); output.write("stderr", chunk); },
     );
@@ -134,13 +158,17 @@ export async function runRemote(channels: ProcessChannels, call: RemoteCall): Pr
       finish(lostMessage(call.where, reason));
     });
 
-    const finish = (error?: string): void => {
-      if (finished) return;
+    /** Stops listening and watching: the run is over (or starts again on another channel). */
+    const drop = (): void => {
       finished = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
       spec.signal?.removeEventListener("abort", onAbort);
       stopLost();
+    };
+    const finish = (error?: string): void => {
+      if (finished) return;
+      drop();
       records.end();
       output.flush();
       const status = trailer?.status ?? exitCode;
@@ -162,6 +190,11 @@ export async function runRemote(channels: ProcessChannels, call: RemoteCall): Pr
     channel.on("data", (chunk: Buffer) => { lastOutput = performance.now(); output.write("stdout", chunk); });
     channel.stderr.on("data", (chunk: Buffer) => { records.write(chunk); });
     channel.on("close", () => {
+      if (retryable && !going && !withheld && !stopping && !finished && conn.lost === undefined) {
+        drop();
+        resolve(undefined);
+        return;
+      }
       ({ code: exitCode, signal: exitSignal } = exitOf(channel));
       finish();
     });
@@ -182,12 +215,15 @@ export async function runRemote(channels: ProcessChannels, call: RemoteCall): Pr
       }
     };
     spec.signal?.addEventListener("abort", onAbort, { once: true });
-    // Aborted while waiting for a channel: the process has started all the same, so it is stopped like any other.
+    // Aborted while waiting for a channel: the wrapper is there all the same, so it is stopped like any process.
     if (spec.signal?.aborted === true) terminate("cancelled");
 
     void Promise.resolve(call.env).then((env) => {
       if (finished) return;
-      if (env === undefined) {
+      // No line (the copy could not be made ready, or the process was stopped before it could start): the wrapper
+      // reads end-of-file and exits without running anything.
+      if (env === undefined || stopping) {
+        withheld = true;
         channel.end();
         return;
       }

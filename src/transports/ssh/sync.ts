@@ -20,6 +20,7 @@ import { exitOf, type SshConnection } from "./connection.js";
 import { hostTarget, putDir, putFile, putLink, UnsafePathError } from "./host-apply.js";
 import { diffManifests, parseRemote, REMOTE_FIND, walkHost, type Manifest } from "./manifest.js";
 import { shq } from "./quote.js";
+import { wrapperPattern } from "./wrapper.js";
 import { Semaphore } from "./semaphore.js";
 import { HostWatch } from "./host-watch.js";
 
@@ -200,10 +201,9 @@ export class WorkspaceSync {
     const { remoteWs, meta } = this.paths;
     const ws = shq(remoteWs);
     const owner = shq(`${meta}/owner`);
-    // An orc that died (kill -9, a crash) left its remote processes running in this workspace: their wrappers carry
-    // the meta path in their arguments. The pattern's first character is bracketed so it does not match this shell.
-    const pattern = shq(`[${meta.slice(0, 1)}]${meta.slice(1).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`);
-    // A command line of its own: any other path of the workspace in it would make this shell match too.
+    // An orc that died (kill -9, a crash) left its remote processes running in this workspace: their wrappers name
+    // its sync folder on their command line (wrapper.ts).
+    const pattern = shq(wrapperPattern(meta));
     await mustSucceed(conn, `if command -v pgrep >/dev/null; then for p in $(pgrep -u "$(id -u)" -f ${pattern}); do kill -KILL -"$p" 2>/dev/null; done; fi; true`);
     const prepare = [
       `if [ -e ${ws} ] && [ ! -f ${owner} ] && [ -n "$(ls -A ${ws} 2>/dev/null)" ]; then echo "orc: the remote directory ${remoteWs.replace(/[^\w./~-]/g, "?")} is not empty and not orc's; choose another transport.workspace" >&2; exit 3; fi`,

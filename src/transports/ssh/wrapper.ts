@@ -52,8 +52,9 @@ const FIND_CHECK = [
  * The script, the same for every process but for its nonce. Both checks are in it: the shell parses them before the
  * wrapper waits for its line, which for a channel opened ahead is before the process is even asked for.
  */
-function script(nonce: string): string {
+function script(nonce: string, copy: string): string {
   return [
+    `: ${shq(copy)}`,
     `printf '\\036${nonce}:pid:%s\\n' "$$" >&2`,
     "orc_ws= orc_b=",
     "orc_end() {",
@@ -72,6 +73,8 @@ function script(nonce: string): string {
     // No line (orc could not get the workspace ready, or closed a channel it opened ahead): nothing runs.
     "IFS= read -r orc_line || exit 125",
     'eval "$orc_line"; unset orc_line',
+    // Past this point the command runs: a channel that closes before orc sees this ran nothing (process-channels.ts).
+    `printf '\\036${nonce}:go\\n' >&2`,
     "orc_cwd=$1 orc_ws=$2 orc_meta=$3 orc_mode=$4 orc_in=$5 orc_b=$6; shift 6",
     '[ "$orc_in" = null ] && exec </dev/null',
     'cd "$orc_cwd" 2>/dev/null || { printf \'orc: the remote working directory %s does not exist\\n\' "$orc_cwd" >&2; exit 126; }',
@@ -101,8 +104,18 @@ export const POSIX_SHELLS = new Set(["sh", "dash", "bash", "ash", "ksh", "mksh",
  * the remote login shell is a POSIX sh and runs the script itself, one program start fewer per process.
  */
 export function wrapperCommand(nonce: string, direct: boolean, copy: string): string {
-  const text = script(nonce);
-  return direct ? `: ${shq(copy)}\n${text}` : `exec /bin/sh -c ${shq(text)} orc ${shq(copy)}`;
+  const text = script(nonce, copy);
+  return direct ? text : `exec /bin/sh -c ${shq(text)} orc`;
+}
+
+/**
+ * What finds the wrappers of the copy whose sync folder is `copy` in the remote's process list (`pgrep -f`): the
+ * script's first line, quoted as it stands in the command line either way (the quotes keep `/ws.orc-sync` from
+ * matching `/home/u/ws.orc-sync`); its first character bracketed, so the shell that looks for it does not match.
+ */
+export function wrapperPattern(copy: string): string {
+  const first = `: ${shq(copy)}`.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return `[:]${first.slice(1)}`;
 }
 
 /** The one line the wrapper reads and evals: its parameters as `set -- …`, then the environment's exports. */
