@@ -120,18 +120,20 @@ describe("ssh: quoting and the wrapper's records", () => {
     expect(out.stdout).toBe("a\nb|unset");
   });
 
-  it("finds a copy's waiting wrappers by its sync folder, and not another copy's whose path ends the same", () => {
-    const copy = "/tmp/x y'z.orc-sync";
+  it("finds a copy's waiting wrappers by its sync folder, and not another copy's whose path begins or ends the same", () => {
+    // Bytes past ASCII, a tab, a quote: pgrep in the C locale shows the first two as `?`.
+    const copy = `/tmp/x y'z-é\t${String(process.pid)}.orc-sync`;
     const start = (folder: string, direct: boolean): ReturnType<typeof spawn> => spawn("setsid", ["sh", "-c", wrapperCommand("N", direct, folder)], { stdio: ["pipe", "ignore", "ignore"] });
     const mine = [start(copy, true), start(copy, false)];
-    const other = start(`/home/u${copy}`, true);
+    const others = [start(`/home/u${copy}`, true), start(`${copy}'b.orc-sync`, true)];
     try {
-      const found = (): number[] => spawnSync("pgrep", ["-f", wrapperPattern(copy)], { encoding: "utf8" }).stdout.split("\n").filter((l) => l !== "").map(Number).sort();
+      const pgrep = ["-u", String(process.getuid?.() ?? 0), "-f", wrapperPattern(copy)];
+      const found = (): number[] => spawnSync("pgrep", pgrep, { encoding: "utf8", env: { PATH: process.env.PATH, LC_ALL: "C" } }).stdout.split("\n").filter((l) => l !== "").map(Number).sort();
       for (let i = 0; i < 100 && found().length < 2; i++) spawnSync("sleep", ["0.02"]);
       // setsid execs the wrapper's shell in place (the child is no group leader, so it need not fork): the same pids.
       expect(found()).toEqual(mine.map((c) => c.pid ?? 0).sort());
     } finally {
-      for (const child of [...mine, other]) child.stdin?.end();
+      for (const child of [...mine, ...others]) child.stdin?.end();
     }
   });
 });

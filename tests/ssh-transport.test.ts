@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ProcessSpec } from "../src/transports/port.js";
 import { SshTransport } from "../src/transports/ssh/transport.js";
+import { wrapperPattern } from "../src/transports/ssh/wrapper.js";
 import { remoteProcesses, SSH_USER, TestSshd } from "./helpers/sshd.js";
 
 /**
@@ -164,8 +165,7 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
   it("opens the next process's channel ahead: one idle remote shell that runs nothing, gives its slot to a task's process, and is gone at close", async () => {
     const name = `ws-ahead-${String(process.pid)}`;
     transport = new SshTransport({ target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace: `~/${name}`, skip: [], promptDir: join(dir, "prompts") });
-    // A wrapper's command line names its copy's sync folder first (the watcher's names it too, later).
-    const waiting = (): string[] => remoteProcesses(`^sh -c : '[^']*/${name}[.]orc-sync'`);
+    const waiting = (): string[] => remoteProcesses(wrapperPattern(`/home/${SSH_USER}/${name}.orc-sync`));
     expect((await transport.run(sh("echo one"))).stdoutTail).toBe("one\n");
     for (let i = 0; i < 200 && waiting().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(waiting(), waiting().join("\n")).toHaveLength(1);
@@ -191,7 +191,7 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
     const name = `ws-cancel-${String(process.pid)}`;
     transport = new SshTransport({ target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace: `~/${name}`, skip: [], promptDir: join(dir, "prompts") });
     await transport.run(sh("true"));
-    const busy = Array.from({ length: 5 }, () => transport.run(sh("sleep 0.6")));
+    const busy = Array.from({ length: 5 }, () => transport.run(sh("sleep 2.5")));
     const controller = new AbortController();
     const waiting = transport.run(sh("touch ran", { signal: controller.signal }));
     await new Promise((r) => setTimeout(r, 200)); // every process slot is held: it waits for one
@@ -206,7 +206,7 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
   it("a channel opened ahead whose remote shell was killed while it waited: the next process runs on a new one, once", async () => {
     const name = `ws-killed-${String(process.pid)}`;
     transport = new SshTransport({ target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace: `~/${name}`, skip: [], promptDir: join(dir, "prompts") });
-    const waiting = (): string[] => remoteProcesses(`^sh -c : '[^']*/${name}[.]orc-sync'`);
+    const waiting = (): string[] => remoteProcesses(wrapperPattern(`/home/${SSH_USER}/${name}.orc-sync`));
     await transport.run(sh("true"));
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 200 && waiting().length === 0; i++) await new Promise((r) => setTimeout(r, 10));

@@ -118,6 +118,16 @@ function runOn(conn: SshConnection, taken: WrapperChannel, { call, output, start
     };
     const killGraceMs = Math.max(0, spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
     let whenPgid: (() => void) | undefined;
+    /**
+     * What the channel printed before the wrapper went on (a login shell's own noise, its errors): passed on once it
+     * does, or at the end; dropped with a channel that is given up, so a retried process shows it once.
+     */
+    const before: ["stdout" | "stderr", Buffer][] = [];
+    const emit = (stream: "stdout" | "stderr", chunk: Buffer): void => {
+      lastOutput = performance.now();
+      if (going) output.write(stream, chunk);
+      else before.push([stream, chunk]);
+    };
 
     const records = new ControlRecords(
       nonce,
@@ -126,10 +136,12 @@ function runOn(conn: SshConnection, taken: WrapperChannel, { call, output, start
         if (kind === "pid") {
           pgid = Number(a);
           whenPgid?.();
-        } else if (kind === "go") going = true;
-        else if (kind === "end") trailer = { status: Number(a), changed: (b ?? "").startsWith("changed"), gitChanged: (b ?? "").endsWith("+git"), watched: b === "watched", unknown: b === "unknown" };
+        } else if (kind === "go") {
+          going = true;
+          for (const [stream, chunk] of before.splice(0)) output.write(stream, chunk);
+        } else if (kind === "end") trailer = { status: Number(a), changed: (b ?? "").startsWith("changed"), gitChanged: (b ?? "").endsWith("+git"), watched: b === "watched", unknown: b === "unknown" };
       },
-      (chunk) => { lastOutput = performance.now(); output.write("stderr", chunk); },
+      (chunk) => { emit("stderr", chunk); },
     );
 
     const signalGroup = (signal: "TERM" | "KILL"): void => {
@@ -170,7 +182,12 @@ function runOn(conn: SshConnection, taken: WrapperChannel, { call, output, start
       if (finished) return;
       drop();
       records.end();
+      for (const [stream, chunk] of before.splice(0)) output.write(stream, chunk);
       output.flush();
+      // The wrapper ended before it could start the command, though orc sent its line and did not stop it.
+      if (error === undefined && !going && !withheld && !stopping && end === "exited") {
+        error = `ssh: the remote wrapper on ${call.where} ended before it started the command (does the login shell's startup read stdin or exit?)`;
+      }
       const status = trailer?.status ?? exitCode;
       resolve({
         outcome: {
@@ -187,7 +204,7 @@ function runOn(conn: SshConnection, taken: WrapperChannel, { call, output, start
       });
     };
 
-    channel.on("data", (chunk: Buffer) => { lastOutput = performance.now(); output.write("stdout", chunk); });
+    channel.on("data", (chunk: Buffer) => { emit("stdout", chunk); });
     channel.stderr.on("data", (chunk: Buffer) => { records.write(chunk); });
     channel.on("close", () => {
       if (retryable && !going && !withheld && !stopping && !finished && conn.lost === undefined) {
@@ -224,6 +241,7 @@ function runOn(conn: SshConnection, taken: WrapperChannel, { call, output, start
       // reads end-of-file and exits without running anything.
       if (env === undefined || stopping) {
         withheld = true;
+        whenPgid = undefined; // nothing to signal: the wrapper exits by itself
         channel.end();
         return;
       }

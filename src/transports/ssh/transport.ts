@@ -162,6 +162,8 @@ export class SshTransport implements Transport {
       if (pgid !== undefined) this.stranded.push(pgid);
       return outcome;
     }
+    // A process that never made its barrier (stopped before it ran, killed): no one will wait for that barrier.
+    if (barrier !== undefined && end?.watched !== true) watch?.forgetBarrier(barrier.name);
     let fresh = end !== undefined;
     if (end?.watched === true) {
       // The watcher's word, once the process's barrier came through; no word (it stopped meanwhile): a full pull.

@@ -25,6 +25,7 @@
  * replacement or as a pull's manifest is the one case the check can miss: the next full diff (any pull) finds it.
  * The reports are control records on stderr (control-records.ts). Every value arrives as a positional parameter.
  */
+import { createHash } from "node:crypto";
 import { envLine, lineWord, shq } from "./quote.js";
 import { REMOTE_FIND } from "./manifest.js";
 
@@ -36,7 +37,7 @@ const FIND_CHECK = [
     '    if [ ! -f "$orc_meta/manifest" ]; then orc_f=changed; else',
     '      find . -path ./.git -prune -o -cnewer "$orc_meta/manifest" -fprint "$orc_meta/hit" -quit 2>/dev/null; [ -s "$orc_meta/hit" ] && orc_f=changed',
     "    fi",
-    "    if [ $orc_f = changed ]; then",
+    '    if [ "$orc_f" = changed ]; then',
     `      ${REMOTE_FIND} > "$orc_meta/manifest.new" 2>/dev/null`,
     // Identical: nothing to fetch; the fresh file takes the old one's place, so the next check starts from now.
     '      if [ -f "$orc_meta/manifest" ] && cmp -s "$orc_meta/manifest.new" "$orc_meta/manifest"; then',
@@ -54,11 +55,12 @@ const FIND_CHECK = [
  */
 function script(nonce: string, copy: string): string {
   return [
-    `: ${shq(copy)}`,
+    `: ${copyToken(copy)}`,
     `printf '\\036${nonce}:pid:%s\\n' "$$" >&2`,
     "orc_ws= orc_b=",
     "orc_end() {",
-    "  orc_s=$? orc_f=same",
+    // A shell command runs in this shell and may have set IFS: the checks below split words the usual way.
+    "  orc_s=$? orc_f=same; unset IFS",
     '  if [ -n "$orc_b" ]; then',
     ...WATCHED_CHECK,
     "  else",
@@ -99,8 +101,8 @@ export interface WrapperCall {
 export const POSIX_SHELLS = new Set(["sh", "dash", "bash", "ash", "ksh", "mksh", "busybox"]);
 
 /**
- * The exec request's command line: the script, and `copy`, the path of the remote copy's sync folder, which the
- * processes of that copy will be given (sync.ts finds what an orc that died left running there by it). `direct`:
+ * The exec request's command line: the script, whose first line names `copy`, the remote copy's sync folder, which
+ * the processes of that copy will be given (sync.ts finds what an orc that died left running there by it). `direct`:
  * the remote login shell is a POSIX sh and runs the script itself, one program start fewer per process.
  */
 export function wrapperCommand(nonce: string, direct: boolean, copy: string): string {
@@ -110,12 +112,19 @@ export function wrapperCommand(nonce: string, direct: boolean, copy: string): st
 
 /**
  * What finds the wrappers of the copy whose sync folder is `copy` in the remote's process list (`pgrep -f`): the
- * script's first line, quoted as it stands in the command line either way (the quotes keep `/ws.orc-sync` from
- * matching `/home/u/ws.orc-sync`); its first character bracketed, so the shell that looks for it does not match.
+ * script's first line; its first character bracketed, so the shell that looks for it does not match.
  */
 export function wrapperPattern(copy: string): string {
-  const first = `: ${shq(copy)}`.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return `[:]${first.slice(1)}`;
+  return `[:] ${copyToken(copy)}`;
+}
+
+/**
+ * The copy's name on a wrapper's command line: a hash of its sync folder's path, plain ASCII of one length, so that
+ * pgrep finds it whatever the path holds (procps shows bytes past ASCII and control characters as `?` in the C
+ * locale) and no copy's name begins another's.
+ */
+function copyToken(copy: string): string {
+  return `orc-copy-${createHash("sha256").update(copy).digest("hex").slice(0, 32)}`;
 }
 
 /** The one line the wrapper reads and evals: its parameters as `set -- …`, then the environment's exports. */
