@@ -187,7 +187,7 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
     expect(remoteProcesses("^sleep 306")).toEqual([]);
   });
 
-  it("a process cancelled while it waits for a channel never runs", async () => {
+  it("a process cancelled while it waits for a channel ends at once and never runs", async () => {
     const name = `ws-cancel-${String(process.pid)}`;
     transport = new SshTransport({ target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace: `~/${name}`, skip: [], promptDir: join(dir, "prompts") });
     await transport.run(sh("true"));
@@ -196,6 +196,9 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
     const waiting = transport.run(sh("touch ran", { signal: controller.signal }));
     await new Promise((r) => setTimeout(r, 200)); // every process slot is held: it waits for one
     controller.abort();
+    // It ends at once, not when a slot comes free.
+    const first = await Promise.race([waiting.then(() => "the cancelled one"), Promise.all(busy).then(() => "the busy ones")]);
+    expect(first).toBe("the cancelled one");
     const [out] = await Promise.all([waiting, ...busy]);
     expect(out.end).toBe("cancelled");
     await new Promise((r) => setTimeout(r, 300));

@@ -10,7 +10,7 @@ import type { ProcessOutcome, ProcessSpec } from "../port.js";
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_OUTPUT_BYTES, DRAIN_CAP_MS } from "../supervisor.js";
 import { exitOf, type SshConnection } from "./connection.js";
 import { ControlRecords } from "./control-records.js";
-import type { ProcessChannels, WrapperChannel } from "./process-channels.js";
+import { release, type ProcessChannels, type WrapperChannel } from "./process-channels.js";
 import { wrapperLine } from "./wrapper.js";
 
 export interface RemoteCall {
@@ -74,15 +74,43 @@ export async function runRemote(channels: ProcessChannels, call: RemoteCall): Pr
   // A second channel only when the first closed before its wrapper said it would run the command (`go`): one opened
   // ahead whose wrapper was killed, or that the server closed, while it waited. The command never ran there.
   for (let tries = 0; ; tries++) {
-    let taken: WrapperChannel;
+    let taken: WrapperChannel | undefined;
     try {
-      taken = await channels.take();
+      taken = await untilAborted(channels.take(), spec.signal);
     } catch (error) {
       return conn.lost === undefined ? done("spawn-error", `ssh: cannot start a remote process on ${call.where}: ${(error as Error).message}`) : done("transport-lost", lostMessage(call.where, conn.lost));
     }
+    // Cancelled while it waited for a process slot (every one held): it never started, and the channel it would
+    // have got is let go as soon as it comes.
+    if (taken === undefined) return done("cancelled");
     const result = await runOn(conn, taken, { call, output, started, line, retryable: tries === 0 });
     if (result !== undefined) return result;
   }
+}
+
+/** The channel, or undefined once `signal` aborts first (the channel is then released when it comes). */
+function untilAborted(taking: Promise<WrapperChannel>, signal: AbortSignal | undefined): Promise<WrapperChannel | undefined> {
+  if (signal === undefined) return taking;
+  return new Promise((resolve, reject) => {
+    let cancelled = false;
+    const onAbort = (): void => {
+      cancelled = true;
+      resolve(undefined);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    taking.then(
+      (taken) => {
+        signal.removeEventListener("abort", onAbort);
+        if (cancelled) release(taken.channel);
+        else resolve(taken);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        if (!cancelled) reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 interface RunOn {
