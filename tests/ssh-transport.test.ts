@@ -24,11 +24,11 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
     await sshd.stop();
   });
 
-  function make(overrides: { knownHostsFile?: string; fingerprint?: string } = {}): SshTransport {
+  function make(overrides: { knownHostsFile?: string; fingerprint?: string; remoteWorkspace?: string } = {}): SshTransport {
     return new SshTransport({
       target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: overrides.knownHostsFile ?? sshd.knownHosts, ...(overrides.fingerprint === undefined ? {} : { fingerprint: overrides.fingerprint }) },
       hostWorkspace: ws,
-      remoteWorkspace: `~/ws-${String(process.pid)}-${String(Math.random()).slice(2, 8)}`,
+      remoteWorkspace: overrides.remoteWorkspace ?? `~/ws-${String(process.pid)}-${String(Math.random()).slice(2, 8)}`,
       skip: [],
       promptDir: join(dir, "prompts"),
     });
@@ -164,7 +164,7 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
 
   it("opens the next process's channel ahead: one idle remote shell that runs nothing, gives its slot to a task's process, and is gone at close", async () => {
     const name = `ws-ahead-${String(process.pid)}`;
-    transport = new SshTransport({ target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace: `~/${name}`, skip: [], promptDir: join(dir, "prompts") });
+    transport = make({ remoteWorkspace: `~/${name}` });
     const waiting = (): string[] => remoteProcesses(wrapperPattern(`/home/${SSH_USER}/${name}.orc-sync`));
     expect((await transport.run(sh("echo one"))).stdoutTail).toBe("one\n");
     for (let i = 0; i < 200 && waiting().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
@@ -189,7 +189,7 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
 
   it("a process cancelled while it waits for a channel ends at once and never runs", async () => {
     const name = `ws-cancel-${String(process.pid)}`;
-    transport = new SshTransport({ target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace: `~/${name}`, skip: [], promptDir: join(dir, "prompts") });
+    transport = make({ remoteWorkspace: `~/${name}` });
     await transport.run(sh("true"));
     const busy = Array.from({ length: 5 }, () => transport.run(sh("sleep 2.5")));
     const controller = new AbortController();
@@ -208,7 +208,7 @@ describe("transport: ssh (SshTransport through a real sshd)", () => {
 
   it("a channel opened ahead whose remote shell was killed while it waited: the next process runs on a new one, once", async () => {
     const name = `ws-killed-${String(process.pid)}`;
-    transport = new SshTransport({ target: { host: "127.0.0.1", port: sshd.port, user: SSH_USER, keyFile: sshd.keyFile, knownHostsFile: sshd.knownHosts }, hostWorkspace: ws, remoteWorkspace: `~/${name}`, skip: [], promptDir: join(dir, "prompts") });
+    transport = make({ remoteWorkspace: `~/${name}` });
     const waiting = (): string[] => remoteProcesses(wrapperPattern(`/home/${SSH_USER}/${name}.orc-sync`));
     await transport.run(sh("true"));
     for (let round = 0; round < 5; round++) {

@@ -20,14 +20,12 @@ export interface Settled {
  * merged after the checkpoint.
  */
 export function settledTasks(store: Pick<StateStore, "events">, runId: string, rows: readonly TaskRow[], merged: ReadonlyMap<string, number>): Settled[] {
-  const candidates: Settled[] = [];
-  const attemptOf = new Map<string, number>();
+  const candidates: (Settled & { readonly attempt: number })[] = [];
   for (const row of rows) {
     if (row.status !== "running") continue;
     const justMerged = merged.get(row.id);
     if (justMerged !== undefined) {
-      candidates.push({ task: row.id, final: "accepted", reason: `attempt ${String(justMerged)} was accepted before orc stopped` });
-      attemptOf.set(row.id, justMerged);
+      candidates.push({ task: row.id, attempt: justMerged, final: "accepted", reason: `attempt ${String(justMerged)} was accepted before orc stopped` });
       continue;
     }
     const latest = row.attempts.filter((a) => a.rolledBack !== true).at(-1);
@@ -36,12 +34,11 @@ export function settledTasks(store: Pick<StateStore, "events">, runId: string, r
       latest.decision === "accept"
         ? `attempt ${String(latest.attempt)} was accepted before orc stopped`
         : `attempt ${String(latest.attempt)} failed the task before orc stopped${latest.reasons.length === 0 ? "" : `: ${latest.reasons.join("; ")}`}`;
-    candidates.push({ task: row.id, final: latest.decision === "accept" ? "accepted" : "failed", reason });
-    attemptOf.set(row.id, latest.attempt);
+    candidates.push({ task: row.id, attempt: latest.attempt, final: latest.decision === "accept" ? "accepted" : "failed", reason });
   }
-  if (candidates.length === 0) return candidates;
+  if (candidates.length === 0) return [];
   const undone = undoneByRollbacks(store, runId);
-  return candidates.filter((c) => !undone.has(attemptKey(c.task, attemptOf.get(c.task) ?? 0)));
+  return candidates.filter((c) => !undone.has(attemptKey(c.task, c.attempt))).map(({ task, final, reason }) => ({ task, final, reason }));
 }
 
 /** Every attempt a `run.rolled_back` event of the run lists as undone. */

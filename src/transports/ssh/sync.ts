@@ -2,12 +2,14 @@
  * Keeps the remote workspace in step with the host's, which stays the truth (orc's checkpoints, rollback and change
  * sets all work on the host):
  * - push, before each process: when the host watch (host-watch.ts) saw a change since the last sync, or there is none,
- *   the host tree is walked and compared with what was last synced; only what changed is sent (a tar stream into `tar -x` on the remote, deletions as a NUL-separated list into `xargs -0 rm -rf`). Nothing
- *   changed: nothing crosses the network. The first push of an orc process replaces the remote directory's contents
+ *   the host tree is walked and compared with what was last synced; only what changed is sent (a tar stream into
+ *   `tar -x` on the remote, deletions as a NUL-separated list into `xargs -0 rm -rf`). Nothing changed: nothing
+ *   crosses the network. The first push of an orc process replaces the remote directory's contents
  *   with a full copy, the user's `.git` included (a copy: the remote may read history; what it does to it stays there).
  * - pull, after a process that changed the remote (the remote watcher, remote-watch.ts, saw an event; without it, the
- *   wrapper's `find` check): the remote manifest is diffed with the last synced one and the changed files are read back over SFTP into the host
- *   workspace (host-apply.ts refuses paths that escape it); remote deletions are deleted on the host.
+ *   wrapper's `find` check): the remote manifest is diffed with the last synced one and the changed files are read
+ *   back over SFTP into the host workspace (host-apply.ts refuses paths that escape it); remote deletions are deleted
+ *   on the host.
  * A sync that runs a `find` of the remote tree first creates the remote watcher's clear barrier (`mark`), if it runs:
  * the watcher counts the copy clean from there.
  * Paths cross as data (tar members, NUL-separated lists, SFTP paths), never as shell words.

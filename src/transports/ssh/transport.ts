@@ -134,7 +134,7 @@ export class SshTransport implements Transport {
     // while the copy is brought up to date; the wrapper waits for its environment, sent only once it is (a failure
     // sends none, and the wrapper exits without running anything). The updates have a channel slot of their own
     // (connection.ts), so processes waiting for theirs never hold the one they need. Otherwise one after the other: a
-    // first copy kills what runs with the copy's path in its arguments, and the watcher starts after the first copy.
+    // first copy kills what an orc that died left running in the copy, and the watcher starts after the first copy.
     const early = this.watchConn === conn && remote.sync.synced && main.sync.synced && !remote.unsettled && this.stranded.length === 0;
     let ready: Promise<{ env: Record<string, string> } | { failure: ProcessOutcome }>;
     if (early) ready = prepareWatched();
@@ -150,11 +150,11 @@ export class SshTransport implements Transport {
       env: ready.then((p) => ("env" in p ? p.env : undefined)),
       ...(barrier === undefined ? {} : { barrier: barrier.path }),
     });
+    // A process that never made its barrier (its copy could not be updated, it was stopped before it ran, killed):
+    // no one will wait for that barrier.
+    if (barrier !== undefined && end?.watched !== true) watch?.forgetBarrier(barrier.name);
     const prepared = await ready;
-    if ("failure" in prepared) {
-      if (barrier !== undefined) watch?.forgetBarrier(barrier.name);
-      return prepared.failure;
-    }
+    if ("failure" in prepared) return prepared.failure;
     if (outcome.end === "transport-lost") {
       // What the lost process left on the remote belongs to an attempt the run loop puts back: never pulled.
       remote.sync.discard();
@@ -162,8 +162,6 @@ export class SshTransport implements Transport {
       if (pgid !== undefined) this.stranded.push(pgid);
       return outcome;
     }
-    // A process that never made its barrier (stopped before it ran, killed): no one will wait for that barrier.
-    if (barrier !== undefined && end?.watched !== true) watch?.forgetBarrier(barrier.name);
     let fresh = end !== undefined;
     if (end?.watched === true) {
       // The watcher's word, once the process's barrier came through; no word (it stopped meanwhile): a full pull.

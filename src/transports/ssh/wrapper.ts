@@ -1,6 +1,6 @@
 /**
  * The remote side of one process: a POSIX sh script sshd starts (run by the login shell itself when that is a POSIX
- * sh, else as `exec /bin/sh -c SCRIPT orc ARGS…`; either way its pid is the session's and the process group's, sshd
+ * sh, else as `exec /bin/sh -c SCRIPT orc`; either way its pid is the session's and the process group's, sshd
  * having made it a session leader). It
  *   1. reports its pid (the group orc kills on a timeout or a cancel: closing the channel would not stop anything);
  *   2. reads one line from stdin and evals it: the process's parameters (`set -- …`: where, what, its barrier) and
@@ -23,14 +23,12 @@
  * be "newer"), so the first process after it always writes the full manifest; one identical to the synced one is
  * "same" (nothing is fetched) and replaces it, so later checks start from then. A change in the same tick as that
  * replacement or as a pull's manifest is the one case the check can miss: the next full diff (any pull) finds it.
- * The reports are control records on stderr (control-records.ts). Every value arrives as a positional parameter.
+ * The reports are control records on stderr (control-records.ts). Every value arrives single-quoted in the line it
+ * reads.
  */
 import { createHash } from "node:crypto";
 import { envLine, lineWord, shq } from "./quote.js";
 import { REMOTE_FIND } from "./manifest.js";
-
-/** Watched: the barrier file is all (`true` is a builtin: no process); its event tells orc every change is counted. */
-const WATCHED_CHECK = ['    if true 2>/dev/null >"$orc_b"; then orc_f=watched; else orc_f=unknown; fi'];
 
 const FIND_CHECK = [
     '  if [ -n "$orc_ws" ] && cd "$orc_ws" 2>/dev/null; then',
@@ -50,8 +48,9 @@ const FIND_CHECK = [
 ];
 
 /**
- * The script, the same for every process but for its nonce. Both checks are in it: the shell parses them before the
- * wrapper waits for its line, which for a channel opened ahead is before the process is even asked for.
+ * The script, the same for every process but for its nonce and its copy's name. Both checks are in it: the shell
+ * parses them before the wrapper waits for its line, which for a channel opened ahead is before the process is even
+ * asked for.
  */
 function script(nonce: string, copy: string): string {
   return [
@@ -61,8 +60,9 @@ function script(nonce: string, copy: string): string {
     "orc_end() {",
     // A shell command runs in this shell and may have set IFS: the checks below split words the usual way.
     "  orc_s=$? orc_f=same; unset IFS",
+    // Watched: the barrier file is all (`true` is a builtin: no process); its event tells orc every change is counted.
     '  if [ -n "$orc_b" ]; then',
-    ...WATCHED_CHECK,
+    '    if true 2>/dev/null >"$orc_b"; then orc_f=watched; else orc_f=unknown; fi',
     "  else",
     ...FIND_CHECK.map((line) => `  ${line}`),
     "  fi",
