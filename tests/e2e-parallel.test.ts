@@ -188,6 +188,42 @@ gates:
     expect(normalise(contents(rig.path("ws")))).toEqual(normalise(done));
   });
 
+  it("`orc rollback --task` of a task whose directory was made while another's merge was in progress undoes that merge too", () => {
+    // The order, forced: a merges, and its merge gate waits until c's directory exists; b fails once a's work is in
+    // the workspace, so c starts (and takes its base) while a's merge is still running. c's base lacks a's work,
+    // though c's directory was recorded after a's merge began.
+    const ws = rig.path("ws");
+    rig.write(
+      "race.yaml",
+      `version: 1
+name: race
+concurrency: 2
+transport: local
+defaults: { max_attempts: 1 }
+agent: { kind: command, run: "if [ \\"$ORC_TASK_ID\\" = b ]; then until [ -e ${ws}/own/a.txt ]; do sleep 0.05; done; exit 1; fi; node ${AGENT}" }
+gates:
+  c-started: { run: "for i in $(seq 200); do [ -n \\"$(find ${taskDirs} -maxdepth 2 -name c)\\" ] && exit 0; sleep 0.05; done; exit 1" }
+tasks:
+  - { id: a, prompt: go, merge_gates: [c-started] }
+  - { id: b, prompt: go }
+  - { id: c, prompt: go }
+`,
+    );
+    const applied = rig.orc(["apply", "race.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs, AGENT_MS: "0" } });
+    expect(applied.code, applied.stdout + applied.stderr).toBe(1);
+    const runId = rig.json<Status>(["status", "--json"]).run.id;
+    const ended = rig.json<Status>(["status", "--json", runId]).tasks.map((t) => [t.id, t.status]);
+    expect(ended).toEqual([["a", "accepted"], ["b", "failed"], ["c", "accepted"]]);
+    expect(readdirSync(rig.path("ws/own")).sort()).toEqual(["a.txt", "c.txt"]);
+
+    expect(rig.orc(["rollback", runId, "--task", "c"]).code).toBe(0);
+    const after = rig.json<Status>(["status", "--json", runId]);
+    // a's file went with c's base, so a runs again too: no task is accepted whose work is not in the workspace.
+    expect(after.tasks.find((t) => t.id === "a")?.status).toBe("pending");
+    expect(after.tasks.find((t) => t.id === "c")?.status).toBe("pending");
+    expect(existsSync(rig.path("ws/own"))).toBe(false);
+  });
+
   it("kill -9 mid-run, then `orc resume`, ends with the same workspace as an uninterrupted run", async () => {
     const clean = new Rig();
     try {

@@ -10,10 +10,11 @@ export interface StartedAttempt {
   /** The checkpoint after it, when it changed files. */
   readonly after?: string;
   /**
-   * Tasks side by side (src/run/merge.ts): where the base of the attempt's own directory was taken (the seq of its
-   * `task.isolated`): merges from then on are not in its checkpoints.
+   * Tasks side by side (src/run/merge.ts): merges whose `merge.started` is at or after this ledger position are not in
+   * the base of the attempt's own directory, so not in its checkpoints (its `task.isolated` says; an older orc's
+   * ledger: that event's own position).
    */
-  readonly baseSeq?: number;
+  readonly mergesFrom?: number;
   /** Tasks side by side: where its work was merged into the run's workspace (the seq of its `merge.started`). */
   readonly mergedAt?: number;
 }
@@ -27,12 +28,12 @@ export function startedAttempts(store: StateStore, runId: string): StartedAttemp
   const merged = new Map<string, number>();
   for (const { seq, event } of eachEvent(store, runId)) {
     if (event.type === "attempt.started") {
-      const baseSeq = isolated.get(event.task);
-      found.push({ task: event.task, attempt: event.attempt, seq, ...(event.checkpoint === undefined ? {} : { checkpoint: event.checkpoint }), ...(baseSeq === undefined ? {} : { baseSeq }) });
+      const mergesFrom = isolated.get(event.task);
+      found.push({ task: event.task, attempt: event.attempt, seq, ...(event.checkpoint === undefined ? {} : { checkpoint: event.checkpoint }), ...(mergesFrom === undefined ? {} : { mergesFrom }) });
     } else if (event.type === "changes.detected" && event.checkpoint !== undefined) {
       after.set(attemptKey(event.task, event.attempt), event.checkpoint);
     } else if (event.type === "task.isolated") {
-      isolated.set(event.task, seq);
+      isolated.set(event.task, event.mergesFrom ?? seq);
     } else if (event.type === "merge.started") {
       started.set(attemptKey(event.task, event.attempt), seq);
     } else if (event.type === "merge.finished" && event.status === "merged") {

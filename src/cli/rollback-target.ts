@@ -53,7 +53,7 @@ function before(attempt: StartedAttempt, described: string): Result<RollbackTarg
 }
 
 function mergesFrom(attempt: StartedAttempt): { mergesFrom?: number } {
-  return attempt.baseSeq === undefined ? {} : { mergesFrom: attempt.baseSeq };
+  return attempt.mergesFrom === undefined ? {} : { mergesFrom: attempt.mergesFrom };
 }
 
 function byCheckpoint(live: readonly StartedAttempt[], to: string): Result<RollbackTarget, string> {

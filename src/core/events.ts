@@ -290,9 +290,10 @@ export type RunEvent =
   /**
    * Tasks side by side: `task` works in a directory of its own, `dir`, made from `base` (a checkpoint of the run's
    * workspace as its needs left it). Recorded again when the directory is made anew (a merge sent the task back, a
-   * resume).
+   * resume). `mergesFrom`: every merge whose `merge.started` is at or after this ledger position is not in `base`
+   * (absent in ledgers of an older orc, which took this event's own position).
    */
-  | (Base & { readonly type: "task.isolated"; readonly task: string; readonly dir: string; readonly base: string })
+  | (Base & { readonly type: "task.isolated"; readonly task: string; readonly dir: string; readonly base: string; readonly mergesFrom?: number })
   /**
    * The merge queue starts to merge `task`'s accepted attempt into the run's workspace: the workspace was at `before`
    * and is about to become `checkpoint`. A resume that finds no `merge.finished` after it puts the workspace back at

@@ -6,7 +6,7 @@
  */
 import { eachEvent, type StateStore } from "../state/port.js";
 import type { CheckpointId } from "../workspace/port.js";
-import type { IsolatedStart } from "./merge.js";
+import type { Head, IsolatedStart } from "./merge.js";
 
 export interface IsolatedLedger {
   /** Per task: where its directory starts again (absent: the task never had one, or starts afresh). */
@@ -23,20 +23,20 @@ export function baseKey(task: string, attempt: number): string {
 
 /** One pass over the run's ledger. */
 export function readIsolatedLedger(store: Pick<StateStore, "events">, runId: string): IsolatedLedger {
-  const current = new Map<string, { base: CheckpointId; from: CheckpointId; before?: CheckpointId; after?: CheckpointId }>();
+  const current = new Map<string, { base: Head; from: CheckpointId; before?: CheckpointId; after?: CheckpointId }>();
   const bases = new Map<string, CheckpointId>();
   let merge: { task: string; attempt: number; before: CheckpointId } | undefined;
-  for (const { event } of eachEvent(store, runId)) {
+  for (const { seq, event } of eachEvent(store, runId)) {
     switch (event.type) {
       case "task.isolated":
-        current.set(event.task, { base: event.base, from: event.base });
+        current.set(event.task, { base: { checkpoint: event.base, mergesFrom: event.mergesFrom ?? seq }, from: event.base });
         break;
       case "attempt.started": {
         const c = current.get(event.task);
         if (c === undefined || event.checkpoint === undefined) break;
         c.before = event.checkpoint;
         delete c.after;
-        bases.set(baseKey(event.task, event.attempt), c.base);
+        bases.set(baseKey(event.task, event.attempt), c.base.checkpoint);
         break;
       }
       case "changes.detected": {

@@ -35,13 +35,29 @@ export function mergeFailed(reasons: readonly string[]): FiredRule {
 }
 
 /**
+ * The run's workspace at a checkpoint, and where that stands in the run's ledger: every merge whose `merge.started` is
+ * at or after `mergesFrom` is not in it (what `orc rollback` undoes with a task that started from it).
+ */
+export interface Head {
+  readonly checkpoint: CheckpointId;
+  readonly mergesFrom: number;
+}
+
+/**
  * One merge at a time. It also knows the checkpoint the run's workspace is at (`head`: taken once, then what each
  * merge leaves), so a task's directory is made from it without waiting for a merge in progress nor recording the
  * run's workspace again.
  */
 export class MergeQueue {
   private tail: Promise<unknown> = Promise.resolve();
-  private head: Promise<CheckpointId> | undefined;
+  private head: Promise<Head> | undefined;
+  /** Where the merges not yet in a fresh recording start: after the last merge's end, else after the run's start. */
+  private settledUpTo: number;
+
+  /** `startedSeq`: the ledger position of this process's `run.started`; every merge before it has ended. */
+  constructor(startedSeq: number) {
+    this.settledUpTo = startedSeq + 1;
+  }
 
   run<T>(op: () => Promise<T>): Promise<T> {
     const result = this.tail.then(op, op);
@@ -50,8 +66,9 @@ export class MergeQueue {
   }
 
   /** The run's workspace as the last merge left it (recorded now, in turn, the first time). */
-  current(workspace: Workspace): Promise<CheckpointId> {
-    const head = (this.head ??= this.run(() => workspace.checkpointBefore()));
+  current(workspace: Workspace): Promise<Head> {
+    // In turn: no merge is half done, so the recording holds every merge that ended and none that is to come.
+    const head = (this.head ??= this.run(async () => ({ checkpoint: await workspace.checkpointBefore(), mergesFrom: this.settledUpTo })));
     // A recording that failed is not kept: the next task asks again rather than failing the same way.
     head.catch(() => {
       if (this.head === head) this.head = undefined;
@@ -64,7 +81,12 @@ export class MergeQueue {
     return this.run(async () => {
       const end = await mergeInto(deps, record, input);
       // Interrupted: unknown until the next recording.
-      this.head = end.kind === "interrupted" ? undefined : Promise.resolve(end.now);
+      if (end.kind === "interrupted") {
+        this.head = undefined;
+      } else {
+        this.settledUpTo = end.now.mergesFrom;
+        this.head = Promise.resolve(end.now);
+      }
       return end;
     });
   }
@@ -72,7 +94,7 @@ export class MergeQueue {
 
 /** Where a resumed task's directory starts: the base its earlier attempts were made on, and the files to hold. */
 export interface IsolatedStart {
-  readonly base: CheckpointId;
+  readonly base: Head;
   readonly from: CheckpointId;
 }
 
@@ -87,20 +109,20 @@ export async function isolateTask(deps: RunDeps, queue: MergeQueue, input: { rea
   const record = recorder(deps);
   const { runId, task } = input;
   let base = input.start?.base ?? (await queue.current(deps.workspace));
-  const workspace: Workspace = await tasks.open(task.id, input.start?.from ?? base);
-  record({ type: "task.isolated", run: runId, task: task.id, dir: workspace.dir, base });
+  const workspace: Workspace = await tasks.open(task.id, input.start?.from ?? base.checkpoint);
+  record({ type: "task.isolated", run: runId, task: task.id, dir: workspace.dir, base: base.checkpoint, mergesFrom: base.mergesFrom });
   let merged = false;
   const isolation: TaskIsolation = {
-    base: () => base,
+    base: () => base.checkpoint,
     merged: () => merged,
     merge: async (request) => {
-      const end = await queue.merge(deps, record, { runId, pipeline: input.pipeline, task, base, ...request });
+      const end = await queue.merge(deps, record, { runId, pipeline: input.pipeline, task, base: base.checkpoint, ...request });
       if (end.kind === "merged") merged = true;
       if (end.kind !== "refused") return end;
       // Another attempt, on top of the workspace as it is now (what merged since, without this task's work).
       base = end.now;
-      await workspace.restore(base);
-      record({ type: "task.isolated", run: runId, task: task.id, dir: workspace.dir, base });
+      await workspace.restore(base.checkpoint);
+      record({ type: "task.isolated", run: runId, task: task.id, dir: workspace.dir, base: base.checkpoint, mergesFrom: base.mergesFrom });
       return { kind: "refused", reasons: end.reasons };
     },
   };
@@ -125,10 +147,10 @@ export interface MergeInput {
   readonly evidence?: AttemptEvidence;
 }
 
-/** `now`: the checkpoint the run's workspace is at afterwards. */
+/** `now`: the checkpoint the run's workspace is at afterwards, every merge that ended in it. */
 export type MergeOutcome =
-  | { readonly kind: "merged"; readonly now: CheckpointId }
-  | { readonly kind: "refused"; readonly reasons: readonly string[]; readonly now: CheckpointId }
+  | { readonly kind: "merged"; readonly now: Head }
+  | { readonly kind: "refused"; readonly reasons: readonly string[]; readonly now: Head }
   | { readonly kind: "interrupted" };
 
 async function mergeInto(deps: RunDeps, record: RecordEvent, input: MergeInput): Promise<MergeOutcome> {
@@ -138,11 +160,11 @@ async function mergeInto(deps: RunDeps, record: RecordEvent, input: MergeInput):
   const now = await deps.workspace.checkpointBefore();
   const result = await tasks.merge(input.base, now, input.accepted);
   if ("conflicts" in result) {
-    record({ type: "merge.finished", run: runId, task: task.id, attempt, status: "conflict", checkpoint: now, paths: result.conflicts, gates: [] });
+    const finished = record({ type: "merge.finished", run: runId, task: task.id, attempt, status: "conflict", checkpoint: now, paths: result.conflicts, gates: [] });
     const reasons = [
       `merge conflict in ${result.conflicts.join(", ")}: work merged into the workspace since this task started changed the same lines; the next attempt starts from the workspace as it is now, with that work in it`,
     ];
-    return { kind: "refused", reasons, now };
+    return { kind: "refused", reasons, now: { checkpoint: now, mergesFrom: finished.seq + 1 } };
   }
   record({ type: "merge.started", run: runId, task: task.id, attempt, before: now, checkpoint: result.checkpoint });
   if (result.checkpoint !== now) await deps.workspace.restore(result.checkpoint);
@@ -151,12 +173,12 @@ async function mergeInto(deps: RunDeps, record: RecordEvent, input: MergeInput):
     if (result.checkpoint !== now) await deps.workspace.restore(now);
     // Interrupted: merge.started stays unfinished, and a resume puts the workspace back at `now` (it already is).
     if (gates === undefined) return { kind: "interrupted" };
-    record({ type: "merge.finished", run: runId, task: task.id, attempt, status: "gate-failed", checkpoint: now, paths: [], gates });
+    const finished = record({ type: "merge.finished", run: runId, task: task.id, attempt, status: "gate-failed", checkpoint: now, paths: [], gates });
     const reasons = gates.filter((g) => !g.passed).map((g) => `merge gate ${g.gate} failed on the workspace with this task's work merged in: ${g.summary}`);
-    return { kind: "refused", reasons, now };
+    return { kind: "refused", reasons, now: { checkpoint: now, mergesFrom: finished.seq + 1 } };
   }
-  record({ type: "merge.finished", run: runId, task: task.id, attempt, status: "merged", checkpoint: result.checkpoint, paths: [], gates });
-  return { kind: "merged", now: result.checkpoint };
+  const finished = record({ type: "merge.finished", run: runId, task: task.id, attempt, status: "merged", checkpoint: result.checkpoint, paths: [], gates });
+  return { kind: "merged", now: { checkpoint: result.checkpoint, mergesFrom: finished.seq + 1 } };
 }
 
 /** The task's merge gates on the run's workspace, in the run's transport; undefined when the run was interrupted. */

@@ -30,7 +30,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
   const { runId, pipeline, plan } = target;
   const record = recorder(deps);
   mkdirSync(deps.promptDir, { recursive: true });
-  record({
+  const started = record({
     type: "run.started",
     run: runId,
     resumed: target.resumed,
@@ -43,7 +43,7 @@ export async function executeRun(deps: RunDeps, target: RunTarget): Promise<RunE
   const rows = new Map((snapshot?.tasks ?? []).map((t) => [t.id, t]));
   const mergedBeforeStop = await closeUnfinishedAttempts(deps, record, target, [...rows.values()]);
   if (target.resumed && plan.concurrency === 1) await undoUnfinishedAttempt(deps, record, runId, [...rows.values()]);
-  const isolated = deps.taskWorkspaces === undefined ? undefined : await prepareIsolation(deps, record, target);
+  const isolated = deps.taskWorkspaces === undefined ? undefined : await prepareIsolation(deps, record, target, started.seq);
 
   // Paused tasks: a breakpoint still open keeps waiting; a resolved one is applied (docs/rules.md).
   const steps = new Map<string, ResumeStep>();
