@@ -62,4 +62,28 @@ describe("orc validate and plan start cold without TypeBox or ajv's compiler", (
     expect(plan.code).toBe(0);
     expectPrecompiledOnly(plan.loaded);
   });
+
+  /** Whether one of the modules loaded holds the YAML parser (bundled into one of dist/bundle's chunks). */
+  function loadsYamlParser(loaded: string): boolean {
+    const files = [...loaded.matchAll(/^import file:\/\/(\S+\.js)$/gm)].map((m) => m[1] ?? "");
+    expect(files.length).toBeGreaterThan(0);
+    return files.some((file) => file.includes("/node_modules/yaml/") || readFileSync(file, "utf8").includes("node_modules/yaml/dist/parse/parser.js"));
+  }
+
+  it("a command in a project without orchestrator.yaml loads no YAML parser; with one, it reads the file", () => {
+    const withFile = traced(["status"]);
+    expect(withFile.code).toBe(0);
+    expect(loadsYamlParser(withFile.loaded)).toBe(true);
+    rig.write("orchestrator.yaml", "version: 1\nconcurrency: [\n");
+    const broken = traced(["status"]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain("orchestrator.yaml:2:");
+
+    rmSync(rig.path("orchestrator.yaml"));
+    const without = traced(["status"]);
+    expect(without.stderr).toBe("");
+    expect(without.code).toBe(0);
+    expect(without.stdout).toBe("no runs yet\n");
+    expect(loadsYamlParser(without.loaded)).toBe(false);
+  });
 });

@@ -11,7 +11,7 @@ import { fail, type Io } from "./io.js";
  * too: the store keeps every attempt.
  */
 export async function diffCommand(runId: string, taskId: string, options: GlobalOptions & { readonly attempt?: number; readonly json: boolean }, io: Io): Promise<number> {
-  const settings = settingsFor(io, options);
+  const settings = await settingsFor(io, options);
   if (!settings.ok) return fail(io, settings.failure, options);
   return withReadonlyStore(io, options, async (store) => {
     const snapshot = store?.snapshot(runId);

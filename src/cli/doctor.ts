@@ -6,7 +6,7 @@ import { fail, type Io } from "./io.js";
 
 /** `orc doctor`: is this machine ready to run orc? Exit 0 when no check fails, 1 otherwise (warnings do not fail). */
 export async function doctorCommand(options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
-  const settings = settingsFor(io, options);
+  const settings = await settingsFor(io, options);
   if (!settings.ok) {
     return fail(io, settings.failure, options);
   }

@@ -19,7 +19,7 @@ export async function loadForRun(
   /** false for `plan`, which writes nothing: fetching a git pack fills the cache under the state directory. */
   fetchPacks = true,
 ): Promise<Loaded | number> {
-  const settings = settingsFor(io, options);
+  const settings = await settingsFor(io, options);
   if (!settings.ok) {
     return fail(io, settings.failure, options);
   }

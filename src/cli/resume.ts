@@ -18,7 +18,7 @@ function isStoredSpec(spec: unknown): spec is { pipeline: Pipeline; plan: Plan }
 /** Continues a paused, interrupted or crashed run from what the DB holds. */
 export async function resumeCommand(runId: string, options: GlobalOptions & { readonly json: boolean; readonly wait?: boolean }, io: Io): Promise<number> {
   const fail = (failure: Failure): number => failWith(io, failure, options);
-  const settings = settingsFor(io, options);
+  const settings = await settingsFor(io, options);
   if (!settings.ok) return fail(settings.failure);
   const opened = await openWritableStore(settings.value);
   if (!opened.ok) return fail(opened.failure);

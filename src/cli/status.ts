@@ -74,7 +74,7 @@ function formatBytes(bytes: number): string {
 }
 
 export async function statusCommand(runId: string | undefined, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
-  const settings = settingsFor(io, options);
+  const settings = await settingsFor(io, options);
   // The checkpoint store's size on disk (objects borrowed from the user's repository not counted): housekeeping keeps
   // it small, and this is where a user sees it.
   const storeBytes = settings.ok ? await (await import("../workspace/housekeeping.js")).checkpointStoreSize(settings.value.stateDir) : 0;

@@ -5,7 +5,7 @@ import { EXIT } from "./exit-codes.js";
 import { fail, reportFailure, type Io } from "./io.js";
 
 export async function validateCommand(files: readonly string[], options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
-  const settings = settingsFor(io, options);
+  const settings = await settingsFor(io, options);
   if (!settings.ok) {
     return fail(io, settings.failure, options);
   }

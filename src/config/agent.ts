@@ -6,13 +6,7 @@ import { mergeCodingAgent, readCodingAgent, type CodingAgentLayer } from "./agen
 import type { RawAgent } from "./schema/fragments.js";
 import type { Scope } from "./scope.js";
 
-export const DEFAULT_AGENT: AgentSpec = {
-  kind: "command",
-  timeoutMs: 30 * 60_000,
-  inactivityTimeoutMs: 10 * 60_000,
-  env: {},
-  options: {},
-};
+export { DEFAULT_AGENT } from "./settings-defaults.js";
 
 /** The agent fields one level (orchestrator.yaml, pipeline, task) sets. */
 export interface AgentLayer {

@@ -3,7 +3,7 @@ import type { Diagnostic } from "../core/diagnostic.js";
 import type { Failure } from "../core/failure.js";
 import type { Settings } from "../core/pipeline.js";
 import { err, ok, type Result } from "../core/result.js";
-import { DEFAULT_AGENT, mergeAgent, readAgent } from "./agent.js";
+import { mergeAgent, readAgent } from "./agent.js";
 import { findConfig } from "./find-config.js";
 import { locateState } from "./state-location.js";
 import { readLlm } from "./llm.js";
@@ -13,9 +13,7 @@ import { checkShape } from "./shape.js";
 import { resolveUses } from "./packs/uses.js";
 import { checkVersion } from "./version.js";
 import { readYamlFile, type YamlFile } from "./yaml-file.js";
-
-export const DEFAULT_CONCURRENCY = 1;
-export const DEFAULT_MAX_ATTEMPTS = 3;
+import { DEFAULT_AGENT, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, settingsWithoutFile } from "./settings-defaults.js";
 
 export interface SettingsOptions {
   readonly cwd: string;
@@ -30,22 +28,10 @@ export interface SettingsOptions {
  */
 export function loadSettings(options: SettingsOptions): Result<Settings, Failure> {
   const file = options.configFile === undefined ? findConfig(options.cwd) : resolve(options.cwd, options.configFile);
-  let read: ReadSettings;
-  if (file === undefined) {
-    read = {
-      file: undefined,
-      root: resolve(options.cwd),
-      agent: DEFAULT_AGENT,
-      concurrency: DEFAULT_CONCURRENCY,
-      maxAttempts: DEFAULT_MAX_ATTEMPTS,
-      uses: [],
-    };
-  } else {
-    const { settings, diagnostics } = analyseSettings(readYamlFile(file));
-    if (settings === undefined) return err({ reason: "config", diagnostics });
-    read = settings;
-  }
-  const { configuredState, ...fields } = read;
+  if (file === undefined) return settingsWithoutFile(options);
+  const { settings, diagnostics } = analyseSettings(readYamlFile(file));
+  if (settings === undefined) return err({ reason: "config", diagnostics });
+  const { configuredState, ...fields } = settings;
   const state = locateState({ root: fields.root, cwd: options.cwd, env: options.env, configured: configuredState });
   if (!state.ok) return state;
   return ok({ ...fields, stateDir: state.value.dir, stateSource: state.value.source });
