@@ -38,10 +38,19 @@ export async function restoreByScan(git: StoreGit, workspace: string, tree: stri
   const inTheWay = strays.filter((stray) => paths.some((path) => stray.startsWith(`${path}/`) || path.startsWith(`${stray}/`)));
   await removeFiles(workspace, inTheWay);
   if (paths.length > 0) {
-    await git(["--literal-pathspecs", "restore", `--source=${tree}`, "--staged", "--worktree", "--pathspec-from-file=-", "--pathspec-file-nul"], `${paths.join("\0")}\0`);
+    await git(restorePaths(tree), `${paths.join("\0")}\0`);
   }
   await removeFiles(workspace, strays.filter((path) => !inTheWay.includes(path)));
   return true;
+}
+
+/**
+ * `git restore` of the paths on stdin (NUL-separated, literal) from `tree`, index and files. Without the index
+ * preload: its threads would look at a handful of entries, and starting them costs a fifth of the command (5 of 25 ms
+ * on a 100,000-file index).
+ */
+export function restorePaths(tree: string): string[] {
+  return ["-c", "core.preloadIndex=false", "--literal-pathspecs", "restore", `--source=${tree}`, "--staged", "--worktree", "--pathspec-from-file=-", "--pathspec-file-nul"];
 }
 
 /**

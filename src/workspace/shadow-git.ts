@@ -5,7 +5,7 @@ import type { FileChange } from "../core/events.js";
 import type { ProcessOutcome, Transport } from "../transports/port.js";
 import { borrowUserRepository } from "./borrow.js";
 import { coverPaths } from "./pathspecs.js";
-import { restoreByScan } from "./scanned-restore.js";
+import { restoreByScan, restorePaths } from "./scanned-restore.js";
 import { GC_LOOSE_OBJECTS, GC_PACKS, gcDue } from "./housekeeping.js";
 
 export interface ShadowGitOptions {
@@ -300,10 +300,7 @@ export class ShadowGit {
         if (differ.length === 0) return;
         if (differ.length <= MAX_PATHSPECS) {
           // Only the paths where the trees differ: index and files from `tree`, and removed where `tree` has none.
-          await this.git(
-            ["--literal-pathspecs", "restore", `--source=${tree}`, "--staged", "--worktree", "--pathspec-from-file=-", "--pathspec-file-nul"],
-            `${differ.join("\0")}\0`,
-          );
+          await this.git(restorePaths(tree), `${differ.join("\0")}\0`);
         } else {
           // A switch between the two trees: it too writes only where they differ, but walks both whole.
           await this.git(["read-tree", "-m", "-u", await this.writeTree(), tree]);
