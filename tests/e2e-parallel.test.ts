@@ -202,7 +202,7 @@ transport: local
 defaults: { max_attempts: 1 }
 agent: { kind: command, run: "if [ \\"$ORC_TASK_ID\\" = b ]; then until [ -e ${ws}/own/a.txt ]; do sleep 0.05; done; exit 1; fi; node ${AGENT}" }
 gates:
-  c-started: { run: "for i in $(seq 200); do [ -n \\"$(find ${taskDirs} -maxdepth 2 -name c)\\" ] && exit 0; sleep 0.05; done; exit 1" }
+  c-started: { run: "for i in $(seq 600); do [ -n \\"$(find ${taskDirs} -maxdepth 2 -name c)\\" ] && exit 0; sleep 0.05; done; exit 1" }
 tasks:
   - { id: a, prompt: go, merge_gates: [c-started] }
   - { id: b, prompt: go }
@@ -222,6 +222,43 @@ tasks:
     expect(after.tasks.find((t) => t.id === "a")?.status).toBe("pending");
     expect(after.tasks.find((t) => t.id === "c")?.status).toBe("pending");
     expect(existsSync(rig.path("ws/own"))).toBe(false);
+  });
+
+  it("`orc rollback --to` the checkpoint after a merged attempt keeps that attempt: resume does not run it again", () => {
+    rig.write(
+      "two.yaml",
+      `version: 1
+name: two
+concurrency: 2
+transport: local
+defaults: { max_attempts: 1 }
+agent: { kind: command, run: node ${AGENT} }
+tasks:
+  - { id: a, prompt: go }
+  - { id: b, prompt: go, needs: [a] }
+`,
+    );
+    expect(rig.orc(["apply", "two.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs, AGENT_MS: "0" } }).code).toBe(0);
+    const status = rig.json<Status & { tasks: { attempts: { changes?: { checkpoint?: string } }[] }[] }>(["status", "--json"]);
+    const runId = status.run.id;
+    const after = status.tasks.find((t) => t.id === "a")?.attempts[0]?.changes?.checkpoint ?? "";
+    expect(after).toMatch(/^[0-9a-f]{40}$/);
+
+    const rolled = rig.orc(["rollback", runId, "--to", after.slice(0, 12)]);
+    expect(rolled.stdout).toContain("1 attempt undone");
+    const back = rig.json<Status>(["status", "--json", runId]);
+    expect(back.tasks.map((t) => [t.id, t.status, t.attempts.map((x) => x.rolledBack === true)])).toEqual([
+      ["a", "accepted", [false]],
+      ["b", "pending", [true]],
+    ]);
+    expect(rig.read("ws/own/a.txt")).toBe("a attempt 1\n");
+    expect(existsSync(rig.path("ws/own/b.txt"))).toBe(false);
+
+    expect(rig.orc(["resume", runId], { env: { ORC_TASK_DIRS: taskDirs, AGENT_MS: "0" } }).code).toBe(0);
+    const done = rig.json<Status>(["status", "--json", runId]);
+    expect(done.tasks.find((t) => t.id === "a")?.attempts).toHaveLength(1);
+    expect(rig.read("ws/own/a.txt")).toBe("a attempt 1\n");
+    expect(rig.read("ws/own/b.txt")).toBe("b attempt 2\n");
   });
 
   it("kill -9 mid-run, then `orc resume`, ends with the same workspace as an uninterrupted run", async () => {

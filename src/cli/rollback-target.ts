@@ -10,6 +10,11 @@ export interface RollbackTarget {
    * they started earlier (the checkpoint, taken in a task's own directory, holds no merge made after its base).
    */
   readonly mergesFrom?: number;
+  /**
+   * `--to` the checkpoint after an attempt: that attempt stays, its own merge included (its work is what the
+   * checkpoint holds), though with tasks side by side its merge comes after `mergesFrom`.
+   */
+  readonly keeps?: { readonly task: string; readonly attempt: number };
   /** In words, for the record and the output: `the start of task build`, `attempt 2 of task build`, … */
   readonly described: string;
 }
@@ -61,7 +66,10 @@ function byCheckpoint(live: readonly StartedAttempt[], to: string): Result<Rollb
   for (const a of live) {
     if (a.checkpoint?.startsWith(to) === true) return ok({ checkpoint: a.checkpoint, fromSeq: a.seq, ...mergesFrom(a), described: `checkpoint ${to} (before attempt ${String(a.attempt)} of task ${a.task})` });
     // After an attempt: that attempt stays, everything that started later is undone.
-    if (a.after?.startsWith(to) === true) return ok({ checkpoint: a.after, fromSeq: a.seq + 1, ...mergesFrom(a), described: `checkpoint ${to} (after attempt ${String(a.attempt)} of task ${a.task})` });
+    if (a.after?.startsWith(to) === true) {
+      const described = `checkpoint ${to} (after attempt ${String(a.attempt)} of task ${a.task})`;
+      return ok({ checkpoint: a.after, fromSeq: a.seq + 1, ...mergesFrom(a), keeps: { task: a.task, attempt: a.attempt }, described });
+    }
   }
   return err(`no checkpoint ${to} in this run (attempts rolled back already do not count)`);
 }

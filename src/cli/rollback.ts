@@ -61,9 +61,11 @@ async function rollBack({ store, snapshot, stateDir, choice, fail, io, json }: R
   const restored = await restore(stateDir, runId, snapshot.run.workspace, target.value.checkpoint);
   if (restored !== undefined) return fail({ reason: "restore-failed", message: `could not restore ${snapshot.run.workspace}: ${restored}` });
 
-  const { fromSeq, mergesFrom } = target.value;
-  // With tasks side by side, attempts merged into the workspace after the target's task directory was made are undone too.
-  const later = (a: StartedAttempt): boolean => a.seq >= fromSeq || (mergesFrom !== undefined && a.mergedAt !== undefined && a.mergedAt >= mergesFrom);
+  const { fromSeq, mergesFrom, keeps } = target.value;
+  // With tasks side by side, attempts merged into the workspace that the target's task directory did not hold are
+  // undone too (but not the attempt whose own result the target is).
+  const kept = (a: StartedAttempt): boolean => keeps !== undefined && key(a) === key(keeps);
+  const later = (a: StartedAttempt): boolean => !kept(a) && (a.seq >= fromSeq || (mergesFrom !== undefined && a.mergedAt !== undefined && a.mergedAt >= mergesFrom));
   const undone = attempts.filter((a) => later(a) && !rolled.has(key(a)));
   const tasks = tasksToRunAgain(snapshot, undone);
   const reason = tasks.length === 0 ? `rolled back to ${target.value.described}` : `rolled back to ${target.value.described}; \`orc resume ${runId}\` runs ${tasks.join(", ")} again`;
