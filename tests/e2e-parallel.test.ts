@@ -11,7 +11,7 @@ interface Status {
     id: string;
     status: string;
     reason?: string;
-    attempts: { attempt: number; decision?: string; reasons: string[]; rolledBack?: boolean; changes?: { files: { path: string }[] } }[];
+    attempts: { attempt: number; decision?: string; reasons: string[]; rolledBack?: boolean; changes?: { files: { path: string }[]; checkpoint?: string } }[];
   }[];
 }
 
@@ -239,7 +239,7 @@ tasks:
 `,
     );
     expect(rig.orc(["apply", "two.yaml", "--workspace", "ws"], { env: { ORC_TASK_DIRS: taskDirs, AGENT_MS: "0" } }).code).toBe(0);
-    const status = rig.json<Status & { tasks: { attempts: { changes?: { checkpoint?: string } }[] }[] }>(["status", "--json"]);
+    const status = rig.json<Status>(["status", "--json"]);
     const runId = status.run.id;
     const after = status.tasks.find((t) => t.id === "a")?.attempts[0]?.changes?.checkpoint ?? "";
     expect(after).toMatch(/^[0-9a-f]{40}$/);
