@@ -1,3 +1,4 @@
+import { mergesFromOf } from "../run/isolated-resume.js";
 import { attemptKey } from "../run/orphans.js";
 import { eachEvent, type StateStore } from "../state/port.js";
 
@@ -33,7 +34,7 @@ export function startedAttempts(store: StateStore, runId: string): StartedAttemp
     } else if (event.type === "changes.detected" && event.checkpoint !== undefined) {
       after.set(attemptKey(event.task, event.attempt), event.checkpoint);
     } else if (event.type === "task.isolated") {
-      isolated.set(event.task, event.mergesFrom ?? seq);
+      isolated.set(event.task, mergesFromOf(event, seq));
     } else if (event.type === "merge.started") {
       started.set(attemptKey(event.task, event.attempt), seq);
     } else if (event.type === "merge.finished" && event.status === "merged") {

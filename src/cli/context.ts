@@ -1,9 +1,9 @@
 import { existsSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Settings } from "../core/pipeline.js";
 import { ok, type Result } from "../core/result.js";
 import type { Failure } from "../core/failure.js";
-import { findConfig } from "../config/find-config.js";
+import { configFileFor } from "../config/find-config.js";
 import { settingsWithoutFile } from "../config/settings-defaults.js";
 import { PROJECT_NOTE, projectNote } from "../config/state-location.js";
 import { damagedMessage, damageOf } from "../state/intact.js";
@@ -19,7 +19,7 @@ export interface GlobalOptions {
  * every command starts about 15 ms sooner (src/config/settings-defaults.ts).
  */
 export async function settingsFor(io: Io, options: GlobalOptions): Promise<Result<Settings, Failure>> {
-  const file = options.config === undefined ? findConfig(io.cwd) : resolve(io.cwd, options.config);
+  const file = configFileFor(io.cwd, options.config);
   if (file === undefined) return settingsWithoutFile({ cwd: io.cwd, env: io.env });
   const { loadSettings } = await import("../config/index.js");
   return loadSettings({ cwd: io.cwd, env: io.env, configFile: file });

@@ -6,8 +6,6 @@ import { mergeCodingAgent, readCodingAgent, type CodingAgentLayer } from "./agen
 import type { RawAgent } from "./schema/fragments.js";
 import type { Scope } from "./scope.js";
 
-export { DEFAULT_AGENT } from "./settings-defaults.js";
-
 /** The agent fields one level (orchestrator.yaml, pipeline, task) sets. */
 export interface AgentLayer {
   readonly kind?: string;

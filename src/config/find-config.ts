@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 export const CONFIG_FILE = "orchestrator.yaml";
 
@@ -10,4 +10,9 @@ export function findConfig(dir: string): string | undefined {
     if (statSync(candidate, { throwIfNoEntry: false })?.isFile() === true) return candidate;
     if (dirname(at) === at) return undefined;
   }
+}
+
+/** The settings file that applies: `--config FILE` (relative to `cwd`), else the nearest orchestrator.yaml, if any. */
+export function configFileFor(cwd: string, configFile: string | undefined): string | undefined {
+  return configFile === undefined ? findConfig(cwd) : resolve(cwd, configFile);
 }

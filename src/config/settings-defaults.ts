@@ -1,13 +1,12 @@
+/**
+ * Settings where no orchestrator.yaml applies. Kept apart from reading one (src/config/settings.ts), so that a command
+ * run in a project without the file never loads the YAML parser and the schema checks (about 15 ms of every start).
+ */
 import { resolve } from "node:path";
 import type { Failure } from "../core/failure.js";
 import type { AgentSpec, Settings } from "../core/pipeline.js";
 import { ok, type Result } from "../core/result.js";
 import { locateState } from "./state-location.js";
-
-/**
- * Settings where no orchestrator.yaml applies. Kept apart from reading one (src/config/settings.ts), so that a command
- * run in a project without the file never loads the YAML parser and the schema checks (about 15 ms of every start).
- */
 
 export const DEFAULT_CONCURRENCY = 1;
 export const DEFAULT_MAX_ATTEMPTS = 3;

@@ -4,7 +4,7 @@ import type { Failure } from "../core/failure.js";
 import type { Settings } from "../core/pipeline.js";
 import { err, ok, type Result } from "../core/result.js";
 import { mergeAgent, readAgent } from "./agent.js";
-import { findConfig } from "./find-config.js";
+import { configFileFor } from "./find-config.js";
 import { locateState } from "./state-location.js";
 import { readLlm } from "./llm.js";
 import { readTransport } from "./transport.js";
@@ -27,7 +27,7 @@ export interface SettingsOptions {
  * also when there is nowhere to keep state (no HOME and no override).
  */
 export function loadSettings(options: SettingsOptions): Result<Settings, Failure> {
-  const file = options.configFile === undefined ? findConfig(options.cwd) : resolve(options.cwd, options.configFile);
+  const file = configFileFor(options.cwd, options.configFile);
   if (file === undefined) return settingsWithoutFile(options);
   const { settings, diagnostics } = analyseSettings(readYamlFile(file));
   if (settings === undefined) return err({ reason: "config", diagnostics });

@@ -4,6 +4,7 @@
  * base its attempts were made on and the files its next attempt starts from, so an interrupted attempt runs again
  * from the same files and its work merges as it would have.
  */
+import type { RunEvent } from "../core/events.js";
 import { eachEvent, type StateStore } from "../state/port.js";
 import type { CheckpointId } from "../workspace/port.js";
 import type { Head, IsolatedStart } from "./merge.js";
@@ -15,6 +16,14 @@ export interface IsolatedLedger {
   readonly bases: ReadonlyMap<string, CheckpointId>;
   /** A merge that started and never finished: the run's workspace goes back to `before`. */
   readonly unfinishedMerge?: { readonly task: string; readonly before: CheckpointId };
+}
+
+/**
+ * Where the merges not in a `task.isolated` event's base start: the position it records, or, in a ledger of an older
+ * orc that recorded none, the event's own.
+ */
+export function mergesFromOf(event: Extract<RunEvent, { type: "task.isolated" }>, seq: number): number {
+  return event.mergesFrom ?? seq;
 }
 
 export function baseKey(task: string, attempt: number): string {
@@ -29,7 +38,7 @@ export function readIsolatedLedger(store: Pick<StateStore, "events">, runId: str
   for (const { seq, event } of eachEvent(store, runId)) {
     switch (event.type) {
       case "task.isolated":
-        current.set(event.task, { base: { checkpoint: event.base, mergesFrom: event.mergesFrom ?? seq }, from: event.base });
+        current.set(event.task, { base: { checkpoint: event.base, mergesFrom: mergesFromOf(event, seq) }, from: event.base });
         break;
       case "attempt.started": {
         const c = current.get(event.task);

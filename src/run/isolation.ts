@@ -19,9 +19,9 @@ export interface Isolation {
 const NOTHING: IsolatedLedger = { starts: new Map(), bases: new Map() };
 
 /**
- * A fresh run: an empty queue (`startedSeq`: where this process's `run.started` is in the ledger). A resumed one also removes every task directory left behind (each is made again when
- * its task starts) and, when a merge was cut short, puts the run's workspace back as it was before that merge (its
- * attempt runs again, so its work merges once).
+ * A fresh run: an empty queue (`startedSeq`: where this process's `run.started` is in the ledger). A resumed one also
+ * removes every task directory left behind (each is made again when its task starts) and, when a merge was cut short,
+ * puts the run's workspace back as it was before that merge (its attempt runs again, so its work merges once).
  */
 export async function prepareIsolation(deps: RunDeps, record: RecordEvent, target: RunTarget, startedSeq: number): Promise<Isolation> {
   const queue = new MergeQueue(startedSeq);
