@@ -121,6 +121,25 @@ describe("ShadowGit", () => {
     expect(await git.snapshot()).toBe(t1);
   });
 
+  it("makes the store again where a killed orc left it half made, and leaves one a live orc is making", async () => {
+    const { git, write } = setup();
+    // As kill -9 during `git init` leaves it: HEAD written, objects/ not yet, the marker naming a pid no process has.
+    mkdirSync(join(git.storeDir, "refs"), { recursive: true });
+    writeFileSync(join(git.storeDir, "HEAD"), "ref: refs/heads/master\n");
+    writeFileSync(join(git.storeDir, "orc-creating"), "2147483646\n");
+    write("a.txt", "one\n");
+    await git.init();
+    const tree = await git.snapshot();
+    expect(await git.diff(EMPTY_TREE, tree)).toMatchObject([{ path: "a.txt", status: "added" }]);
+    expect(existsSync(join(git.storeDir, "orc-creating"))).toBe(false);
+
+    // Another orc still making it (a live pid): left alone, checkpoints and all.
+    writeFileSync(join(git.storeDir, "orc-creating"), `${String(process.ppid)}\n`);
+    await git.init();
+    expect(await git.snapshot()).toBe(tree);
+    expect(existsSync(join(git.storeDir, "orc-creating"))).toBe(true);
+  });
+
   it("diffs added, modified, deleted, renamed, binary and oddly named files", async () => {
     const { git, write } = setup();
     await git.init();

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import type { Lease } from "../core/events.js";
 import type { RunRow } from "../state/port.js";
-import { startTimeOf } from "../transports/process-identity.js";
+import { pidAlive, startTimeOf } from "../transports/process-identity.js";
 
 /** How often a driving process refreshes its heartbeat, and how old one may be before its lease counts as dead. */
 export const HEARTBEAT_MS = 10_000;
@@ -11,15 +11,6 @@ const STALE_AFTER_MS = 6 * HEARTBEAT_MS;
 export function currentLease(): Lease {
   const startTime = startTimeOf(process.pid);
   return { pid: process.pid, host: hostname(), ...(startTime === undefined ? {} : { startTime }) };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** This process, as the lease `orc rollback` holds while it restores and records (see driverAlive). */

@@ -10,6 +10,16 @@ export function startTimeOf(pid: number): string | undefined {
   return statFields(pid)?.[19];
 }
 
+/** Whether a process with this pid exists (one owned by another user counts). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Fields 3 on of /proc/PID/stat; the command name (field 2) may hold spaces and parentheses, so count after it. */
 function statFields(pid: number): string[] | undefined {
   try {

@@ -3,6 +3,7 @@ import { open, readdir } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { FileChange } from "../core/events.js";
 import type { ProcessOutcome, Transport } from "../transports/port.js";
+import { pidAlive } from "../transports/process-identity.js";
 import { borrowUserRepository } from "./borrow.js";
 import { coverPaths } from "./pathspecs.js";
 import { restoreByScan, restorePaths } from "./scanned-restore.js";
@@ -58,6 +59,8 @@ const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const EXCLUDED_NAME = /(^|\/)(\.git|\.orc|node_modules)(\/|$)/;
 /** Pathspecs from which one `git add --all` costs less than listing them (src/workspace/pathspecs.ts). */
 const MAX_PATHSPECS = 64;
+/** In the store while it is being made (`createStore`): the pid of the process making it. */
+const CREATING = "orc-creating";
 /** Bytes of paths per `ls-files` command line, well inside Linux's 128 KiB for one argument and 2 MiB for all. */
 const ARGV_BATCH_BYTES = 64 * 1024;
 
@@ -127,29 +130,55 @@ export class ShadowGit {
   }
 
   /**
-   * Creates the store if needed (starting from the user's repository when the workspace is one) and (re)writes its
-   * exclude file. Idempotent.
+   * Creates the store if needed (starting from the user's repository when the workspace is one), or again when its
+   * making was cut short, and (re)writes its exclude file. Idempotent.
    */
   init(): Promise<void> {
     return this.serial(async () => {
-      if (!this.prepareStore()) return;
-      // --template= : no sample hooks or description copied from the system template directory.
-      await this.git(["init", "--quiet", "--template="]);
-      await borrowUserRepository({
-        storeDir: this.storeDir,
-        workspace: this.workspace,
-        excluded: this.excluded(),
-        git: (args, stdin) => this.git(args, stdin),
-      });
+      if (this.needsCreating()) await this.createStore();
+      this.prepareStore();
     });
   }
 
+  /**
+   * No store yet, or one whose making never finished: its marker names a process that is gone (orc killed during
+   * `git init`, which writes HEAD before `objects/`, or while it borrowed the user's index). A store another live orc
+   * is making is left to it, as a finished one is.
+   */
+  private needsCreating(): boolean {
+    if (!existsSync(join(this.storeDir, "HEAD"))) return true;
+    let marker: string;
+    try {
+      marker = readFileSync(join(this.storeDir, CREATING), "utf8");
+    } catch {
+      return false; // no marker: made whole (or by an orc from before the marker)
+    }
+    const maker = Number(marker.trim());
+    return !(Number.isInteger(maker) && maker > 0 && maker !== process.pid && pidAlive(maker));
+  }
+
+  /** Makes the store afresh, marked as being made (by this process) until it is whole. */
+  private async createStore(): Promise<void> {
+    rmSync(this.storeDir, { recursive: true, force: true });
+    mkdirSync(this.storeDir, { recursive: true });
+    writeFileSync(join(this.storeDir, CREATING), `${String(process.pid)}\n`);
+    this.prepareStore();
+    // --template= : no sample hooks or description copied from the system template directory.
+    await this.git(["init", "--quiet", "--template="]);
+    await borrowUserRepository({
+      storeDir: this.storeDir,
+      workspace: this.workspace,
+      excluded: this.excluded(),
+      git: (args, stdin) => this.git(args, stdin),
+    });
+    rmSync(join(this.storeDir, CREATING));
+  }
+
   /** The store's folder, its exclude file (`git init` leaves it alone: no template is copied), no stale index.lock. */
-  private prepareStore(): boolean {
+  private prepareStore(): void {
     mkdirSync(join(this.storeDir, "info"), { recursive: true });
     writeFileSync(join(this.storeDir, "info", "exclude"), this.excludeFile());
     rmSync(join(this.storeDir, "index.lock"), { force: true });
-    return !existsSync(join(this.storeDir, "HEAD"));
   }
 
   /**
@@ -593,4 +622,3 @@ function tail(text: string, max: number): string {
   const trimmed = text.trim();
   return trimmed.length > max ? `…${trimmed.slice(-max)}` : trimmed;
 }
-
