@@ -6,6 +6,7 @@ import { dirname, join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { EMPTY_TREE, GitError, ShadowGit, parseDiff, refName } from "../src/workspace/shadow-git.js";
 import type { ProcessOutcome, ProcessSpec, Transport } from "../src/transports/port.js";
+import { startTimeOf } from "../src/transports/process-identity.js";
 
 /** A minimal local transport: exactly the given env, whole output kept, calls recorded. */
 class RecordingTransport implements Transport {
@@ -133,11 +134,16 @@ describe("ShadowGit", () => {
     expect(await git.diff(EMPTY_TREE, tree)).toMatchObject([{ path: "a.txt", status: "added" }]);
     expect(existsSync(join(git.storeDir, "orc-creating"))).toBe(false);
 
-    // Another orc still making it (a live pid): left alone, checkpoints and all.
-    writeFileSync(join(git.storeDir, "orc-creating"), `${String(process.ppid)}\n`);
+    // Another orc still making it (a live pid with its start time): left alone, checkpoints and all.
+    writeFileSync(join(git.storeDir, "orc-creating"), `${String(process.ppid)} ${startTimeOf(process.ppid) ?? ""}\n`);
     await git.init();
     expect(await git.snapshot()).toBe(tree);
     expect(existsSync(join(git.storeDir, "orc-creating"))).toBe(true);
+
+    // The same pid with another start time: a process that took the dead maker's pid. Made afresh.
+    writeFileSync(join(git.storeDir, "orc-creating"), `${String(process.ppid)} 1\n`);
+    await git.init();
+    expect(existsSync(join(git.storeDir, "orc-creating"))).toBe(false);
   });
 
   it("diffs added, modified, deleted, renamed, binary and oddly named files", async () => {

@@ -3,7 +3,7 @@ import { open, readdir } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { FileChange } from "../core/events.js";
 import type { ProcessOutcome, Transport } from "../transports/port.js";
-import { pidAlive } from "../transports/process-identity.js";
+import { pidAlive, startTimeOf } from "../transports/process-identity.js";
 import { borrowUserRepository } from "./borrow.js";
 import { coverPaths } from "./pathspecs.js";
 import { restoreByScan, restorePaths } from "./scanned-restore.js";
@@ -59,7 +59,7 @@ const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const EXCLUDED_NAME = /(^|\/)(\.git|\.orc|node_modules)(\/|$)/;
 /** Pathspecs from which one `git add --all` costs less than listing them (src/workspace/pathspecs.ts). */
 const MAX_PATHSPECS = 64;
-/** In the store while it is being made (`createStore`): the pid of the process making it. */
+/** In the store while it is being made (`createStore`): the pid and start time of the process making it. */
 const CREATING = "orc-creating";
 /** Bytes of paths per `ls-files` command line, well inside Linux's 128 KiB for one argument and 2 MiB for all. */
 const ARGV_BATCH_BYTES = 64 * 1024;
@@ -153,15 +153,18 @@ export class ShadowGit {
     } catch {
       return false; // no marker: made whole (or by an orc from before the marker)
     }
-    const maker = Number(marker.trim());
-    return !(Number.isInteger(maker) && maker > 0 && maker !== process.pid && pidAlive(maker));
+    const [pid, startTime] = marker.trim().split(" ");
+    const maker = Number(pid);
+    // The same pid and start time: a pid reused since by an unrelated process is not the maker.
+    const making = Number.isInteger(maker) && maker > 0 && maker !== process.pid && pidAlive(maker) && (startTime === undefined || startTimeOf(maker) === startTime);
+    return !making;
   }
 
   /** Makes the store afresh, marked as being made (by this process) until it is whole. */
   private async createStore(): Promise<void> {
     rmSync(this.storeDir, { recursive: true, force: true });
     mkdirSync(this.storeDir, { recursive: true });
-    writeFileSync(join(this.storeDir, CREATING), `${String(process.pid)}\n`);
+    writeFileSync(join(this.storeDir, CREATING), `${[String(process.pid), startTimeOf(process.pid)].filter((f) => f !== undefined).join(" ")}\n`);
     this.prepareStore();
     // --template= : no sample hooks or description copied from the system template directory.
     await this.git(["init", "--quiet", "--template="]);
