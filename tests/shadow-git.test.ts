@@ -144,6 +144,13 @@ describe("ShadowGit", () => {
     writeFileSync(join(git.storeDir, "orc-creating"), `${String(process.ppid)} 1\n`);
     await git.init();
     expect(existsSync(join(git.storeDir, "orc-creating"))).toBe(false);
+
+    // An older orc's store cut short in `git init`, with no marker: HEAD, no objects/. Made afresh.
+    rmSync(git.storeDir, { recursive: true });
+    mkdirSync(git.storeDir);
+    writeFileSync(join(git.storeDir, "HEAD"), "ref: refs/heads/master\n");
+    await git.init();
+    expect(await git.snapshot()).toBe(tree);
   });
 
   it("diffs added, modified, deleted, renamed, binary and oddly named files", async () => {

@@ -146,7 +146,8 @@ export class ShadowGit {
    * is making is left to it, as a finished one is.
    */
   private needsCreating(): boolean {
-    if (!existsSync(join(this.storeDir, "HEAD"))) return true;
+    // HEAD without objects/: a `git init` cut short, by an orc from before the marker.
+    if (!existsSync(join(this.storeDir, "HEAD")) || !existsSync(join(this.storeDir, "objects"))) return true;
     let marker: string;
     try {
       marker = readFileSync(join(this.storeDir, CREATING), "utf8");
