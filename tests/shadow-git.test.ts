@@ -287,6 +287,42 @@ describe("ShadowGit", () => {
     expect(await git.snapshot()).toBe(second);
   });
 
+  it("moves the store's HEAD as git would (a commit git reads, fsck clean), and a held HEAD.lock sends the restore the plain way", async () => {
+    const { git, write, read, has, root, transport } = setup();
+    const storeGit = (...args: string[]): string => execFileSync("git", ["--git-dir", git.storeDir, ...args], { env: isolatedEnv(root) }).toString("utf8").trim();
+    await git.init();
+    write("a.txt", "one\n");
+    const first = await git.snapshot();
+    write("a.txt", "two\n");
+    write("b.txt", "b\n");
+    const second = await git.snapshot();
+    await git.restore(first);
+    expect(read("a.txt")).toBe("one\n");
+    expect(storeGit("rev-parse", "HEAD^{tree}")).toBe(first);
+    expect(storeGit("cat-file", "-t", "HEAD")).toBe("commit");
+    expect(storeGit("fsck", "--no-dangling", "--strict", "--no-progress")).toBe("");
+    expect(existsSync(join(git.storeDir, "HEAD.lock"))).toBe(false);
+    // The same tree makes the same commit: a second rollback to a checkpoint adds nothing.
+    const head = storeGit("rev-parse", "HEAD");
+    await git.restore(second);
+    await git.restore(first);
+    expect(storeGit("rev-parse", "HEAD")).toBe(head);
+
+    // A git process moving HEAD right now: HEAD is left to it, and the restore records the workspace instead.
+    writeFileSync(join(git.storeDir, "HEAD.lock"), "held\n");
+    write("stray.txt", "s\n");
+    const before = transport.calls.length;
+    await git.restore(second);
+    expect(read("a.txt")).toBe("two\n");
+    expect(read("b.txt")).toBe("b\n");
+    expect(has("stray.txt")).toBe(false);
+    const commands = transport.calls.slice(before).map((c) => (c.args ?? []).find((a) => ["status", "add"].includes(a)));
+    expect(commands).not.toContain("status");
+    expect(commands).toContain("add");
+    expect(readFileSync(join(git.storeDir, "HEAD.lock"), "utf8")).toBe("held\n");
+    expect(storeGit("rev-parse", "HEAD")).toBe(head);
+  });
+
   it("restores a recorded path that an untracked file now stands in the way of, without recording everything", async () => {
     const { git, write, read, workspace, transport } = setup();
     await git.init();

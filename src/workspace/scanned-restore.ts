@@ -1,6 +1,7 @@
 import { lstatSync, statfsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { removeFiles } from "./remove-files.js";
+import { pointHeadAt } from "./store-head.js";
 
 /** Runs git in the store (its options, the workspace as work tree); rejects when git fails. */
 export type StoreGit = (args: readonly string[], stdin?: string) => Promise<{ readonly stdout: string; readonly stderr: string }>;
@@ -15,14 +16,15 @@ export type StoreGit = (args: readonly string[], stdin?: string) => Promise<{ re
  * cache relies on directory mtimes, so it is used only on filesystems known to keep them (`mtimeKeepingFs`); the
  * store is orc's own, so the setting never reaches the user's repository.
  *
- * False when the plain way must do it: git said something on stderr (an entry it could not look at, such as a
- * symlink loop where a tracked directory was, is left out of its list), an untracked nested repository (listed as a
- * directory), a path under something that is not a real directory, or more paths than a command line takes. By then
- * at most the untracked files standing where `tree` puts something were removed, which the plain way removes too.
+ * False when the plain way must do it: HEAD could not be moved (src/workspace/store-head.ts), git said something on
+ * stderr (an entry it could not look at, such as a symlink loop where a tracked directory was, is left out of its
+ * list), an untracked nested repository (listed as a directory), a path under something that is not a real directory,
+ * or more paths than a command line takes. By then at most the untracked files standing where `tree` puts something
+ * were removed, which the plain way removes too.
  */
-export async function restoreByScan(git: StoreGit, workspace: string, tree: string, maxPaths: number): Promise<boolean> {
-  const commit = (await git(["commit-tree", tree, "-m", "orc: restore base"])).stdout.trim();
-  await git(["update-ref", "--no-deref", "HEAD", commit]);
+export async function restoreByScan(git: StoreGit, store: { readonly storeDir: string; readonly workspace: string }, tree: string, maxPaths: number): Promise<boolean> {
+  const { storeDir, workspace } = store;
+  if (!pointHeadAt(storeDir, tree)) return false;
   // `--ignore-submodules=dirty`: a nested repository's recorded commit is compared, but git never runs inside it (its
   // own config, which an agent may have written, could name programs for git to run).
   const cache = `core.untrackedCache=${String(mtimeKeepingFs(workspace))}`;

@@ -319,7 +319,7 @@ export class ShadowGit {
     return this.serial(async () => {
       assertObjectId(tree);
       if (paths === undefined && this.indexFile === undefined && this.nestedRepos.size === 0) {
-        const done = await restoreByScan((args, stdin) => this.gitOutput(args, stdin), this.workspace, tree, MAX_PATHSPECS).catch((error: unknown) => {
+        const done = await restoreByScan((args, stdin) => this.gitOutput(args, stdin), this, tree, MAX_PATHSPECS).catch((error: unknown) => {
           if (error instanceof GitError) return false;
           throw error;
         });
