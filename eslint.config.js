@@ -19,5 +19,6 @@ export default tseslint.config(
     },
   },
   { files: ["**/*.js", "**/*.mjs"], languageOptions: { globals: nodeGlobals } },
+  { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { ...nodeGlobals, require: "readonly", module: "writable" } } },
   { files: ["tests/**", "src/cli/**"], rules: { "no-console": "off" } },
 );

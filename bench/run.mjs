@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const orc = join(root, "bin", "orc.js");
+const orc = join(root, "bin", "orc.cjs");
 const only = process.argv.slice(2);
 const suites = {
   version: () => import("./version.mjs"),

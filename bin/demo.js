@@ -10,10 +10,10 @@ import { fileURLToPath } from "node:url";
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const workspace = mkdtempSync(join(tmpdir(), "orc-demo-"));
 cpSync(join(root, "examples", "calculator"), workspace, { recursive: true });
-const orc = join(root, "bin", "orc.js");
+const orc = join(root, "bin", "orc.cjs");
 const result = spawnSync(process.execPath, [orc, "apply", join(root, "pipelines", "demo.yaml"), "--workspace", workspace, ...process.argv.slice(2)], {
   cwd: root,
   stdio: "inherit",
 });
-console.log(`\ndemo workspace: ${workspace}\nnext: node bin/orc.js status   (or: node bin/orc.js logs <run>)`);
+console.log(`\ndemo workspace: ${workspace}\nnext: node bin/orc.cjs status   (or: node bin/orc.cjs logs <run>)`);
 process.exit(result.status ?? 1);

@@ -65,7 +65,7 @@ describe("orc validate and plan start cold without TypeBox or ajv's compiler", (
 
   /** Whether one of the modules loaded holds the YAML parser (bundled into one of dist/bundle's chunks). */
   function loadsYamlParser(loaded: string): boolean {
-    const files = [...loaded.matchAll(/^import file:\/\/(\S+\.js)$/gm)].map((m) => m[1] ?? "");
+    const files = [...loaded.matchAll(/^file (\S+\.c?js)$/gm)].map((m) => m[1] ?? "");
     expect(files.length).toBeGreaterThan(0);
     return files.some((file) => file.includes("/node_modules/yaml/") || readFileSync(file, "utf8").includes("node_modules/yaml/dist/parse/parser.js"));
   }

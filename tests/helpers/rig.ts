@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { locateState } from "../../src/config/state-location.js";
 
 export const REPO = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-export const ORC = join(REPO, "bin", "orc.js");
+export const ORC = join(REPO, "bin", "orc.cjs");
 
 export interface CliResult {
   readonly code: number | null;

@@ -1,4 +1,0 @@
-#!/usr/bin/env node
-// The installed entry point: a plain JS shim so `npx orc` works right after `npm ci` (which builds dist/ via prepare).
-// It runs the bundled CLI (bin/bundle-cli.js); dist/cli/main.js is the same program, unbundled.
-import "../dist/bundle/main.js";
