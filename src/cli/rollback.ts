@@ -58,7 +58,7 @@ async function rollBack({ store, snapshot, stateDir, choice, fail, io, json }: R
   if (!target.ok) return fail({ reason: "usage", message: target.failure });
   if (!isDirectory(snapshot.run.workspace)) return fail({ reason: "restore-failed", message: `the run's workspace ${snapshot.run.workspace} is not a directory` });
 
-  const restored = await restore(stateDir, runId, snapshot.run.workspace, target.value.checkpoint);
+  const restored = await restore(stateDir, snapshot.run.workspace, target.value.checkpoint);
   if (restored !== undefined) return fail({ reason: "restore-failed", message: `could not restore ${snapshot.run.workspace}: ${restored}` });
 
   const { fromSeq, mergesFrom, keeps } = target.value;
@@ -97,13 +97,17 @@ function tasksToRunAgain(snapshot: RunSnapshot, undone: readonly StartedAttempt[
   return snapshot.tasks.filter((t) => touched.has(t.id) || t.status === "skipped").map((t) => t.id);
 }
 
-/** Restores the checkpoint through the run's workspace; the error message when git could not. */
-async function restore(stateDir: string, runId: string, dir: string, checkpoint: string): Promise<string | undefined> {
-  const { LocalWorkspace } = await import("../workspace/local.js");
+/**
+ * Restores the checkpoint with the run's checkpoint store (no change subscription: nothing says what changed since the
+ * run, so the store scans), then lets it pack itself if due; the error message when git could not.
+ */
+async function restore(stateDir: string, dir: string, checkpoint: string): Promise<string | undefined> {
+  const [{ ShadowGit }, { checkpointStoreDir }] = await Promise.all([import("../workspace/shadow-git.js"), import("../workspace/housekeeping.js")]);
   try {
-    const workspace = await LocalWorkspace.open({ dir, stateDir, runId, transport: new LocalTransport(), exclusive: false });
-    await workspace.restore(checkpoint);
-    await workspace.close();
+    const git = new ShadowGit({ storeDir: checkpointStoreDir(stateDir), workspace: dir, stateDir, transport: new LocalTransport() });
+    await git.init();
+    await git.restore(checkpoint);
+    await git.maintain();
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
