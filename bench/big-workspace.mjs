@@ -10,14 +10,15 @@
 // the last 500 ms: the fallback; on Linux orc's own inotify watches have none). b_settled is the same attempt with
 // 0.6 s between the last edit and the change set and between attempts, as an agent that writes, then reports, and
 // gates that run, leave it. c does not include the live subscription: it starts in the background after the first
-// checkpoint, while the first attempt runs. d_rollback_command's floor: node's own start plus orc opening its state
-// (about 0.9x of git status here: d_rollback_command minus d_rollback_new_process) plus one scan of the workspace
-// (`git status` in the store with its untracked cache, about 0.6x: what changed since the last checkpoint, when no
-// subscription ran, is known only by looking) plus the restore's git process (about 0.2x).
+// checkpoint, while the first attempt runs. d_rollback_command's floor: node's own start (node_start_ms, `node -e 0`
+// timed in the same loop; on this machine ~0.2x of git status, ~0.45x where NODE_EXTRA_CA_CERTS is set, see
+// rollbackCommandTimes) plus orc opening its state (~0.25x) plus one scan of the workspace (`git status` in the store
+// with its untracked cache, about 0.6x: what changed since the last checkpoint, when no subscription ran, is known
+// only by looking) plus the restore's git process (about 0.2x).
 import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { median, round, scratch } from "./lib.mjs";
+import { median, round, scratch, timeCommand } from "./lib.mjs";
 
 const env = {
   PATH: process.env.PATH,
@@ -65,9 +66,14 @@ function attempt(ws, n) {
   writeFileSync(join(ws, `pkg${String(n % 1000).padStart(4, "0")}`, "src", `new${n}.ts`), `export const attempt = ${n};\n`);
 }
 
-/** `orc rollback` of a real run's attempt, the whole command, with git status timed beside each. */
+/**
+ * `orc rollback` of a real run's attempt, the whole command, with git status and node's own start (`node -e 0`) timed
+ * beside each. Where the environment sets NODE_EXTRA_CA_CERTS, node 20 reads and parses that certificate bundle
+ * before running any script (this machine's sandbox sets it: `node -e 0` takes ~65 ms with it, ~26 ms without), so
+ * each round also times the command, and node's start, without it: `without_extra_ca`.
+ */
 function rollbackCommandTimes({ dir, ws, runs }) {
-  const orc = new URL("../bin/orc.js", import.meta.url).pathname;
+  const orc = new URL("../bin/orc.cjs", import.meta.url).pathname;
   const agent = join(dir, "agent.mjs");
   writeFileSync(
     agent,
@@ -75,21 +81,26 @@ function rollbackCommandTimes({ dir, ws, runs }) {
   );
   writeFileSync(join(dir, "rollback.yaml"), `version: 1\nname: rollback\ntransport: local\nagent: { kind: command, run: node ${agent} }\ntasks:\n  - { id: t, prompt: change ten files, baseline: false }\n`);
   const orcEnv = { ...process.env, CI: "true", ORC_STATE_DIR: join(dir, "rollback-state") };
-  const command = (args) => {
+  const { NODE_EXTRA_CA_CERTS: extraCa, ...withoutExtraCa } = orcEnv;
+  const command = (args, commandEnv = orcEnv) => {
     const start = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, [orc, ...args], { cwd: dir, env: orcEnv, encoding: "utf8" });
+    const result = spawnSync(process.execPath, [orc, ...args], { cwd: dir, env: commandEnv, encoding: "utf8" });
     if (result.status !== 0) throw new Error(`orc ${args.join(" ")} exited ${String(result.status)}: ${result.stderr}`);
     return { ms: Number(process.hrtime.bigint() - start) / 1e6, stdout: result.stdout };
   };
+  const nodeStart = (commandEnv) => timeCommand(process.execPath, ["-e", "0"], { env: commandEnv });
   const applied = command(["apply", "rollback.yaml", "--workspace", ws]);
   const run = /^run (r-\S+):/.exec(applied.stdout)?.[1];
   if (run === undefined) throw new Error(`no run id in: ${applied.stdout}`);
-  const times = [];
+  const times = { asIs: [], withoutExtraCa: [] };
   for (let i = 0; i <= runs; i++) {
-    if (i > 0) command(["resume", run]);
-    const status = gitStatus(ws);
-    const { ms } = command(["rollback", run, "--task", "t"]);
-    if (i > 0) times.push({ status, ms }); // the first is a warm-up
+    for (const [kind, commandEnv] of extraCa === undefined ? [["asIs", orcEnv]] : [["asIs", orcEnv], ["withoutExtraCa", withoutExtraCa]]) {
+      if (i > 0 || kind !== "asIs") command(["resume", run]);
+      const status = gitStatus(ws);
+      const node = nodeStart(commandEnv);
+      const { ms } = command(["rollback", run, "--task", "t"], commandEnv);
+      if (i > 0) times[kind].push({ status, ms, node }); // the first round is a warm-up
+    }
   }
   return times;
 }
@@ -117,7 +128,7 @@ export async function run({ runs = 7, dirs = 1000, perDir = 100 } = {}) {
   const rollback = phase();
   const cold = phase();
   const changeSet = [];
-  const rollbackCommand = [];
+  let rollbackCommand = { asIs: [], withoutExtraCa: [] };
   try {
     for (let i = 0; i < runs; i++) {
       first.status.push(gitStatus(ws));
@@ -205,10 +216,16 @@ export async function run({ runs = 7, dirs = 1000, perDir = 100 } = {}) {
 
     // The whole `orc rollback RUN --task t` command: a real run whose command agent changes 10 files, rolled back;
     // `orc resume` runs the task again before each timing (not timed).
-    rollbackCommand.push(...rollbackCommandTimes({ dir, ws, runs }));
+    rollbackCommand = rollbackCommandTimes({ dir, ws, runs });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  /** The command's figure, with node's own start (`node -e 0`, in the same environment) as its own ratio. */
+  const commandFigure = (times, target) => ({
+    ...figure({ status: times.map((r) => r.status), subject: times.map((r) => r.ms) }, target),
+    node_start_ms: round(median(times.map((r) => r.node))),
+    node_start_ratio: round(median(times.map((r) => r.node)) / median(times.map((r) => r.status)), 2),
+  });
   const figure = ({ status, subject }, target) => ({ ms: round(median(subject)), git_status_ms: round(median(status)), ratio: round(median(subject) / median(status), 2), ...(target === undefined ? {} : { target }) });
   return {
     name: "big-workspace",
@@ -220,6 +237,7 @@ export async function run({ runs = 7, dirs = 1000, perDir = 100 } = {}) {
     c_first_checkpoint: figure(first, "<= 3x"),
     d_rollback: figure(rollback, "<= 1.5x"),
     d_rollback_new_process: figure(cold),
-    d_rollback_command: figure({ status: rollbackCommand.map((r) => r.status), subject: rollbackCommand.map((r) => r.ms) }, "<= 1.5x"),
+    d_rollback_command: commandFigure(rollbackCommand.asIs, "<= 1.5x"),
+    ...(rollbackCommand.withoutExtraCa.length === 0 ? {} : { d_rollback_command_without_extra_ca: commandFigure(rollbackCommand.withoutExtraCa, "<= 1.5x") }),
   };
 }
