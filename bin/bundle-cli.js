@@ -28,6 +28,7 @@ await build({
   // Bare specifiers are packages (and node: built-ins).
   external: (id) => id !== "yaml" && id !== "commander" && !id.startsWith(".") && !id.startsWith("/"),
   logLevel: "warn",
-  output: { dir: out, format: "cjs", entryFileNames: "[name].cjs", chunkFileNames: "[name]-[hash].cjs" },
+  // strict: every chunk strict, as ES modules always were (tsc's output carries no "use strict" of its own).
+  output: { dir: out, format: "cjs", strict: true, entryFileNames: "[name].cjs", chunkFileNames: "[name]-[hash].cjs" },
 });
 console.log("wrote dist/bundle/main.cjs");

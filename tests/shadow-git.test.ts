@@ -287,7 +287,7 @@ describe("ShadowGit", () => {
     expect(await git.snapshot()).toBe(second);
   });
 
-  it("moves the store's HEAD as git would (a commit git reads, fsck clean), and a held HEAD.lock sends the restore the plain way", async () => {
+  it("moves the store's HEAD as git would (fsck clean); a held HEAD.lock means the plain way until the next orc clears it; a missing tree leaves HEAD usable", async () => {
     const { git, write, read, has, root, transport } = setup();
     const storeGit = (...args: string[]): string => execFileSync("git", ["--git-dir", git.storeDir, ...args], { env: isolatedEnv(root) }).toString("utf8").trim();
     await git.init();
@@ -321,6 +321,21 @@ describe("ShadowGit", () => {
     expect(commands).toContain("add");
     expect(readFileSync(join(git.storeDir, "HEAD.lock"), "utf8")).toBe("held\n");
     expect(storeGit("rev-parse", "HEAD")).toBe(head);
+
+    // The lock of an orc killed while it moved HEAD: the next orc's store clears it and scans again.
+    const next = new ShadowGit({ storeDir: git.storeDir, workspace: git.workspace, transport });
+    await next.init();
+    expect(existsSync(join(git.storeDir, "HEAD.lock"))).toBe(false);
+    write("stray.txt", "s\n");
+    const after = transport.calls.length;
+    await next.restore(first);
+    expect(has("stray.txt")).toBe(false);
+    expect(transport.calls.slice(after).map((c) => (c.args ?? []).find((a) => ["status", "add"].includes(a)))).toContain("status");
+
+    // A tree the store does not hold: the restore fails, and HEAD stays where git can use it (gc packs the store).
+    await expect(next.restore("0123456789abcdef0123456789abcdef01234567")).rejects.toThrow();
+    expect(storeGit("rev-parse", "HEAD^{tree}")).toBe(first);
+    expect(() => storeGit("gc", "--quiet")).not.toThrow();
   });
 
   it("restores a recorded path that an untracked file now stands in the way of, without recording everything", async () => {

@@ -23,8 +23,20 @@ export type StoreGit = (args: readonly string[], stdin?: string) => Promise<{ re
  * were removed, which the plain way removes too.
  */
 export async function restoreByScan(git: StoreGit, store: { readonly storeDir: string; readonly workspace: string }, tree: string, maxPaths: number): Promise<boolean> {
-  const { storeDir, workspace } = store;
-  if (!pointHeadAt(storeDir, tree)) return false;
+  const head = pointHeadAt(store.storeDir, tree);
+  if (head === undefined) return false;
+  let restored = false;
+  try {
+    restored = await scanAndRestore(git, store.workspace, tree, maxPaths);
+    return restored;
+  } finally {
+    // HEAD names `tree` only where git could use it: a tree missing from the store would break every later gc.
+    if (!restored) head.putBack();
+  }
+}
+
+/** restoreByScan() once HEAD is `tree`. */
+async function scanAndRestore(git: StoreGit, workspace: string, tree: string, maxPaths: number): Promise<boolean> {
   // `--ignore-submodules=dirty`: a nested repository's recorded commit is compared, but git never runs inside it (its
   // own config, which an agent may have written, could name programs for git to run).
   const cache = `core.untrackedCache=${String(mtimeKeepingFs(workspace))}`;

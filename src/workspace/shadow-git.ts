@@ -82,7 +82,7 @@ const ARGV_BATCH_BYTES = 64 * 1024;
  * objects, read-only (src/workspace/borrow.ts). `maintain()` packs the store when git's own gc would.
  *
  * Operations are serialised (one git process at a time): two at once would collide on the index lock. One ShadowGit
- * per store per process; `init()` removes an `index.lock` left behind by a crashed orc.
+ * per store per process; `init()` removes an `index.lock` or `HEAD.lock` left behind by a crashed orc.
  */
 export class ShadowGit {
   readonly storeDir: string;
@@ -178,11 +178,14 @@ export class ShadowGit {
     rmSync(join(this.storeDir, CREATING));
   }
 
-  /** The store's folder, its exclude file (`git init` leaves it alone: no template is copied), no stale index.lock. */
+  /**
+   * The store's folder, its exclude file (`git init` leaves it alone: no template is copied), no stale index.lock or
+   * HEAD.lock (a held HEAD would send every later rollback the slow way).
+   */
   private prepareStore(): void {
     mkdirSync(join(this.storeDir, "info"), { recursive: true });
     writeFileSync(join(this.storeDir, "info", "exclude"), this.excludeFile());
-    rmSync(join(this.storeDir, "index.lock"), { force: true });
+    for (const lock of ["index.lock", "HEAD.lock"]) rmSync(join(this.storeDir, lock), { force: true });
   }
 
   /**

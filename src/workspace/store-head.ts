@@ -1,25 +1,46 @@
 /**
  * Points the checkpoint store's HEAD at a commit of a tree, as `git commit-tree` and `git update-ref --no-deref HEAD`
  * would, without their two processes: on a 100,000-file workspace they are a twentieth of `orc rollback`, and what
- * they write is a few bytes in a store that only orc uses. The commit's author and dates are fixed, so a tree always
- * makes the same commit, and a second rollback to one checkpoint writes nothing new.
+ * they write is a few bytes in a store that only orc uses. orc makes that store with git's defaults under an empty
+ * configuration (SHA-1 objects, refs as files), which is what the formats below are. The commit's author and dates are
+ * fixed, so a tree always makes the same commit.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 
 const SHA1_ID = /^[0-9a-f]{40}$/;
 
+/** A HEAD moved by pointHeadAt(), and how to put the one before it back. */
+export interface MovedHead {
+  /** HEAD as it was (a branch it named, or a commit): for when what it now names turns out not to be usable. */
+  putBack(): void;
+}
+
 /**
- * HEAD, detached, at a commit of `tree`. False when it cannot be done here: the store is not a SHA-1 one (orc makes
- * its stores so, but a 64-digit id is left to git), or HEAD is locked (a git process is moving it, and git's
- * update-ref would refuse too).
+ * HEAD, detached, at a commit of `tree`. Undefined, with HEAD as it was, when it cannot be done here: a 64-digit id
+ * (not a store orc made), HEAD locked by a git process moving it (git's update-ref would refuse too), or the store not
+ * writable. The tree is not looked up: a caller whose git then finds it missing puts the old HEAD back.
  */
-export function pointHeadAt(storeDir: string, tree: string): boolean {
-  if (!SHA1_ID.test(tree)) return false;
-  const commit = writeLooseObject(storeDir, "commit", `tree ${tree}\nauthor orc <orc@localhost> 0 +0000\ncommitter orc <orc@localhost> 0 +0000\n\norc: restore base\n`);
-  return writeHead(storeDir, commit);
+export function pointHeadAt(storeDir: string, tree: string): MovedHead | undefined {
+  if (!SHA1_ID.test(tree)) return undefined;
+  try {
+    const before = readFileSync(join(storeDir, "HEAD"));
+    const commit = writeLooseObject(storeDir, "commit", `tree ${tree}\nauthor orc <orc@localhost> 0 +0000\ncommitter orc <orc@localhost> 0 +0000\n\norc: restore base\n`);
+    if (!writeHead(storeDir, Buffer.from(`${commit}\n`, "utf8"))) return undefined;
+    return {
+      putBack: () => {
+        try {
+          writeHead(storeDir, before);
+        } catch {
+          // The restore's own failure is what the caller reports; HEAD is only ever compared with, never built on.
+        }
+      },
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -44,8 +65,8 @@ function writeLooseObject(storeDir: string, type: string, body: string): string 
   return id;
 }
 
-/** git's lock protocol for a ref: HEAD.lock made exclusively, written, renamed over HEAD. */
-function writeHead(storeDir: string, commit: string): boolean {
+/** git's lock protocol for a ref: HEAD.lock made exclusively, written, renamed over HEAD. False when it is held. */
+function writeHead(storeDir: string, content: Buffer): boolean {
   const lock = join(storeDir, "HEAD.lock");
   let fd: number;
   try {
@@ -56,7 +77,7 @@ function writeHead(storeDir: string, commit: string): boolean {
   }
   try {
     try {
-      writeSync(fd, `${commit}\n`);
+      writeSync(fd, content);
     } finally {
       closeSync(fd);
     }
