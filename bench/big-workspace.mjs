@@ -93,9 +93,11 @@ function rollbackCommandTimes({ dir, ws, runs }) {
   const run = /^run (r-\S+):/.exec(applied.stdout)?.[1];
   if (run === undefined) throw new Error(`no run id in: ${applied.stdout}`);
   const times = { asIs: [], withoutExtraCa: [] };
+  const kinds = extraCa === undefined ? [["asIs", orcEnv]] : [["asIs", orcEnv], ["withoutExtraCa", withoutExtraCa]];
   for (let i = 0; i <= runs; i++) {
-    for (const [kind, commandEnv] of extraCa === undefined ? [["asIs", orcEnv]] : [["asIs", orcEnv], ["withoutExtraCa", withoutExtraCa]]) {
-      if (i > 0 || kind !== "asIs") command(["resume", run]);
+    // The two kinds take turns going first, so that neither always follows the same command.
+    for (const [kind, commandEnv] of i % 2 === 0 ? kinds : [...kinds].reverse()) {
+      if (i > 0 || kind !== kinds[0][0]) command(["resume", run]); // the apply left the run to roll back first
       const status = gitStatus(ws);
       const node = nodeStart(commandEnv);
       const { ms } = command(["rollback", run, "--task", "t"], commandEnv);
