@@ -4,7 +4,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { EMPTY_TREE, GitError, ShadowGit, parseDiff, refName } from "../src/workspace/shadow-git.js";
+import { parseDiff, refName } from "../src/workspace/git-formats.js";
+import { EMPTY_TREE, GitError, ShadowGit } from "../src/workspace/shadow-git.js";
 import type { ProcessOutcome, ProcessSpec, Transport } from "../src/transports/port.js";
 import { startTimeOf } from "../src/transports/process-identity.js";
 

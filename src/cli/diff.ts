@@ -1,5 +1,5 @@
-import { join } from "node:path";
 import { LocalTransport } from "../transports/local.js";
+import { checkpointStoreDir } from "../workspace/housekeeping.js";
 import { startedAttempts } from "./attempt-index.js";
 import { withReadonlyStore, settingsFor, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit-codes.js";
@@ -48,6 +48,6 @@ export async function diffCommand(runId: string, taskId: string, options: Global
 
 async function patchOf(stateDir: string, dir: string, range: { readonly from: string; readonly to: string; readonly paths: readonly string[] }): Promise<string> {
   const { ShadowGit } = await import("../workspace/shadow-git.js");
-  const git = new ShadowGit({ storeDir: join(stateDir, "checkpoints.git"), workspace: dir, stateDir, transport: new LocalTransport() });
+  const git = new ShadowGit({ storeDir: checkpointStoreDir(stateDir), workspace: dir, stateDir, transport: new LocalTransport() });
   return git.patch(range.from, range.to, range.paths);
 }

@@ -2,6 +2,7 @@ import type { Failure } from "../core/failure.js";
 import type { RunSnapshot, StateStore } from "../state/port.js";
 import { attemptKey } from "../run/orphans.js";
 import { LocalTransport } from "../transports/local.js";
+import { checkpointStoreDir } from "../workspace/housekeeping.js";
 import { startedAttempts, type StartedAttempt } from "./attempt-index.js";
 import { withWritableStore, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit-codes.js";
@@ -102,7 +103,7 @@ function tasksToRunAgain(snapshot: RunSnapshot, undone: readonly StartedAttempt[
  * run, so the store scans), then lets it pack itself if due; the error message when git could not.
  */
 async function restore(stateDir: string, dir: string, checkpoint: string): Promise<string | undefined> {
-  const [{ ShadowGit }, { checkpointStoreDir }] = await Promise.all([import("../workspace/shadow-git.js"), import("../workspace/housekeeping.js")]);
+  const { ShadowGit } = await import("../workspace/shadow-git.js");
   try {
     const git = new ShadowGit({ storeDir: checkpointStoreDir(stateDir), workspace: dir, stateDir, transport: new LocalTransport() });
     await git.init();

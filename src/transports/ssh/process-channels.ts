@@ -71,9 +71,10 @@ export class ProcessChannels {
 }
 
 /**
- * Lets an unused channel close (one opened ahead and given back, one whose process was cancelled before it came): its wrapper gets end-of-file (and exits having run nothing), and what it wrote (its
- * pid record), kept for the process that would have taken it, is read and dropped: ssh2 closes a channel only once
- * its output is consumed, and only then is its slot free.
+ * Lets an unused channel close (one opened ahead and given back, one whose process was cancelled before it came): its
+ * wrapper gets end-of-file (and exits having run nothing), and what it wrote (its pid record), kept for the process
+ * that would have taken it, is read and dropped: ssh2 closes a channel only once its output is consumed, and only
+ * then is its slot free.
  */
 export function release(channel: ClientChannel): void {
   channel.resume();
