@@ -142,6 +142,17 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
     expect(rewrites()).toEqual([{ used: true, reason: "" }]);
   });
 
+  it("optimize_prompts: in a context too small for the default answer room, the prompt and its rewrite share it", () => {
+    // 2048 tokens cannot hold four answers (3072) and a prompt: the rewrite gets half of what the instructions leave.
+    project({ verdict: "fail", confidence: "0.1" }, "");
+    rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 2048, optimize_prompts: true }\n");
+    rig.write("pipeline.yaml", "version: 1\nname: judged\nagent: { kind: command, run: node agent.mjs }\ngates:\n  code: { judge: { threshold: 0.7 } }\ntasks:\n  - { id: greet, prompt: fault, gates: [code], max_attempts: 2 }\n");
+    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    expect(run.code, run.stderr).toBe(1);
+    expect(rig.read("prompt-greet-2.txt")).toBe("faulty code");
+    expect(rewrites()).toEqual([{ used: true, reason: "" }]);
+  });
+
   it("optimize_prompts: a rewrite that drops the task is not sent; the template's prompt is, and the reason is recorded", () => {
     project({ verdict: "fail", confidence: "0.1" }, "  - { id: greet, prompt: Write greet.txt, gates: [review], max_attempts: 2 }\n");
     rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 4096, optimize_prompts: true, max_prompt_tokens: 2000 }\n");
@@ -158,17 +169,30 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
     project({ verdict: "pass", confidence: "0.9", items: false }, "  - { id: a, prompt: Write a.txt }\n");
     rig.write("judged.yaml", `version: 1\nname: judged\nagent: { kind: command, run: node agent.mjs }\ngates:\n  review: { judge: {} }\ntasks:\n  - { id: b, prompt: Write b.txt, gates: [review] }\n`);
     const loaded = (file: string): string => {
-      const trace = rig.path(`${file}.loaded`);
+      // Beside the project, not in it: orc's own requires during an attempt are not the agent's work for the judge.
+      const trace = join(rig.base, `${file}.loaded`);
       const result = spawnSync(process.execPath, ["--import", join(REPO, "tests", "fixtures", "trace-imports.mjs"), ORC, "apply", file], {
         cwd: rig.dir,
         encoding: "utf8",
         env: rig.env({ ...env, ORC_TRACE_IMPORTS: trace }),
       });
-      expect(result.status, result.stderr).toBe(0);
+      expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
       return readFileSync(trace, "utf8");
     };
     expect(loaded("pipeline.yaml")).not.toContain("node-llama-cpp");
     expect(loaded("judged.yaml")).toContain("node-llama-cpp");
+  });
+
+  it("a model context smaller than max_prompt_tokens gets the diff cut to fit, not a prompt it refuses", () => {
+    project({ verdict: "pass", confidence: "0.9", items: false }, "  - { id: big, prompt: Write big.txt, gates: [review] }\n");
+    // 2048 tokens of context and 768 for the answer leave 1280 for the prompt, under the default 6000 budget.
+    rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 2048, timeout: 30s }\n");
+    rig.write("agent.mjs", `import { writeFileSync } from "node:fs";\nwriteFileSync("big.txt", "a line the judge need not read\\n".repeat(400));\nconsole.log("Done");\n`);
+    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const gate = rig.json<Status>(["status", "--json"]).tasks[0]?.attempts[0]?.gates[0];
+    expect(gate).toMatchObject({ passed: true, verdict: { verdict: "pass", confidence: 0.9 } });
+    expect(gate?.judge?.prompt).toMatch(/diff cut to fit the judge's budget: \d+ tokens, kept the first \d+\)/);
   });
 
   it("with no model configured, the judge fails closed and asks for a human (never a silent accept)", () => {

@@ -181,6 +181,12 @@ export class LlamaCppProvider implements LlmProvider {
     return tokens.length <= maxTokens ? text : loaded.value.model.detokenize(tokens.slice(0, Math.max(0, maxTokens)));
   }
 
+  /** The context as created: `context_size`, or less where the model was trained on less. */
+  async contextTokens(): Promise<number | undefined> {
+    const loaded = await this.loaded();
+    return loaded.ok ? loaded.value.context.contextSize : undefined;
+  }
+
   async close(): Promise<void> {
     const loaded = this.loading === undefined ? undefined : await this.loading;
     if (loaded?.ok === true) await loaded.value.llama.dispose();

@@ -29,6 +29,11 @@ export class OllamaProvider extends HttpLlmProvider implements LlmProvider {
     return ok({ kind: "ollama", model, backend: this.base, loadMs: Date.now() - started });
   }
 
+  /** Ollama is asked for a `num_ctx` of `context_size` with every request. */
+  override contextTokens(): Promise<number | undefined> {
+    return Promise.resolve(this.settings.contextSize);
+  }
+
   async complete(request: LlmRequest): Promise<Result<LlmReply, LlmFailure>> {
     const started = Date.now();
     const body = {

@@ -61,7 +61,22 @@ export interface LlmProvider {
   countTokens(text: string): Promise<number>;
   /** The longest prefix of `text` within `maxTokens` tokens. */
   truncate(text: string, maxTokens: number): Promise<string>;
+  /** Tokens the model's context holds, prompt and answer together, where the provider knows it. */
+  contextTokens(): Promise<number | undefined>;
   close(): Promise<void>;
+}
+
+/** ChatML roles and markers around a request's two parts (`<|im_start|>system\n` …), counted generously. */
+export const CHAT_MARKUP_TOKENS = 40;
+
+/**
+ * Tokens a prompt may take when its answer may take `answerTokens`: `max_prompt_tokens`, less where the model's context
+ * cannot hold both (a 4096-token context with the default 6000-token budget). A prompt over it is refused by the model
+ * (llama-cpp) or cut at its start (Ollama), so the evidence is cut to fit here instead, where the cut is said.
+ */
+export async function promptBudget(provider: LlmProvider, settings: LlmSettings, answerTokens: number): Promise<number> {
+  const context = await provider.contextTokens();
+  return context === undefined ? settings.maxPromptTokens : Math.max(0, Math.min(settings.maxPromptTokens, context - answerTokens));
 }
 
 /** Combines the caller's signal with the request timeout and says which one fired. */

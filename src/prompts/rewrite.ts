@@ -1,4 +1,4 @@
-import type { LlmProvider, LlmSettings } from "../llm/port.js";
+import { CHAT_MARKUP_TOKENS, type LlmProvider, type LlmSettings } from "../llm/port.js";
 
 /** Instructions for the rewrite; the prompt itself goes in the user message, as data. */
 const REWRITE_INSTRUCTIONS = [
@@ -42,11 +42,17 @@ export async function rewritePrompt(
 ): Promise<Rewrite> {
   const budget = settings.maxPromptTokens;
   const input = await provider.truncate(prompt, budget);
+  // The rewrite may be as long as the prompt it replaces, up to four answers. Where the model's context is known, the
+  // prompt and its rewrite share what the instructions leave of it, the rewrite at most half.
+  const context = await provider.contextTokens();
+  const room = context === undefined ? Infinity : Math.max(0, context - (await provider.countTokens(REWRITE_INSTRUCTIONS)) - CHAT_MARKUP_TOKENS);
+  const answerTokens = Math.min(budget, settings.maxOutputTokens * 4, Math.floor(room / 2));
+  const readable = Math.min(budget, room - answerTokens);
   const reply = await provider.complete({
     system: REWRITE_INSTRUCTIONS,
-    prompt: input,
+    prompt: readable < budget ? await provider.truncate(input, readable) : input,
     schema: SCHEMA,
-    maxTokens: Math.min(budget, settings.maxOutputTokens * 4),
+    maxTokens: answerTokens,
     timeoutMs: settings.timeoutMs,
     signal: ctx.signal,
     session: `${ctx.runId}/${ctx.taskId}/rewrite`,

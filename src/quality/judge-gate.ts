@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { checkClaims, describeContradiction } from "../core/claims.js";
 import type { GateOutcome, JudgeAudit, JudgeVerdict } from "../core/events.js";
 import type { JudgeGateSpec, TemplateSource } from "../core/pipeline.js";
-import type { LlmFailure, LlmProvider, LlmReply, LlmSettings } from "../llm/port.js";
+import { promptBudget, type LlmFailure, type LlmProvider, type LlmReply, type LlmSettings } from "../llm/port.js";
 import { parseVerdict } from "../llm/verdict.js";
 import { verdictSchema } from "../llm/verdict-schema.js";
 import type { GateContext } from "./port.js";
@@ -110,7 +110,7 @@ export async function runJudgeGate(spec: JudgeGateSpec, ctx: GateContext, deps: 
       diff: await evidence.diff(),
     },
     deps.provider,
-    deps.settings.maxPromptTokens,
+    await promptBudget(deps.provider, deps.settings, deps.settings.maxOutputTokens),
   );
   if (!prompt.ok) return outcome(needsHuman(`the rubric cannot be rendered: ${prompt.message}`, 0), "spawn-error", "");
   const hash = judgeInputHash(deps.settings, prompt.system, prompt.prompt);

@@ -1,5 +1,6 @@
 import type { FileChange, GateOutcome } from "../core/events.js";
 import type { TemplateSource } from "../core/pipeline.js";
+import { CHAT_MARKUP_TOKENS } from "../llm/port.js";
 import { renderTemplate } from "../prompts/engine.js";
 
 /**
@@ -12,9 +13,6 @@ export const JUDGE_INSTRUCTIONS = [
   "You answer only with JSON. You never trust a claim the evidence does not show; an unsupported claim is an issue.",
   'Use "needs_human" when the evidence is not enough to decide.',
 ].join("\n");
-
-/** ChatML roles and markers around the two parts (`<|im_start|>system\n` …), counted generously. */
-const CHAT_MARKUP_TOKENS = 40;
 
 export interface JudgePromptInput {
   readonly rubric: TemplateSource;

@@ -43,7 +43,7 @@ export const Llm = Strict(
     ),
     timeout: Type.Optional(Duration({ title: "Timeout", description: "Longest one LLM request may take. Default: 2m." })),
     max_prompt_tokens: Type.Optional(
-      Count("Prompt budget", "Most tokens a judge prompt or rewritten prompt may use; the evidence is cut to fit. Default: 6000.", 256),
+      Count("Prompt budget", "Most tokens a judge prompt or rewritten prompt may use; the evidence is cut to fit. Less where the model's context cannot also hold the answer. Default: 6000.", 256),
     ),
     max_output_tokens: Type.Optional(Count("Answer budget", "Most tokens of one answer. Default: 768.", 64)),
     optimize_prompts: Type.Optional(
