@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { judgeSteer, type JudgeSteer } from "../src/llm/testing/judge-steer.js";
+import { evidenceJudge, judgeSteer, type JudgeSteer } from "../src/llm/testing/judge-steer.js";
 import { writeTinyGguf } from "../src/llm/testing/tiny-gguf.js";
 import { ORC, REPO, Rig } from "./helpers/rig.js";
 
@@ -193,6 +193,37 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
     const gate = rig.json<Status>(["status", "--json"]).tasks[0]?.attempts[0]?.gates[0];
     expect(gate).toMatchObject({ passed: true, verdict: { verdict: "pass", confidence: 0.9 } });
     expect(gate?.judge?.prompt).toMatch(/diff cut to fit the judge's budget: \d+ tokens, kept the first \d+\)/);
+  });
+
+  it("a prompt that nearly fills the context is judged whole: the task at its start is never dropped to make room", () => {
+    // This judge fails the work only when it reads "F", which is in the task alone. A 128-token answer lets the prompt
+    // take nearly all of 4096 tokens, past the tenth node-llama-cpp keeps free by cutting a prompt's start.
+    rig.write(".gitignore", "prompt-*.txt\n");
+    writeTinyGguf(rig.path("judge.gguf"), evidenceJudge("F"));
+    rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 4096, max_output_tokens: 128, timeout: 30s }\n");
+    rig.write("pipeline.yaml", `version: 1\nname: judged\nagent: { kind: command, run: node agent.mjs }\ngates:\n  review: { judge: { threshold: 0.7 } }\ntasks:\n  - { id: big, prompt: "F: write big.txt", gates: [review], max_attempts: 1 }\n`);
+    rig.write("agent.mjs", `import { writeFileSync } from "node:fs";\nwriteFileSync("big.txt", "a line the judge need not read\\n".repeat(400));\nconsole.log("Done");\n`);
+    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const gate = rig.json<Status>(["status", "--json"]).tasks[0]?.attempts[0]?.gates[0];
+    expect(gate).toMatchObject({ passed: false, verdict: { verdict: "fail", confidence: 0.1 } });
+    expect(gate?.judge?.prompt).toContain("diff cut to fit the judge's budget");
+  });
+
+  it("a long list of changed files gives way to fit the context, and the judge is told how many it does not see", () => {
+    project({ verdict: "pass", confidence: "0.9", items: false }, "  - { id: widgets, prompt: Write the widgets, gates: [review] }\n");
+    rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 4096, timeout: 30s }\n");
+    rig.write(
+      "agent.mjs",
+      `import { mkdirSync, writeFileSync } from "node:fs";\nmkdirSync("src/components", { recursive: true });\nfor (let i = 0; i < 80; i++) writeFileSync("src/components/widget-" + String(i).padStart(3, "0") + ".tsx", "x\\n");\nconsole.log("Done");\n`,
+    );
+    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const prompt = rig.json<Status>(["status", "--json"]).tasks[0]?.attempts[0]?.gates[0]?.judge?.prompt ?? "";
+    const listed = prompt.split("\n").filter((line) => line.startsWith("- src/components/widget-")).length;
+    expect(listed).toBeGreaterThan(0);
+    expect(listed).toBeLessThan(80);
+    expect(prompt).toContain(`- … ${String(80 - listed)} more left out to fit the judge's budget`);
   });
 
   it("with no model configured, the judge fails closed and asks for a human (never a silent accept)", () => {

@@ -7,6 +7,13 @@ import { requestSignal, type LlmFailure, type LlmInfo, type LlmProvider, type Ll
 /** Sequences per context: tasks running side by side each keep their own prefix. */
 const SEQUENCES = 2;
 
+/**
+ * Context positions a request never uses: node-llama-cpp may put a beginning-of-text token before the prompt, and it
+ * shifts the context (dropping the prompt's start: orc's instructions, the task) once generation reaches the last
+ * position. Prompt and answer stay below both, so nothing is ever dropped; one more to spare.
+ */
+const RESERVED_POSITIONS = 3;
+
 interface Loaded {
   readonly llama: Llama;
   readonly model: LlamaModel;
@@ -125,8 +132,8 @@ export class LlamaCppProvider implements LlmProvider {
     const { llama, model, context } = loaded.value;
     const started = Date.now();
     const tokens = chatTokens(model, request.system, request.prompt);
-    if (tokens.length + request.maxTokens > context.contextSize) {
-      return err({ kind: "failed", message: `prompt of ${String(tokens.length)} tokens does not fit the ${String(context.contextSize)}-token context` });
+    if (request.maxTokens < 1 || tokens.length + request.maxTokens > context.contextSize - RESERVED_POSITIONS) {
+      return err({ kind: "failed", message: `prompt of ${String(tokens.length)} tokens and an answer of ${String(request.maxTokens)} do not fit the ${String(context.contextSize)}-token context` });
     }
     const key = JSON.stringify(request.schema);
     let grammar = this.grammars.get(key);
@@ -140,7 +147,15 @@ export class LlamaCppProvider implements LlmProvider {
     const outputBefore = meter.usedOutputTokens;
     const limit = requestSignal(request.signal, request.timeoutMs);
     try {
-      const text = await slot.completion.generateCompletion(tokens, { grammar: await grammar, maxTokens: request.maxTokens, signal: limit.signal });
+      // Left to itself, node-llama-cpp cuts the prompt's start to keep a tenth of the context free for shifting: a
+      // prompt that fits (checked above) is evaluated whole, and the answer ends at maxTokens before any shift.
+      const text = await slot.completion.generateCompletion(tokens, {
+        grammar: await grammar,
+        maxTokens: request.maxTokens,
+        signal: limit.signal,
+        contextShiftSize: 1,
+        disableContextShift: true,
+      });
       return ok({
         text,
         promptTokens: tokens.length,
@@ -181,10 +196,10 @@ export class LlamaCppProvider implements LlmProvider {
     return tokens.length <= maxTokens ? text : loaded.value.model.detokenize(tokens.slice(0, Math.max(0, maxTokens)));
   }
 
-  /** The context as created: `context_size`, or less where the model was trained on less. */
+  /** The context as created (`context_size`, or less where the model was trained on less), less the reserved positions. */
   async contextTokens(): Promise<number | undefined> {
     const loaded = await this.loaded();
-    return loaded.ok ? loaded.value.context.contextSize : undefined;
+    return loaded.ok ? loaded.value.context.contextSize - RESERVED_POSITIONS : undefined;
   }
 
   async close(): Promise<void> {

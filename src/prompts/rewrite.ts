@@ -48,6 +48,7 @@ export async function rewritePrompt(
   const room = context === undefined ? Infinity : Math.max(0, context - (await provider.countTokens(REWRITE_INSTRUCTIONS)) - CHAT_MARKUP_TOKENS);
   const answerTokens = Math.min(budget, settings.maxOutputTokens * 4, Math.floor(room / 2));
   const readable = Math.min(budget, room - answerTokens);
+  if (answerTokens < 1) return { text: input, used: false, reason: "the model's context cannot hold a rewrite" };
   const reply = await provider.complete({
     system: REWRITE_INSTRUCTIONS,
     prompt: readable < budget ? await provider.truncate(input, readable) : input,

@@ -14,6 +14,9 @@ export const JUDGE_INSTRUCTIONS = [
   'Use "needs_human" when the evidence is not enough to decide.',
 ].join("\n");
 
+/** Changed files listed to the judge at most; the diff shows what they hold. */
+const MAX_FILES = 200;
+
 export interface JudgePromptInput {
   readonly rubric: TemplateSource;
   readonly threshold: number;
@@ -78,22 +81,32 @@ export async function buildJudgePrompt(input: JudgePromptInput, tok: Tokenizer, 
       output_tail: await cap(tok, g.outputTail, Math.floor(budget / 16), "output"),
     })),
   );
+  let shownFiles = Math.min(input.files.length, MAX_FILES);
   const context = (diff: string): Record<string, unknown> => ({
     threshold: input.threshold,
     attempt: input.attempt,
     claims,
     contradictions,
     unverified,
-    files: input.files.slice(0, 200),
+    files: input.files.slice(0, shownFiles),
+    files_left_out: input.files.length - shownFiles,
     gates,
     baseline: (input.baseline ?? []).map((g) => ({ id: g.gate, passed: g.passed, summary: g.summary, tests: g.tests ?? null })),
     diff,
     summary,
     task: { prompt: taskPrompt },
   });
-  const empty = renderTemplate(input.rubric, context(""));
+  const systemTokens = (await tok.countTokens(system)) + CHAT_MARKUP_TOKENS;
+  let empty = renderTemplate(input.rubric, context(""));
   if (!empty.ok) return empty;
-  const used = (await tok.countTokens(system)) + (await tok.countTokens(empty.text)) + CHAT_MARKUP_TOKENS;
+  let used = systemTokens + (await tok.countTokens(empty.text));
+  // A long list of changed files (a generated directory, a rename of many) gives way before the evidence does not fit.
+  while (used > budget && shownFiles > 0) {
+    shownFiles = Math.floor(shownFiles / 2);
+    empty = renderTemplate(input.rubric, context(""));
+    if (!empty.ok) return empty;
+    used = systemTokens + (await tok.countTokens(empty.text));
+  }
   const diffTokens = await tok.countTokens(input.diff);
   const room = Math.max(0, budget - used);
   if (diffTokens <= room) {

@@ -34,7 +34,7 @@ export const Llm = Strict(
       }),
     ),
     threads: Type.Optional(Count("Threads", "llama-cpp: CPU threads. Default: node-llama-cpp's choice.")),
-    context_size: Type.Optional(Count("Context size", "llama-cpp: context window in tokens. Default: 8192.", 256)),
+    context_size: Type.Optional(Count("Context size", "llama-cpp and Ollama (num_ctx): context window in tokens. Default: 8192.", 256)),
     gpu_layers: Type.Optional(
       Type.Union([Type.Integer({ minimum: 0 }), Type.Literal("auto"), Type.Literal("max")], {
         title: "GPU layers",
