@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { evidenceJudge, judgeSteer, type JudgeSteer } from "../src/llm/testing/judge-steer.js";
 import { writeTinyGguf } from "../src/llm/testing/tiny-gguf.js";
-import { ORC, REPO, Rig } from "./helpers/rig.js";
+import { ORC, REPO, Rig, type CliResult } from "./helpers/rig.js";
 
 interface Verdict {
   verdict: string;
@@ -128,13 +128,19 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
     return lines.map((l) => JSON.parse(l) as { type: string; used: boolean; reason: string }).filter((e) => e.type === "prompt.rewritten").map(({ used, reason }) => ({ used, reason }));
   }
 
-  it("optimize_prompts: a rewrite that keeps the task and the failing evidence is what the agent gets", () => {
-    // The tiny model's rewrite of any prompt is its steered phrase, "faulty code": a task "fault" failing a gate "code"
-    // whose issue is "faulty code" is all in it.
+  /**
+   * The tiny model's rewrite of any prompt is its steered phrase, "faulty code": a task "fault" failing a gate "code"
+   * whose issue is "faulty code" is all in it. `llm`: the orchestrator.yaml settings besides the model's.
+   */
+  function applyFaultWithRewrites(llm: string): CliResult {
     project({ verdict: "fail", confidence: "0.1" }, "");
-    rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 4096, optimize_prompts: true, max_prompt_tokens: 2000 }\n");
+    rig.write("orchestrator.yaml", `version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, optimize_prompts: true, ${llm} }\n`);
     rig.write("pipeline.yaml", "version: 1\nname: judged\nagent: { kind: command, run: node agent.mjs }\ngates:\n  code: { judge: { threshold: 0.7 } }\ntasks:\n  - { id: greet, prompt: fault, gates: [code], max_attempts: 2 }\n");
-    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    return rig.orc(["apply", "pipeline.yaml"], { env });
+  }
+
+  it("optimize_prompts: a rewrite that keeps the task and the failing evidence is what the agent gets", () => {
+    const run = applyFaultWithRewrites("context_size: 4096, max_prompt_tokens: 2000");
     expect(run.code, run.stderr).toBe(1);
     expect(rig.read("prompt-greet-1.txt")).toBe("fault");
     expect(rig.read("prompt-greet-2.txt")).toBe("faulty code");
@@ -144,10 +150,7 @@ describe("orc apply with a judge gate (real node-llama-cpp on a generated GGUF)"
 
   it("optimize_prompts: in a context too small for the default answer room, the prompt and its rewrite share it", () => {
     // 2048 tokens cannot hold four answers (3072) and a prompt: the rewrite gets half of what the instructions leave.
-    project({ verdict: "fail", confidence: "0.1" }, "");
-    rig.write("orchestrator.yaml", "version: 1\nllm: { model: judge.gguf, gpu: cpu, threads: 1, context_size: 2048, optimize_prompts: true }\n");
-    rig.write("pipeline.yaml", "version: 1\nname: judged\nagent: { kind: command, run: node agent.mjs }\ngates:\n  code: { judge: { threshold: 0.7 } }\ntasks:\n  - { id: greet, prompt: fault, gates: [code], max_attempts: 2 }\n");
-    const run = rig.orc(["apply", "pipeline.yaml"], { env });
+    const run = applyFaultWithRewrites("context_size: 2048");
     expect(run.code, run.stderr).toBe(1);
     expect(rig.read("prompt-greet-2.txt")).toBe("faulty code");
     expect(rewrites()).toEqual([{ used: true, reason: "" }]);

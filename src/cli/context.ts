@@ -58,20 +58,20 @@ function noteProject(settings: Settings): void {
 }
 
 /**
- * Runs `use` with the project's state store opened read-only (undefined when the project has no state yet) and
- * closes it afterwards. Settings or store failures are printed and become the exit code.
+ * Runs `use` with the project's state store opened read-only (undefined when the project has no state yet) and its
+ * settings, and closes the store afterwards. Settings or store failures are printed and become the exit code.
  */
 export async function withReadonlyStore(
   io: Io,
   options: GlobalOptions & { readonly json: boolean },
-  use: (store: StateStore | undefined) => Promise<number> | number,
+  use: (store: StateStore | undefined, settings: Settings) => Promise<number> | number,
 ): Promise<number> {
   const settings = await settingsFor(io, options);
   if (!settings.ok) return fail(io, settings.failure, options);
   const opened = await openStore(settings.value, { readonly: true });
   if (!opened.ok) return fail(io, opened.failure, options);
   try {
-    return await use(opened.value);
+    return await use(opened.value, settings.value);
   } catch (error) {
     // Damage deeper in the file than its header shows up only when a query reaches it: the same one line.
     const damage = damageOf(error);

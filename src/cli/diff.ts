@@ -1,7 +1,7 @@
 import { LocalTransport } from "../transports/local.js";
 import { checkpointStoreDir } from "../workspace/housekeeping.js";
 import { startedAttempts } from "./attempt-index.js";
-import { withReadonlyStore, settingsFor, type GlobalOptions } from "./context.js";
+import { withReadonlyStore, type GlobalOptions } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { fail, type Io } from "./io.js";
 
@@ -11,9 +11,7 @@ import { fail, type Io } from "./io.js";
  * too: the store keeps every attempt.
  */
 export async function diffCommand(runId: string, taskId: string, options: GlobalOptions & { readonly attempt?: number; readonly json: boolean }, io: Io): Promise<number> {
-  const settings = await settingsFor(io, options);
-  if (!settings.ok) return fail(io, settings.failure, options);
-  return withReadonlyStore(io, options, async (store) => {
+  return withReadonlyStore(io, options, async (store, settings) => {
     const snapshot = store?.snapshot(runId);
     if (store === undefined || snapshot === undefined) return fail(io, { reason: "unknown-run", run: runId }, options);
     const task = snapshot.tasks.find((t) => t.id === taskId);
@@ -31,7 +29,7 @@ export async function diffCommand(runId: string, taskId: string, options: Global
     const after = started.after ?? started.checkpoint;
     let patch = "";
     try {
-      if (files.length > 0) patch = await patchOf(settings.value.stateDir, snapshot.run.workspace, { from: started.checkpoint, to: after, paths: files.map((f) => f.path) });
+      if (files.length > 0) patch = await patchOf(settings.stateDir, snapshot.run.workspace, { from: started.checkpoint, to: after, paths: files.map((f) => f.path) });
     } catch (error) {
       return fail(io, { reason: "state", message: `the checkpoint store cannot show that diff: ${error instanceof Error ? error.message : String(error)}` }, options);
     }

@@ -1,7 +1,7 @@
 import { formatDuration } from "../core/duration.js";
 import type { TransportSpec } from "../core/pipeline.js";
 import type { RunSnapshot, TaskRow } from "../state/port.js";
-import { settingsFor, withReadonlyStore, type GlobalOptions } from "./context.js";
+import { withReadonlyStore, type GlobalOptions } from "./context.js";
 import { wasLost } from "../run/lost.js";
 import { EXIT } from "./exit-codes.js";
 import { fail, type Io } from "./io.js";
@@ -74,11 +74,7 @@ function formatBytes(bytes: number): string {
 }
 
 export async function statusCommand(runId: string | undefined, options: GlobalOptions & { readonly json: boolean }, io: Io): Promise<number> {
-  const settings = await settingsFor(io, options);
-  // The checkpoint store's size on disk (objects borrowed from the user's repository not counted): housekeeping keeps
-  // it small, and this is where a user sees it.
-  const storeBytes = settings.ok ? await (await import("../workspace/housekeeping.js")).checkpointStoreSize(settings.value.stateDir) : 0;
-  return withReadonlyStore(io, options, (store) => {
+  return withReadonlyStore(io, options, async (store, settings) => {
     const id = runId ?? store?.latestRun()?.id;
     if (id === undefined) {
       if (runId !== undefined) throw new Error("unreachable");
@@ -88,6 +84,9 @@ export async function statusCommand(runId: string | undefined, options: GlobalOp
     const snapshot = store?.snapshot(id);
     if (snapshot === undefined) return fail(io, { reason: "unknown-run", run: id }, options);
     const transport = storedTransport(store?.runSpec(id));
+    // The checkpoint store's size on disk (objects borrowed from the user's repository not counted): housekeeping keeps
+    // it small, and this is where a user sees it.
+    const storeBytes = await (await import("../workspace/housekeeping.js")).checkpointStoreSize(settings.stateDir);
     io.stdout.write(
       options.json
         ? `${JSON.stringify({ ...snapshot, transport, checkpoints: { bytes: storeBytes } })}\n`

@@ -42,13 +42,14 @@ export async function rewritePrompt(
 ): Promise<Rewrite> {
   const budget = settings.maxPromptTokens;
   const input = await provider.truncate(prompt, budget);
+  const plain = (reason: string): Rewrite => ({ text: input, used: false, reason });
   // The rewrite may be as long as the prompt it replaces, up to four answers. Where the model's context is known, the
   // prompt and its rewrite share what the instructions leave of it, the rewrite at most half.
   const context = await provider.contextTokens();
   const room = context === undefined ? Infinity : Math.max(0, context - (await provider.countTokens(REWRITE_INSTRUCTIONS)) - CHAT_MARKUP_TOKENS);
   const answerTokens = Math.min(budget, settings.maxOutputTokens * 4, Math.floor(room / 2));
+  if (answerTokens < 1) return plain("the model's context cannot hold a rewrite");
   const readable = Math.min(budget, room - answerTokens);
-  if (answerTokens < 1) return { text: input, used: false, reason: "the model's context cannot hold a rewrite" };
   const reply = await provider.complete({
     system: REWRITE_INSTRUCTIONS,
     prompt: readable < budget ? await provider.truncate(input, readable) : input,
@@ -58,7 +59,6 @@ export async function rewritePrompt(
     signal: ctx.signal,
     session: `${ctx.runId}/${ctx.taskId}/rewrite`,
   });
-  const plain = (reason: string): Rewrite => ({ text: input, used: false, reason });
   if (!reply.ok) return plain(`the LLM failed (${reply.failure.kind}: ${reply.failure.message})`);
   let text: string;
   try {

@@ -97,15 +97,14 @@ export async function buildJudgePrompt(input: JudgePromptInput, tok: Tokenizer, 
     task: { prompt: taskPrompt },
   });
   const systemTokens = (await tok.countTokens(system)) + CHAT_MARKUP_TOKENS;
-  let empty = renderTemplate(input.rubric, context(""));
-  if (!empty.ok) return empty;
-  let used = systemTokens + (await tok.countTokens(empty.text));
+  let used: number;
   // A long list of changed files (a generated directory, a rename of many) gives way before the evidence does not fit.
-  while (used > budget && shownFiles > 0) {
-    shownFiles = Math.floor(shownFiles / 2);
-    empty = renderTemplate(input.rubric, context(""));
+  for (;;) {
+    const empty = renderTemplate(input.rubric, context(""));
     if (!empty.ok) return empty;
     used = systemTokens + (await tok.countTokens(empty.text));
+    if (used <= budget || shownFiles === 0) break;
+    shownFiles = Math.floor(shownFiles / 2);
   }
   const diffTokens = await tok.countTokens(input.diff);
   const room = Math.max(0, budget - used);
